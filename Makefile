@@ -1,0 +1,34 @@
+# segpipe: `make demo` runs the pipeline on a synthetic company; `make test` runs every test.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/segpipe
+ACCOUNTS ?= 5000
+
+.PHONY: build demo test vet fmt check clean
+
+build: $(BIN)
+
+$(BIN): FORCE
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/segpipe
+
+FORCE:
+
+## demo: build, then run the whole pipeline on the synthetic company into ./segpipe-data
+demo: build
+	./$(BIN) demo --accounts $(ACCOUNTS)
+
+## test: formatting, vet and the whole test suite
+test: vet
+	@unformatted=$$(gofmt -l cmd jobs internal sql config); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) test -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w cmd jobs internal sql config
+
+clean:
+	rm -rf bin segpipe-data

@@ -1,0 +1,274 @@
+// Command segpipe pulls CRM, billing and support exports into a lake, computes customer
+// segments with DuckDB and publishes them for BI tools. Run `segpipe --help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	defaultconfig "github.com/segpipe/segpipe/config"
+	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/jobs"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// usageError marks bad usage or bad config: exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+const mainUsage = `segpipe: B2B SaaS customer segmentation, as a batch ETL job.
+
+Usage:
+  segpipe demo [flags]             run the whole pipeline on a synthetic company, print the segments
+  segpipe run <job> [flags]        run a job: ingest, segment or nightly (ingest then segment)
+  segpipe config check [flags]     validate a config file
+  segpipe version                  print the version
+
+Run 'segpipe <command> --help' for a command's flags.
+Exit codes: 0 ok, 1 the run failed, 2 bad usage or bad config.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, new(usageError)), errors.As(err, new(*config.Error)):
+		fmt.Fprintln(stderr, "segpipe: "+oneLine(err))
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "segpipe: "+oneLine(err))
+		return exitFailed
+	}
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, mainUsage)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, "segpipe", version)
+		return nil
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(args[1:], stdout, stderr)
+	default:
+		return usagef("unknown command %q (commands: demo, run, config check, version)", args[0])
+	}
+}
+
+// newFlags makes a flag set whose --help prints usage to stdout and whose errors are usage errors.
+func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	// Allow flags after positional arguments: `segpipe run segment --as-of 2026-01-01`.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return err
+			}
+			return usagef("%s: %v (see --help)", fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	// Re-parse positionals into the set's Args.
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+func cmdConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, "Usage: segpipe config check [--config FILE]")
+			return nil
+		}
+		return usagef("config: the only subcommand is 'check' (segpipe config check --config FILE)")
+	}
+	fs := newFlags("config check", "segpipe config check [--config FILE]", stdout)
+	file := fs.String("config", defaultConfigPath(), "config file to validate")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("config check takes no arguments, got %q", fs.Args())
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return usagef("config file %s not found", *file)
+		}
+		return err
+	}
+	entities := 0
+	for _, s := range cfg.Sources {
+		entities += len(s.Entities)
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d sources, %d entities, lake %s, currency %s)\n", *file, len(cfg.Sources), entities, cfg.Lake, cfg.Currency)
+	return nil
+}
+
+func defaultConfigPath() string {
+	if p := os.Getenv("SEGPIPE_CONFIG"); p != "" {
+		return p
+	}
+	return "config/segpipe.yaml"
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL]", stdout)
+	asOfFlag := fs.String("as-of", "", "the date the run describes (default: yesterday in the config's time zone)")
+	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
+	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("run needs exactly one job (%s)", strings.Join(jobs.Names, ", "))
+	}
+	job := fs.Arg(0)
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return usagef("config file %s not found (give --config FILE)", *file)
+		}
+		return err
+	}
+	p, err := buildParams(ctx, cfg, *asOfFlag, *lakeURL, logger, time.Now())
+	if err != nil {
+		return err
+	}
+	switch job {
+	case jobs.JobIngest:
+		res, err := jobs.Ingest(ctx, p)
+		if res != nil {
+			printIngest(stdout, res.Datasets)
+		}
+		return err
+	case jobs.JobSegment:
+		res, err := jobs.Segment(ctx, p)
+		if res != nil {
+			printSegment(stdout, p, res)
+		}
+		return err
+	case jobs.JobNightly:
+		res, err := jobs.Nightly(ctx, p)
+		if res.Ingest != nil {
+			printIngest(stdout, res.Ingest.Datasets)
+		}
+		if res.Segment != nil {
+			printSegment(stdout, p, res.Segment)
+		}
+		return err
+	default:
+		return usagef("unknown job %q (jobs: %s)", job, strings.Join(jobs.Names, ", "))
+	}
+}
+
+// buildParams resolves the as_of date and the lake for a run.
+func buildParams(ctx context.Context, cfg *config.Config, asOfFlag, lakeURL string, logger *slog.Logger, now time.Time) (jobs.Params, error) {
+	asOf := now.In(cfg.Location()).AddDate(0, 0, -1)
+	if asOfFlag != "" {
+		d, err := time.Parse(time.DateOnly, asOfFlag)
+		if err != nil {
+			return jobs.Params{}, usagef("--as-of %q is not a date like 2026-11-01", asOfFlag)
+		}
+		asOf = d
+	}
+	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+	if lakeURL == "" {
+		lakeURL = cfg.Lake
+	}
+	store, err := lake.Open(ctx, lakeURL)
+	if err != nil {
+		return jobs.Params{}, usageError{err}
+	}
+	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(now), Logger: logger}, nil
+}
+
+// newLogger logs JSON when stderr is not a terminal, text when it is.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// demoConfig loads --config, or the embedded demo config when none is given.
+func demoConfig(file string, env config.LookupEnv) (*config.Config, error) {
+	if file != "" {
+		return config.LoadWith(file, env)
+	}
+	return config.Parse(defaultconfig.DemoName, defaultconfig.DemoYAML, env)
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/warehouse"
+	"github.com/segpipe/segpipe/jobs"
+)
+
+func printIngest(w io.Writer, datasets []*lake.Manifest) {
+	if len(datasets) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Landed (raw/<source>/<entity>/dt=%s/)\n", datasets[0].Dt)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  source/entity\trows\tquarantined\tpages\tMB\t")
+	for _, m := range datasets {
+		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\t%d\t%.1f\t\n", m.Source, m.Entity, thousands(m.Rows), thousands(m.Quarantined), m.Pages, float64(m.Bytes)/1e6)
+	}
+	tw.Flush()
+	for _, m := range datasets {
+		if m.Quarantined > 0 {
+			fmt.Fprintf(w, "  %s/%s: %d bad records kept with their reasons in %s\n", m.Source, m.Entity, m.Quarantined, m.QuarantineKey)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
+	passed := 0
+	for _, a := range res.Assertions {
+		if a.Failures == 0 {
+			passed++
+		}
+	}
+	fmt.Fprintf(w, "Built %d models; audit: %d of %d assertions passed.\n", len(res.Models), passed, len(res.Assertions))
+	if res.Publication == nil {
+		fmt.Fprintln(w, "Nothing was published: the tables BI tools read are unchanged.")
+		return
+	}
+	if t := res.Totals; t.Columns != nil {
+		fmt.Fprintf(w, "\nCustomers: %s active, %s churned, %s prospects; ARR %s\n",
+			thousands(asInt(t.Get("active_customers"))), thousands(asInt(t.Get("churned_customers"))),
+			thousands(asInt(t.Get("prospects"))), money(asFloat(t.Get("arr"))))
+	}
+	for _, dim := range []string{"size_band", "industry", "region"} {
+		printSegmentMetrics(w, dim, res.Summary["segment_metrics"])
+	}
+	printQuintiles(w, res.Summary["ltv_quintiles"])
+
+	pub := res.Publication
+	fmt.Fprintf(w, "\nPublished as of %s (run %s) to %s\n", pub.AsOf, pub.RunID, p.Lake.URL())
+	if !res.LatestMoved {
+		fmt.Fprintf(w, "  history only: a newer date is already published, latest/ is unchanged\n")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range pub.History {
+		latest := ""
+		if res.LatestMoved {
+			latest = "latest/" + t.Name + ".parquet"
+		}
+		fmt.Fprintf(tw, "  %s\t%s rows\t%s\tmarts/%s/as_of=%s/data.parquet\n", t.Name, thousands(t.Rows), latest, t.Name, pub.AsOf)
+	}
+	tw.Flush()
+	if res.LatestMoved {
+		fmt.Fprintf(w, "  every table: latest/%s\n", lake.DatabaseName)
+		if fsys, ok := p.Lake.(interface{ Root() string }); ok {
+			fmt.Fprintf(w, "\nTry: duckdb %s -c 'from segment_metrics'\n", filepath.Join(fsys.Root(), "latest", lake.DatabaseName))
+		}
+	}
+}
+
+func printSegmentMetrics(w io.Writer, dim string, rows []warehouse.Row) {
+	fmt.Fprintf(w, "\nBy %s\n", strings.ReplaceAll(dim, "_", " "))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  segment\tcustomers\tARR\tARR share\tARPA/mo\tchurn/mo\tchurn 12m\tavg LTV\t")
+	for _, r := range rows {
+		if r.Get("dimension") != dim {
+			continue
+		}
+		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("segment"), thousands(asInt(r.Get("customers"))),
+			money(asFloat(r.Get("arr"))), pct(r.Get("arr_share")), money(asFloat(r.Get("arpa"))),
+			pct(r.Get("logo_churn_monthly")), pct(r.Get("logo_churn_12m")), money(asFloat(r.Get("ltv_avg"))))
+	}
+	tw.Flush()
+}
+
+func printQuintiles(w io.Writer, rows []warehouse.Row) {
+	fmt.Fprintf(w, "\nLTV quintiles (1 = top 20%% of customers by LTV)\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  quintile\tcustomers\tchurned\trevenue share\tARR share\tLTV min\tLTV max\tavg LTV\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("ltv_quintile"), thousands(asInt(r.Get("customers"))),
+			pct(r.Get("churned_share")), pct(r.Get("share_of_revenue")), pct(r.Get("share_of_arr")),
+			money(asFloat(r.Get("ltv_min"))), money(asFloat(r.Get("ltv_max"))), money(asFloat(r.Get("ltv_avg"))))
+	}
+	tw.Flush()
+}
+
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case int:
+		return float64(x)
+	}
+	return math.NaN()
+}
+
+func asInt(v any) int64 {
+	f := asFloat(v)
+	if math.IsNaN(f) {
+		return 0
+	}
+	return int64(math.Round(f))
+}
+
+func pct(v any) string {
+	f := asFloat(v)
+	if math.IsNaN(f) {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*f)
+}
+
+// money renders an amount compactly: $950, $12.3K, $4.56M.
+func money(f float64) string {
+	switch a := math.Abs(f); {
+	case math.IsNaN(f):
+		return "-"
+	case a >= 1e6:
+		return fmt.Sprintf("$%.2fM", f/1e6)
+	case a >= 1e4:
+		return fmt.Sprintf("$%.1fK", f/1e3)
+	default:
+		return "$" + thousands(int64(math.Round(f)))
+	}
+}
+
+// thousands renders 1234567 as 1,234,567.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

@@ -1,0 +1,264 @@
+// Package config loads segpipe's YAML configuration, expands ${ENV} references and
+// validates every value with errors that name the file, line and key.
+package config
+
+import (
+	"sort"
+	"time"
+)
+
+// Config is the whole of one segpipe.yaml.
+type Config struct {
+	// Currency is the one currency every amount is reported in (ISO 4217).
+	Currency string `yaml:"currency"`
+	// FXRates converts other currencies: units of Currency per one unit of the key currency.
+	FXRates map[string]float64 `yaml:"fx_rates"`
+	// Lake is where data lands and marts are published: a path or file:// URL.
+	Lake string `yaml:"lake"`
+	// Timezone is the IANA zone schedules run in and the default as_of is taken in.
+	Timezone string `yaml:"timezone"`
+	// Schedule maps a job name (ingest, segment) to a five-field cron expression.
+	Schedule map[string]string `yaml:"schedule"`
+	// Warehouse tunes the DuckDB session.
+	Warehouse Warehouse `yaml:"warehouse"`
+	// Sources are the HTTP export systems to extract, by name (crm, billing, support, ...).
+	Sources map[string]*Source `yaml:"sources"`
+	// Segments holds every threshold of docs/domain rules.
+	Segments Segments `yaml:"segments"`
+
+	// File is the path the config was loaded from ("" when built in code).
+	File string `yaml:"-"`
+}
+
+// Warehouse tunes the in-process DuckDB session.
+type Warehouse struct {
+	// Threads DuckDB may use; 0 means all cores.
+	Threads int `yaml:"threads"`
+	// MemoryLimit is DuckDB's memory_limit, e.g. "2GB"; "" keeps DuckDB's default.
+	MemoryLimit string `yaml:"memory_limit"`
+}
+
+// Source is one HTTP export system.
+type Source struct {
+	// BaseURL is prefixed to every entity path.
+	BaseURL string `yaml:"base_url"`
+	// Auth says how requests authenticate.
+	Auth Auth `yaml:"auth"`
+	// PageSize is the number of records asked for per page.
+	PageSize int `yaml:"page_size"`
+	// Timeout bounds one HTTP request.
+	Timeout Duration `yaml:"timeout"`
+	// MaxRetries bounds the retries of one request (429, 5xx, network errors).
+	MaxRetries int `yaml:"max_retries"`
+	// MaxBadShare fails the extract when more than this share of records is quarantined.
+	MaxBadShare float64 `yaml:"max_bad_share"`
+	// Entities are the exports of this source, by entity name.
+	Entities map[string]*Entity `yaml:"entities"`
+}
+
+// EntityNames returns the source's entity names in sorted order.
+func (s *Source) EntityNames() []string { return sortedKeys(s.Entities) }
+
+// Auth is a source's authentication. Secret values come from ${ENV} or a file.
+type Auth struct {
+	// Type is none, bearer, basic or header.
+	Type string `yaml:"type"`
+	// Token is the bearer token or the header value.
+	Token Secret `yaml:"token"`
+	// TokenFile names a file holding Token (trailing newline trimmed).
+	TokenFile string `yaml:"token_file"`
+	// Username for basic auth.
+	Username string `yaml:"username"`
+	// Password for basic auth.
+	Password Secret `yaml:"password"`
+	// PasswordFile names a file holding Password.
+	PasswordFile string `yaml:"password_file"`
+	// Header is the header name for type header (e.g. X-API-Key).
+	Header string `yaml:"header"`
+}
+
+// Entity is one export endpoint and the shape of its records.
+type Entity struct {
+	// Path is appended to the source's base_url.
+	Path string `yaml:"path"`
+	// Format of the response body: json or csv.
+	Format string `yaml:"format"`
+	// RecordsPath is the dot path of the record array in a JSON envelope; "" means the body is the array.
+	RecordsPath string `yaml:"records_path"`
+	// Pagination says how to walk the pages.
+	Pagination Pagination `yaml:"pagination"`
+	// PrimaryKey is the column that identifies a record; records without it are quarantined.
+	PrimaryKey string `yaml:"primary_key"`
+	// Columns are the landed columns, in order, with their types.
+	Columns Columns `yaml:"columns"`
+}
+
+// Pagination describes how an export is paged.
+type Pagination struct {
+	// Type is none, cursor (cursor in the body), page (page number) or link (Link header rel="next").
+	Type string `yaml:"type"`
+	// LimitParam is the query parameter carrying the page size (limit, per_page, ...).
+	LimitParam string `yaml:"limit_param"`
+	// CursorParam is the query parameter the cursor is sent in (type cursor).
+	CursorParam string `yaml:"cursor_param"`
+	// NextCursorPath is the dot path of the next cursor in the body; empty or null ends (type cursor).
+	NextCursorPath string `yaml:"next_cursor_path"`
+	// PageParam is the query parameter of the page number (type page).
+	PageParam string `yaml:"page_param"`
+	// FirstPage is the number of the first page (type page), 1 unless set.
+	FirstPage *int `yaml:"first_page"`
+}
+
+// Column is one landed column.
+type Column struct {
+	Name string
+	// Type is string, int64, float64, bool, timestamp or date.
+	Type string
+}
+
+// ColumnTypes are the accepted column types.
+var ColumnTypes = []string{"string", "int64", "float64", "bool", "timestamp", "date"}
+
+// Columns is an ordered list of columns, written in YAML as a mapping name: type.
+type Columns []Column
+
+// Segments holds the thresholds of the segmentation rules (docs/configuration.md cites domain.md).
+type Segments struct {
+	SizeBands  []Band      `yaml:"size_bands"`
+	ARRBands   []Band      `yaml:"arr_bands"`
+	Adoption   Adoption    `yaml:"adoption"`
+	LTV        LTV         `yaml:"ltv"`
+	ICP        ICP         `yaml:"icp"`
+	Tiers      Tiers       `yaml:"tiers"`
+	Pipeline   Pipeline    `yaml:"pipeline"`
+	Validation Validation  `yaml:"validation"`
+	Usage      UsageRules  `yaml:"usage"`
+	Support    SupportRule `yaml:"support"`
+}
+
+// Band is a named half-open band [Min, next band's Min).
+type Band struct {
+	Name string  `yaml:"name"`
+	Min  float64 `yaml:"min"`
+}
+
+// Adoption splits customers by tenure: early, growth, mature.
+type Adoption struct {
+	// EarlyDays: a customer is early for its first EarlyDays days.
+	EarlyDays int `yaml:"early_days"`
+	// MatureMonths: a customer is mature from this many months of tenure.
+	MatureMonths int `yaml:"mature_months"`
+}
+
+// LTV configures the lifetime value formula.
+type LTV struct {
+	// Method is predictive or realized.
+	Method string `yaml:"method"`
+	// GrossMargin applied to future revenue, in (0, 1].
+	GrossMargin float64 `yaml:"gross_margin"`
+	// LifetimeCapMonths caps the expected remaining months.
+	LifetimeCapMonths int `yaml:"lifetime_cap_months"`
+	// ChurnWindowMonths is the number of trailing complete months the churn rate averages.
+	ChurnWindowMonths int `yaml:"churn_window_months"`
+	// ChurnSegment is the account_segments column whose segments' churn rates apply.
+	ChurnSegment string `yaml:"churn_segment"`
+}
+
+// ICP configures the ideal customer profile analysis.
+type ICP struct {
+	// MinTenureMonths: customers younger than this (and not churned) are left out of ICP analysis.
+	MinTenureMonths int `yaml:"min_tenure_months"`
+	// MinLift flags an attribute value as an ICP or anti-ICP trait.
+	MinLift float64 `yaml:"min_lift"`
+}
+
+// Tiers holds the customer-success tier rules (domain.md section 7).
+type Tiers struct {
+	Tier1ARR          float64 `yaml:"tier1_arr"`
+	Tier1StrategicARR float64 `yaml:"tier1_strategic_arr"`
+	Tier1GrowthARR    float64 `yaml:"tier1_growth_arr"`
+	Tier2MinARR       float64 `yaml:"tier2_min_arr"`
+	Tier3MinARR       float64 `yaml:"tier3_min_arr"`
+	// HighGrowthMultiple: expansion room (x current ARR) that makes growth potential high.
+	HighGrowthMultiple float64 `yaml:"high_growth_multiple"`
+}
+
+// Pipeline holds the opportunity segmentation rules (domain.md section 8).
+type Pipeline struct {
+	DealSizeTiers     []Band  `yaml:"deal_size_tiers"`
+	InactiveDays      int     `yaml:"inactive_days"`
+	AgingPercentile   float64 `yaml:"aging_percentile"`
+	StalledPercentile float64 `yaml:"stalled_percentile"`
+}
+
+// Validation configures the segment validation tests.
+type Validation struct {
+	// MinSegmentSize: smaller segments are flagged too small to trust.
+	MinSegmentSize int `yaml:"min_segment_size"`
+	// Alpha is the significance level of the tests.
+	Alpha float64 `yaml:"alpha"`
+}
+
+// UsageRules classifies usage intensity from monthly active-user share.
+type UsageRules struct {
+	// PowerMinActiveShare: active users / seats at or above this is power use.
+	PowerMinActiveShare float64 `yaml:"power_min_active_share"`
+	// RegularMinActiveShare: at or above this is regular; above zero occasional; else inactive.
+	RegularMinActiveShare float64 `yaml:"regular_min_active_share"`
+}
+
+// SupportRule classifies support need by tickets per account per month (trailing 90 days).
+type SupportRule struct {
+	HighTicketsPerMonth           float64 `yaml:"high_tickets_per_month"`
+	SelfSufficientTicketsPerMonth float64 `yaml:"self_sufficient_tickets_per_month"`
+}
+
+// Duration is a time.Duration written as "30s", "2m" in YAML.
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Secret holds a credential; it prints as [redacted] so it cannot leak through logs or errors.
+type Secret string
+
+// String redacts the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString redacts the secret in %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalText redacts the secret in JSON and text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the secret's value, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// SourceNames returns the configured sources in sorted order.
+func (c *Config) SourceNames() []string { return sortedKeys(c.Sources) }
+
+// Location returns the configured time zone (UTC when unset).
+func (c *Config) Location() *time.Location {
+	if c.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil { // validated at load; unreachable for a loaded config
+		return time.UTC
+	}
+	return loc
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,172 @@
+package config_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	defaultconfig "github.com/segpipe/segpipe/config"
+	"github.com/segpipe/segpipe/internal/config"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+func envOf(m map[string]string) config.LookupEnv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDemoConfigIsValid(t *testing.T) {
+	cfg, err := config.Parse("segpipe.yaml", defaultconfig.DemoYAML, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.SourceNames(); strings.Join(got, ",") != "billing,crm,product,support" {
+		t.Errorf("sources = %v", got)
+	}
+	crm := cfg.Sources["crm"]
+	if crm.BaseURL != "http://127.0.0.1:8765/crm/v1" {
+		t.Errorf("default for ${SEGPIPE_DEMO_URL} not applied: %s", crm.BaseURL)
+	}
+	acc := crm.Entities["accounts"]
+	if acc.Columns[0] != (config.Column{Name: "id", Type: "string"}) || acc.Columns[3].Name != "employee_count" {
+		t.Errorf("columns lost their order: %v", acc.Columns[:4])
+	}
+	if *acc.Pagination.FirstPage != 1 || cfg.Sources["support"].Timeout.D().Seconds() != 30 {
+		t.Errorf("defaults not applied")
+	}
+	s := cfg.Segments
+	if s.SizeBands[1] != (config.Band{Name: "Mid-market", Min: 200}) || s.ARRBands[2].Min != 100000 || s.LTV.LifetimeCapMonths != 60 {
+		t.Errorf("thresholds differ from domain.md: %+v %+v", s.SizeBands, s.ARRBands)
+	}
+	// The file on disk is the one embedded.
+	onDisk, err := os.ReadFile("../../config/segpipe.yaml")
+	if err != nil || string(onDisk) != string(defaultconfig.DemoYAML) {
+		t.Errorf("embedded config differs from config/segpipe.yaml")
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	cfg, err := config.Parse("c.yaml", defaultconfig.DemoYAML, envOf(map[string]string{
+		"SEGPIPE_DEMO_URL": "https://api.example.com", "SEGPIPE_CRM_TOKEN": "s3cret-token",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crm := cfg.Sources["crm"]
+	if crm.BaseURL != "https://api.example.com/crm/v1" || crm.Auth.Token.Reveal() != "s3cret-token" {
+		t.Fatalf("expansion: %s %s", crm.BaseURL, crm.Auth.Token.Reveal())
+	}
+	// Secrets never print, whatever the verb or encoding.
+	for _, out := range []string{fmt.Sprint(crm.Auth), fmt.Sprintf("%+v", crm.Auth), fmt.Sprintf("%#v", crm.Auth), mustJSON(t, cfg)} {
+		if strings.Contains(out, "s3cret") {
+			t.Fatalf("secret leaked: %s", out)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	if err := os.WriteFile(tok, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(string(defaultconfig.DemoYAML), "token: ${SEGPIPE_CRM_TOKEN:-demo-crm-token}", "token_file: "+tok, 1)
+	cfg, err := config.Parse("c.yaml", []byte(yaml), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Sources["crm"].Auth.Token.Reveal(); got != "from-file" {
+		t.Fatalf("token from file = %q", got)
+	}
+}
+
+// minimal is a small valid config; the cases below break one thing each.
+const minimal = `currency: USD
+lake: ./data
+sources:
+  crm:
+    base_url: http://localhost:1/api
+    auth: {type: bearer, token: "${TOKEN}"}
+    entities:
+      accounts:
+        path: /accounts
+        format: json
+        primary_key: id
+        columns:
+          id: string
+          employees: int64
+segments:
+  size_bands: [{name: SMB, min: 1}, {name: Mid-market, min: 200}]
+  arr_bands: [{name: SMB, min: 0}]
+  adoption: {early_days: 90, mature_months: 12}
+  ltv: {method: predictive, gross_margin: 0.8, lifetime_cap_months: 60, churn_window_months: 6}
+  icp: {min_tenure_months: 12, min_lift: 1.5}
+  tiers: {tier1_arr: 100000, tier1_strategic_arr: 50000, tier1_growth_arr: 75000, tier2_min_arr: 25000, tier3_min_arr: 5000, high_growth_multiple: 3}
+  pipeline:
+    deal_size_tiers: [{name: SMB, min: 0}]
+    inactive_days: 14
+    aging_percentile: 0.75
+    stalled_percentile: 0.9
+  validation: {min_segment_size: 30, alpha: 0.05}
+  usage: {power_min_active_share: 0.6, regular_min_active_share: 0.25}
+  support: {high_tickets_per_month: 2, self_sufficient_tickets_per_month: 0.2}
+`
+
+func TestConfigErrorsNameKeyAndLine(t *testing.T) {
+	env := envOf(map[string]string{"TOKEN": "t0ken-value"})
+	if _, err := config.Parse("c.yaml", []byte(minimal), env); err != nil {
+		t.Fatalf("the minimal config must be valid: %v", err)
+	}
+	cases := []struct {
+		name, old, new string
+		env            config.LookupEnv
+		want           []string // all must appear in the error
+	}{
+		{"unknown top key", "lake: ./data", "lake: ./data\nlaek: x", env, []string{"c.yaml:3: laek: unknown key"}},
+		{"unknown nested key", "    auth:", "    retries: 3\n    auth:", env, []string{"c.yaml:6: sources.crm.retries: unknown key", "known here:"}},
+		{"bad currency", "currency: USD", "currency: usd", env, []string{"c.yaml:1: currency:", "three-letter"}},
+		{"missing env", "", "", noEnv, []string{"c.yaml:6: sources.crm.auth.token: environment variable TOKEN is not set"}},
+		{"wrong type", "early_days: 90", "early_days: ninety", env, []string{"c.yaml:18: segments.adoption.early_days", "ninety"}},
+		{"bad column type", "employees: int64", "employees: integer", env, []string{"c.yaml:14: sources.crm.entities.accounts.columns.employees: unknown type \"integer\""}},
+		{"pk not a column", "primary_key: id", "primary_key: uid", env, []string{"c.yaml:11: sources.crm.entities.accounts.primary_key", "\"uid\" is not one of the columns"}},
+		{"bands out of order", "{name: Mid-market, min: 200}", "{name: Mid-market, min: 0.5}", env, []string{"c.yaml:16: segments.size_bands[1].min", "increasing"}},
+		{"bad url", "http://localhost:1/api", "localhost/api", env, []string{"c.yaml:5: sources.crm.base_url", "http:// or https://"}},
+		{"bad pagination", "format: json", "format: json\n        pagination: {type: cursor}", env, []string{"sources.crm.entities.accounts.pagination.cursor_param", "next_cursor_path"}},
+		{"bad margin", "gross_margin: 0.8", "gross_margin: 80", env, []string{"c.yaml:19: segments.ltv.gross_margin", "(0, 1]"}},
+		{"bad method", "method: predictive", "method: magic", env, []string{"segments.ltv.method", "\"magic\""}},
+		{"bad cron", "currency: USD", "currency: USD\nschedule: {segment: \"61 * * * *\"}", env, []string{"c.yaml:2: schedule.segment", "cron"}},
+		{"unknown job", "currency: USD", "currency: USD\nschedule: {segmnt: \"0 2 * * *\"}", env, []string{"schedule.segmnt: unknown job"}},
+		{"not yaml", "lake: ./data", "lake: [./data", env, []string{"c.yaml", "not valid YAML"}},
+		{"bad zone", "currency: USD", "currency: USD\ntimezone: Mars/Olympus", env, []string{"timezone", "Mars/Olympus"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			yaml := strings.Replace(minimal, c.old, c.new, 1)
+			_, err := config.Parse("c.yaml", []byte(yaml), c.env)
+			var cerr *config.Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("want *config.Error, got %v", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\n  does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "t0ken-value") {
+				t.Errorf("error leaks the token: %v", err)
+			}
+		})
+	}
+}

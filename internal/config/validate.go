@@ -1,0 +1,368 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Jobs are the job names a schedule may name.
+var Jobs = []string{"ingest", "segment"}
+
+// CronParser parses the five-field cron expressions of schedule (with @daily-style descriptors).
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (c *Config) applyDefaults() {
+	if c.Timezone == "" {
+		c.Timezone = "UTC"
+	}
+	for _, s := range c.Sources {
+		if s == nil {
+			continue
+		}
+		if s.PageSize == 0 {
+			s.PageSize = 500
+		}
+		if s.Timeout == 0 {
+			s.Timeout = Duration(30 * time.Second)
+		}
+		if s.MaxRetries == 0 {
+			s.MaxRetries = 5
+		}
+		if s.Auth.Type == "" {
+			s.Auth.Type = "none"
+		}
+		for _, e := range s.Entities {
+			if e == nil {
+				continue
+			}
+			if e.Pagination.Type == "" {
+				e.Pagination.Type = "none"
+			}
+			if e.Pagination.FirstPage == nil {
+				one := 1
+				e.Pagination.FirstPage = &one
+			}
+		}
+	}
+	l := &c.Segments.LTV
+	if l.ChurnSegment == "" {
+		l.ChurnSegment = "size_band"
+	}
+}
+
+var (
+	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+	identifier   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	dotPath      = regexp.MustCompile(`^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$`)
+)
+
+func (p *parser) validate(c *Config) {
+	if !currencyCode.MatchString(c.Currency) {
+		p.add("currency", "must be a three-letter ISO 4217 code such as USD, got %q", c.Currency)
+	}
+	for code, rate := range c.FXRates {
+		key := "fx_rates." + code
+		if !currencyCode.MatchString(code) {
+			p.add(key, "must be a three-letter ISO 4217 code")
+		}
+		if code == c.Currency {
+			p.add(key, "is the reporting currency; its rate is 1 by definition, remove it")
+		}
+		if !(rate > 0) {
+			p.add(key, "must be a positive number of %s per unit, got %v", c.Currency, rate)
+		}
+	}
+	if strings.TrimSpace(c.Lake) == "" {
+		p.add("lake", "must name where data lands, e.g. ./segpipe-data or file:///var/lib/segpipe")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		p.add("timezone", "unknown time zone %q (use an IANA name such as Europe/Warsaw)", c.Timezone)
+	}
+	for job, spec := range c.Schedule {
+		key := "schedule." + job
+		if !slices.Contains(Jobs, job) {
+			p.add(key, "unknown job (jobs: %s)", strings.Join(Jobs, ", "))
+			continue
+		}
+		if _, err := CronParser.Parse(spec); err != nil {
+			p.add(key, "not a five-field cron expression: %v", err)
+		}
+	}
+	if c.Warehouse.Threads < 0 {
+		p.add("warehouse.threads", "must be 0 (all cores) or more")
+	}
+	if m := c.Warehouse.MemoryLimit; m != "" && !regexp.MustCompile(`^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`).MatchString(m) {
+		p.add("warehouse.memory_limit", "must be a size such as 2GB or 512MiB, got %q", m)
+	}
+	if len(c.Sources) == 0 {
+		p.add("sources", "at least one source is needed")
+	}
+	for _, name := range c.SourceNames() {
+		p.validateSource(name, c.Sources[name])
+	}
+	p.validateSegments(&c.Segments)
+}
+
+func (p *parser) validateSource(name string, s *Source) {
+	key := "sources." + name
+	if !identifier.MatchString(name) {
+		p.add(key, "source names are lower-case letters, digits and _ (they name lake folders and tables)")
+	}
+	if s == nil {
+		p.add(key, "is empty")
+		return
+	}
+	u, err := url.Parse(s.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(key+".base_url", "must be an http:// or https:// URL, got %q", redactURL(s.BaseURL))
+	} else if u.User != nil {
+		p.add(key+".base_url", "must not carry credentials; use auth")
+	}
+	if s.PageSize < 1 {
+		p.add(key+".page_size", "must be at least 1")
+	}
+	if s.Timeout < 0 {
+		p.add(key+".timeout", "must be positive")
+	}
+	if s.MaxRetries < 0 {
+		p.add(key+".max_retries", "must be 0 or more")
+	}
+	if s.MaxBadShare < 0 || s.MaxBadShare > 1 {
+		p.add(key+".max_bad_share", "must be a share between 0 and 1, got %v", s.MaxBadShare)
+	}
+	p.validateAuth(key+".auth", &s.Auth)
+	if len(s.Entities) == 0 {
+		p.add(key+".entities", "at least one entity is needed")
+	}
+	for _, en := range s.EntityNames() {
+		p.validateEntity(key+".entities."+en, en, s.Entities[en])
+	}
+}
+
+func (p *parser) validateAuth(key string, a *Auth) {
+	if a.TokenFile != "" {
+		if a.Token != "" {
+			p.add(key+".token_file", "give token or token_file, not both")
+		}
+		b, err := os.ReadFile(a.TokenFile)
+		if err != nil {
+			p.add(key+".token_file", "cannot read the token file: %v", err)
+		}
+		a.Token = Secret(strings.TrimRight(string(b), "\r\n"))
+	}
+	if a.PasswordFile != "" {
+		if a.Password != "" {
+			p.add(key+".password_file", "give password or password_file, not both")
+		}
+		b, err := os.ReadFile(a.PasswordFile)
+		if err != nil {
+			p.add(key+".password_file", "cannot read the password file: %v", err)
+		}
+		a.Password = Secret(strings.TrimRight(string(b), "\r\n"))
+	}
+	switch a.Type {
+	case "none":
+	case "bearer":
+		if a.Token == "" {
+			p.add(key+".token", "bearer auth needs a token (from ${ENV} or token_file)")
+		}
+	case "header":
+		if a.Header == "" {
+			p.add(key+".header", "header auth needs the header name, e.g. X-API-Key")
+		}
+		if a.Token == "" {
+			p.add(key+".token", "header auth needs a token (from ${ENV} or token_file)")
+		}
+	case "basic":
+		if a.Username == "" {
+			p.add(key+".username", "basic auth needs a username")
+		}
+	default:
+		p.add(key+".type", "must be none, bearer, basic or header, got %q", a.Type)
+	}
+}
+
+func (p *parser) validateEntity(key, name string, e *Entity) {
+	if !identifier.MatchString(name) {
+		p.add(key, "entity names are lower-case letters, digits and _")
+	}
+	if e == nil {
+		p.add(key, "is empty")
+		return
+	}
+	if !strings.HasPrefix(e.Path, "/") {
+		p.add(key+".path", "must start with /, got %q", e.Path)
+	}
+	switch e.Format {
+	case "json":
+		if e.RecordsPath != "" && !dotPath.MatchString(e.RecordsPath) {
+			p.add(key+".records_path", "must be a dot path such as data or result.items")
+		}
+	case "csv":
+		if e.RecordsPath != "" {
+			p.add(key+".records_path", "applies to json only")
+		}
+	default:
+		p.add(key+".format", "must be json or csv, got %q", e.Format)
+	}
+	pg := e.Pagination
+	pk := key + ".pagination"
+	switch pg.Type {
+	case "none", "link":
+	case "cursor":
+		if pg.CursorParam == "" {
+			p.add(pk+".cursor_param", "cursor pagination needs the query parameter the cursor is sent in")
+		}
+		if !dotPath.MatchString(pg.NextCursorPath) {
+			p.add(pk+".next_cursor_path", "cursor pagination needs the dot path of the next cursor in the body")
+		}
+		if e.Format != "json" {
+			p.add(pk+".type", "cursor pagination reads the cursor from a JSON body; use link or page for csv")
+		}
+	case "page":
+		if pg.PageParam == "" {
+			p.add(pk+".page_param", "page pagination needs the query parameter of the page number")
+		}
+		if *pg.FirstPage < 0 {
+			p.add(pk+".first_page", "must be 0 or more")
+		}
+	default:
+		p.add(pk+".type", "must be none, cursor, page or link, got %q", pg.Type)
+	}
+	if len(e.Columns) == 0 {
+		p.add(key+".columns", "at least one column is needed")
+	}
+	seen := map[string]bool{}
+	for _, col := range e.Columns {
+		ck := key + ".columns." + col.Name
+		if !identifier.MatchString(col.Name) {
+			p.add(ck, "column names are lower-case letters, digits and _ and do not start with _ (reserved for _raw and lineage)")
+		}
+		if seen[col.Name] {
+			p.add(ck, "column listed twice")
+		}
+		seen[col.Name] = true
+		if !slices.Contains(ColumnTypes, col.Type) {
+			p.add(ck, "unknown type %q (types: %s)", col.Type, strings.Join(ColumnTypes, ", "))
+		}
+	}
+	if e.PrimaryKey == "" {
+		p.add(key+".primary_key", "is required: records are identified and deduplicated by it")
+	} else if !seen[e.PrimaryKey] {
+		p.add(key+".primary_key", "%q is not one of the columns", e.PrimaryKey)
+	}
+}
+
+func (p *parser) validateBands(key string, bands []Band, minFirst float64) {
+	if len(bands) == 0 {
+		p.add(key, "at least one band is needed")
+		return
+	}
+	names := map[string]bool{}
+	for i, b := range bands {
+		bk := fmt.Sprintf("%s[%d]", key, i)
+		if strings.TrimSpace(b.Name) == "" {
+			p.add(bk+".name", "every band needs a name")
+		}
+		if names[b.Name] {
+			p.add(bk+".name", "band name %q is used twice", b.Name)
+		}
+		names[b.Name] = true
+		if i == 0 && b.Min < minFirst {
+			p.add(bk+".min", "the first band must start at %v or more", minFirst)
+		}
+		if i > 0 && b.Min <= bands[i-1].Min {
+			p.add(bk+".min", "bands must be in increasing order of min (%v is not above %v)", b.Min, bands[i-1].Min)
+		}
+	}
+}
+
+func (p *parser) validateSegments(s *Segments) {
+	const k = "segments"
+	p.validateBands(k+".size_bands", s.SizeBands, 0)
+	p.validateBands(k+".arr_bands", s.ARRBands, 0)
+	if s.Adoption.EarlyDays < 1 {
+		p.add(k+".adoption.early_days", "must be at least 1")
+	}
+	if s.Adoption.MatureMonths*30 <= s.Adoption.EarlyDays {
+		p.add(k+".adoption.mature_months", "must end after the early stage (%d days)", s.Adoption.EarlyDays)
+	}
+	l := s.LTV
+	if l.Method != "predictive" && l.Method != "realized" {
+		p.add(k+".ltv.method", "must be predictive or realized, got %q", l.Method)
+	}
+	if !(l.GrossMargin > 0 && l.GrossMargin <= 1) {
+		p.add(k+".ltv.gross_margin", "must be a share in (0, 1], got %v", l.GrossMargin)
+	}
+	if l.LifetimeCapMonths < 1 {
+		p.add(k+".ltv.lifetime_cap_months", "must be at least 1")
+	}
+	if l.ChurnWindowMonths < 1 || l.ChurnWindowMonths > 36 {
+		p.add(k+".ltv.churn_window_months", "must be between 1 and 36")
+	}
+	if l.ChurnSegment != "size_band" && l.ChurnSegment != "industry" && l.ChurnSegment != "region" && l.ChurnSegment != "all" {
+		p.add(k+".ltv.churn_segment", "must be size_band, industry, region or all, got %q", l.ChurnSegment)
+	}
+	if s.ICP.MinTenureMonths < 0 {
+		p.add(k+".icp.min_tenure_months", "must be 0 or more")
+	}
+	if !(s.ICP.MinLift > 1) {
+		p.add(k+".icp.min_lift", "must be above 1 (a lift of 1 means no difference)")
+	}
+	t := s.Tiers
+	tk := k + ".tiers"
+	if !(t.Tier3MinARR >= 0 && t.Tier3MinARR < t.Tier2MinARR && t.Tier2MinARR <= t.Tier1ARR) {
+		p.add(tk, "needs 0 <= tier3_min_arr < tier2_min_arr <= tier1_arr")
+	}
+	if !(t.Tier1StrategicARR > 0 && t.Tier1StrategicARR <= t.Tier1ARR) {
+		p.add(tk+".tier1_strategic_arr", "must be positive and at most tier1_arr")
+	}
+	if !(t.Tier1GrowthARR > 0 && t.Tier1GrowthARR <= t.Tier1ARR) {
+		p.add(tk+".tier1_growth_arr", "must be positive and at most tier1_arr")
+	}
+	if !(t.HighGrowthMultiple > 1) {
+		p.add(tk+".high_growth_multiple", "must be above 1")
+	}
+	pl := s.Pipeline
+	p.validateBands(k+".pipeline.deal_size_tiers", pl.DealSizeTiers, 0)
+	if pl.InactiveDays < 1 {
+		p.add(k+".pipeline.inactive_days", "must be at least 1")
+	}
+	if !(pl.AgingPercentile > 0 && pl.AgingPercentile < pl.StalledPercentile && pl.StalledPercentile < 1) {
+		p.add(k+".pipeline", "needs 0 < aging_percentile < stalled_percentile < 1")
+	}
+	if s.Validation.MinSegmentSize < 1 {
+		p.add(k+".validation.min_segment_size", "must be at least 1")
+	}
+	if !(s.Validation.Alpha > 0 && s.Validation.Alpha < 1) {
+		p.add(k+".validation.alpha", "must be between 0 and 1")
+	}
+	u := s.Usage
+	if !(u.RegularMinActiveShare > 0 && u.RegularMinActiveShare < u.PowerMinActiveShare && u.PowerMinActiveShare <= 1) {
+		p.add(k+".usage", "needs 0 < regular_min_active_share < power_min_active_share <= 1")
+	}
+	sp := s.Support
+	if !(sp.SelfSufficientTicketsPerMonth >= 0 && sp.SelfSufficientTicketsPerMonth < sp.HighTicketsPerMonth) {
+		p.add(k+".support", "needs 0 <= self_sufficient_tickets_per_month < high_tickets_per_month")
+	}
+}
+
+// redactURL drops any user info so a URL can be shown in an error.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	u.RawQuery = ""
+	return u.String()
+}

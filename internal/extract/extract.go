@@ -1,0 +1,584 @@
+// Package extract pulls one source entity from its HTTP export, page by page, and lands it
+// in the lake as Parquet with a manifest written last.
+//
+// Records stream from each page into Arrow builders and out to Parquet parts built in a
+// temporary directory, so memory holds one page and one record batch whatever the size of
+// the export. Records that do not fit the configured columns go to a quarantine file with
+// the reason; every landed row keeps its original text in _raw.
+package extract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"net/http"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/lake"
+)
+
+// Default sizes of Options.
+const (
+	DefaultRowsPerFile int64 = 1_000_000
+	DefaultBatchRows   int   = 65_536
+)
+
+// Options for one landing.
+type Options struct {
+	// Dt is the partition date, YYYY-MM-DD.
+	Dt string
+	// RunID is the run's id, recorded in part names, rows and the manifest.
+	RunID string
+	// TempDir is where Parquet parts are built before upload ("" = os.TempDir()).
+	TempDir string
+	// Logger receives progress (info) and HTTP detail (debug); nil discards.
+	Logger *slog.Logger
+	// HTTPClient sends the requests; nil uses a default. Its Timeout is replaced by the
+	// source's timeout and redirects are kept to the same host.
+	HTTPClient *http.Client
+	// RowsPerFile rolls to a new Parquet part after this many rows (default 1,000,000).
+	RowsPerFile int64
+	// BatchRows is the number of rows per Arrow record batch and Parquet row group
+	// (default 65,536).
+	BatchRows int
+}
+
+// BadShareError is returned when more records were quarantined than the source's
+// max_bad_share allows. Nothing is landed; the rejected records are at QuarantineKey.
+type BadShareError struct {
+	Source, Entity, Dt string
+	// Quarantined of Total records were rejected.
+	Quarantined, Total int64
+	// Limit is the source's max_bad_share.
+	Limit float64
+	// QuarantineKey is the lake key of the rejected records (NDJSON).
+	QuarantineKey string
+	// Lake names the store, e.g. file:///srv/segpipe-data.
+	Lake string
+}
+
+// Share is the quarantined share of all records.
+func (e *BadShareError) Share() float64 { return float64(e.Quarantined) / float64(e.Total) }
+
+func (e *BadShareError) Error() string {
+	return fmt.Sprintf("extract %s/%s dt=%s: %d of %d records quarantined (share %s), over max_bad_share %s; nothing landed; the rejected records and reasons are in %s/%s",
+		e.Source, e.Entity, e.Dt, e.Quarantined, e.Total, pct(e.Share()), pct(e.Limit), e.Lake, e.QuarantineKey)
+}
+
+func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
+
+// ErrStaleFiles is returned (wrapped, together with the manifest) when the dataset landed
+// but parts or quarantine files of an earlier landing of the same dt could not be removed.
+// The manifest lists exactly the current files; the next landing removes the rest.
+var ErrStaleFiles = errors.New("files of an earlier landing are left")
+
+// ErrRunIDReused is returned when the dataset for this dt was already landed by the same
+// run id: part names carry the run id, so landing again would overwrite live files.
+var ErrRunIDReused = errors.New("this run id already landed the dataset")
+
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// LandEntity pulls every page of one entity and lands it: Parquet parts under
+// lake.RawPrefix(source, entity, dt), rejected records under lake.QuarantinePrefix, then
+// the manifest, which it returns. Once the manifest is written, parts and quarantine files
+// of earlier landings of the same dt are deleted: a rerun replaces, never duplicates. A
+// landing that fails or is cancelled writes no manifest and leaves the previous one, and
+// its files, untouched.
+func LandEntity(ctx context.Context, store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*lake.Manifest, error) {
+	l, err := newLanding(store, source, src, entity, ent, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
+	prev, err := lake.ReadManifest(ctx, store, source, entity, opts.Dt)
+	switch {
+	case err == nil && prev.RunID == opts.RunID:
+		return nil, fmt.Errorf("extract %s/%s dt=%s: run %s: %w; use a new run id", source, entity, opts.Dt, opts.RunID, ErrRunIDReused)
+	case err != nil && !errors.Is(err, lake.ErrNotExist):
+		return nil, fmt.Errorf("extract %s/%s dt=%s: read the current manifest: %w", source, entity, opts.Dt, err)
+	}
+	m, err := l.run(ctx)
+	if err != nil && !l.committed {
+		l.rollback(ctx)
+		return nil, err
+	}
+	return m, err
+}
+
+// landing is the state of one LandEntity call.
+type landing struct {
+	store          lake.Store
+	source, entity string
+	src            *config.Source
+	ent            *config.Entity
+	opts           Options
+	log            *slog.Logger
+
+	schema   *arrow.Schema
+	names    []string
+	kinds    []colKind
+	colIndex map[string]int
+	pk       int
+	seenKeys map[[2]uint64]struct{}
+
+	rb      *array.RecordBuilder
+	pending int
+	sink    *partSink
+	q       *quarantine
+
+	startedAt      time.Time
+	pages          int
+	rows           int64
+	quarantineKey  string // set once the quarantine file is uploaded
+	keepQuarantine bool   // a bad-share failure keeps it for the user to read
+	committed      bool   // the manifest is written
+
+	// Scratch space reused for every record.
+	spans    [][]byte
+	cells    []cell
+	problems []string
+	csvMap   []int
+	keyBuf   []byte
+}
+
+func newLanding(store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*landing, error) {
+	if store == nil || src == nil || ent == nil {
+		return nil, fmt.Errorf("extract %s/%s: store, source and entity config are all required", source, entity)
+	}
+	for _, n := range []string{source, entity} {
+		if n == "" || strings.ContainsAny(n, "/\\") || n == "." || n == ".." {
+			return nil, fmt.Errorf("extract %s/%s: source and entity names must be non-empty and contain no slashes", source, entity)
+		}
+	}
+	if d, err := time.Parse(time.DateOnly, opts.Dt); err != nil || d.Format(time.DateOnly) != opts.Dt {
+		return nil, fmt.Errorf("extract %s/%s: dt %q is not a YYYY-MM-DD date", source, entity, opts.Dt)
+	}
+	if !runIDPattern.MatchString(opts.RunID) {
+		return nil, fmt.Errorf("extract %s/%s: run id %q must be 1-128 letters, digits, '.', '_' or '-'", source, entity, opts.RunID)
+	}
+	if ent.Format != "json" && ent.Format != "csv" {
+		return nil, fmt.Errorf("extract %s/%s: format must be json or csv, got %q", source, entity, ent.Format)
+	}
+	if ent.Pagination.Type == "cursor" && ent.Format != "json" {
+		return nil, fmt.Errorf("extract %s/%s: cursor pagination reads the cursor from a JSON body; use link or page for csv", source, entity)
+	}
+	schema, err := LandedSchema(ent)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s/%s: %w", source, entity, err)
+	}
+	if opts.RowsPerFile <= 0 {
+		opts.RowsPerFile = DefaultRowsPerFile
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = DefaultBatchRows
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("source", source, "entity", entity, "dt", opts.Dt, "run_id", opts.RunID)
+	n := len(ent.Columns)
+	l := &landing{
+		store: store, source: source, src: src, entity: entity, ent: ent, opts: opts, log: log,
+		schema:   schema,
+		names:    make([]string, n),
+		kinds:    make([]colKind, n),
+		colIndex: make(map[string]int, n),
+		pk:       -1,
+		seenKeys: map[[2]uint64]struct{}{},
+		q:        &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
+		spans:    make([][]byte, n),
+		cells:    make([]cell, n),
+		csvMap:   make([]int, n),
+	}
+	for i, c := range ent.Columns {
+		l.names[i] = c.Name
+		l.kinds[i], _ = kindOf(c.Type) // checked by LandedSchema
+		if _, dup := l.colIndex[c.Name]; dup {
+			return nil, fmt.Errorf("extract %s/%s: column %s is listed twice", source, entity, c.Name)
+		}
+		l.colIndex[c.Name] = i
+		if c.Name == ent.PrimaryKey {
+			l.pk = i
+		}
+	}
+	if l.pk < 0 {
+		return nil, fmt.Errorf("extract %s/%s: primary_key %q is not one of the columns", source, entity, ent.PrimaryKey)
+	}
+	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	l.sink = newPartSink(store, lake.RawPrefix(source, entity, opts.Dt), opts.RunID, opts.TempDir, schema, opts.RowsPerFile, opts.BatchRows, log)
+	return l, nil
+}
+
+// release frees local resources: builders, temporary files.
+func (l *landing) release() {
+	l.rb.Release()
+	l.sink.abort()
+	l.q.discard()
+}
+
+// rollback deletes what a failed landing uploaded; the previous manifest and its files
+// are not touched. The quarantine file stays when the failure is about it.
+func (l *landing) rollback(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	keys := make([]string, 0, len(l.sink.files)+1)
+	for _, f := range l.sink.files {
+		keys = append(keys, f.Key)
+	}
+	if l.quarantineKey != "" && !l.keepQuarantine {
+		keys = append(keys, l.quarantineKey)
+	}
+	for _, k := range keys {
+		if err := l.store.Delete(ctx, k); err != nil {
+			l.log.Warn("could not remove a file of the failed landing", "key", k, "error", err)
+		}
+	}
+}
+
+func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
+	l.startedAt = time.Now().UTC()
+	pager, err := newPaginator(l.src, l.ent)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	f, err := newFetcher(l.source, l.src, l.entity, l.ent, l.opts.HTTPClient, l.log)
+	if err != nil {
+		return nil, err
+	}
+	defer f.close()
+	l.log.Info("extract started", "url", f.scrub(redactURL(pager.first)), "pagination", pager.cfg.Type)
+
+	for u, num := pager.first, 1; u != nil; num++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, num, err)
+		}
+		pg, err := f.fetch(ctx, num, u)
+		if err != nil {
+			return nil, err
+		}
+		l.pages++
+		if err := l.addPage(ctx, pg); err != nil {
+			return nil, err
+		}
+		if u, err = pager.next(pg); err != nil {
+			return nil, fmt.Errorf("extract %s/%s page %d: %s: %w", l.source, l.entity, num, f.scrub(redactURL(pg.url)), err)
+		}
+	}
+	if err := l.flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.sink.finish(ctx); err != nil {
+		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	return l.commit(ctx)
+}
+
+// commit uploads the quarantine, checks the bad share, writes the manifest and removes
+// the files of earlier landings.
+func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
+	bad := l.q.n
+	if bad > 0 {
+		key := lake.QuarantinePrefix(l.source, l.entity, l.opts.Dt) + "part-" + l.opts.RunID + ".ndjson"
+		if err := l.q.upload(ctx, l.store, key); err != nil {
+			return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+		}
+		l.quarantineKey = key
+		l.log.Warn("records quarantined", "quarantined", bad, "landed", l.rows, "key", key)
+		total := l.rows + bad
+		if float64(bad)/float64(total) > l.src.MaxBadShare {
+			l.keepQuarantine = true
+			return nil, &BadShareError{Source: l.source, Entity: l.entity, Dt: l.opts.Dt, Quarantined: bad, Total: total, Limit: l.src.MaxBadShare, QuarantineKey: key, Lake: l.store.URL()}
+		}
+	}
+	m := &lake.Manifest{
+		Source:        l.source,
+		Entity:        l.entity,
+		Dt:            l.opts.Dt,
+		RunID:         l.opts.RunID,
+		ExtractedAt:   l.startedAt,
+		Pages:         l.pages,
+		Rows:          l.rows,
+		Quarantined:   bad,
+		QuarantineKey: l.quarantineKey,
+		Files:         l.sink.files,
+	}
+	for _, f := range l.sink.files {
+		m.Bytes += f.Bytes
+	}
+	for _, fld := range l.schema.Fields() {
+		m.Schema = append(m.Schema, lake.LandedColumn{Name: fld.Name, Type: fld.Type.String()})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	if err := lake.WriteManifest(ctx, l.store, m); err != nil {
+		return nil, fmt.Errorf("extract %s/%s: write manifest: %w", l.source, l.entity, err)
+	}
+	l.committed = true
+	l.log.Info("extract landed", "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "files", len(m.Files), "bytes", m.Bytes, "took", time.Since(l.startedAt).Round(time.Millisecond))
+	if err := l.sweep(ctx, m); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// sweep deletes parts and quarantine files under this dt that the manifest does not list.
+func (l *landing) sweep(ctx context.Context, m *lake.Manifest) error {
+	keep := map[string]bool{m.QuarantineKey: true}
+	for _, f := range m.Files {
+		keep[f.Key] = true
+	}
+	var errs []error
+	for _, d := range []struct{ prefix, ext string }{
+		{lake.RawPrefix(l.source, l.entity, l.opts.Dt), ".parquet"},
+		{lake.QuarantinePrefix(l.source, l.entity, l.opts.Dt), ".ndjson"},
+	} {
+		objs, err := l.store.List(ctx, d.prefix)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, o := range objs {
+			dir, base := path.Split(o.Key)
+			if dir != d.prefix || keep[o.Key] || !strings.HasPrefix(base, "part-") || !strings.HasSuffix(base, d.ext) {
+				continue
+			}
+			if err := l.store.Delete(ctx, o.Key); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			l.log.Debug("removed a file of an earlier landing", "key", o.Key)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("extract %s/%s dt=%s: landed, but %w: %w", l.source, l.entity, l.opts.Dt, ErrStaleFiles, errors.Join(errs...))
+	}
+	return nil
+}
+
+// addPage converts a page's records and appends the good ones to the batch.
+func (l *landing) addPage(ctx context.Context, pg *page) error {
+	if l.ent.Format == "csv" {
+		for i := range l.csvMap {
+			l.csvMap[i] = -1
+		}
+		for h, name := range pg.header {
+			if ci, ok := l.colIndex[name]; ok && l.csvMap[ci] < 0 {
+				l.csvMap[ci] = h
+			}
+		}
+	}
+	for idx, rec := range pg.records {
+		var reason string
+		if l.ent.Format == "csv" {
+			reason = l.convertCSV(pg, rec)
+		} else {
+			reason = l.convertJSON(rec.raw)
+		}
+		if reason == "" {
+			reason = l.checkKey()
+		}
+		if reason != "" {
+			if err := l.q.add(pg.num, idx, reason, rec.raw); err != nil {
+				return fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, pg.num, err)
+			}
+			continue
+		}
+		l.appendRow(pg, rec.raw)
+		if l.pending >= l.opts.BatchRows || int64(l.pending) >= l.sink.room() {
+			if err := l.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// convertJSON fills l.cells from a JSON record, or says why the record is rejected.
+func (l *landing) convertJSON(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return "record is not valid UTF-8"
+	}
+	if raw[0] != '{' {
+		return "record is not a JSON object (it is a JSON " + jsonKind(raw) + ")"
+	}
+	clear(l.spans)
+	eachField(raw, func(key, val []byte) {
+		name, ok := keyName(key)
+		if !ok {
+			return
+		}
+		if ci, ok := l.colIndex[string(name)]; ok {
+			l.spans[ci] = val
+		}
+	})
+	l.problems = l.problems[:0]
+	for i, k := range l.kinds {
+		c, p := fromJSON(k, l.spans[i])
+		if p != "" {
+			l.problems = append(l.problems, "column "+l.names[i]+": "+snippet(string(l.spans[i]))+" "+p)
+			continue
+		}
+		l.cells[i] = c
+	}
+	if len(l.problems) > 0 {
+		return strings.Join(l.problems, "; ")
+	}
+	if l.cells[l.pk].null {
+		if l.spans[l.pk] == nil {
+			return "primary key " + l.names[l.pk] + " is missing"
+		}
+		return "primary key " + l.names[l.pk] + " is null or empty"
+	}
+	return ""
+}
+
+// convertCSV fills l.cells from a CSV row, or says why the row is rejected.
+func (l *landing) convertCSV(pg *page, rec rawRecord) string {
+	if rec.bad != "" {
+		return rec.bad
+	}
+	if !utf8.Valid(rec.raw) {
+		return "record is not valid UTF-8"
+	}
+	l.problems = l.problems[:0]
+	for i, k := range l.kinds {
+		h := l.csvMap[i]
+		if h < 0 || rec.fields[h] == "" {
+			l.cells[i] = nullCell()
+			continue
+		}
+		c, p := fromText(k, rec.fields[h])
+		if p != "" {
+			l.problems = append(l.problems, "column "+l.names[i]+": "+strconv.Quote(snippet(rec.fields[h]))+" "+p)
+			continue
+		}
+		l.cells[i] = c
+	}
+	if len(l.problems) > 0 {
+		return strings.Join(l.problems, "; ")
+	}
+	if l.cells[l.pk].null {
+		if l.csvMap[l.pk] < 0 {
+			return "primary key " + l.names[l.pk] + " is missing (no such column in the CSV header)"
+		}
+		return "primary key " + l.names[l.pk] + " is empty"
+	}
+	return ""
+}
+
+var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// checkKey rejects an empty primary key and one already landed in this landing. Keys are
+// remembered as 128-bit hashes, so the set stays small however long the keys are.
+func (l *landing) checkKey() string {
+	c := l.cells[l.pk]
+	var kb []byte
+	switch l.kinds[l.pk] {
+	case kindString:
+		if c.isS {
+			kb = append(l.keyBuf[:0], c.s...)
+		} else {
+			kb = append(l.keyBuf[:0], c.b...)
+		}
+		if len(strings.TrimSpace(string(kb))) == 0 {
+			return "primary key " + l.names[l.pk] + " is empty"
+		}
+	case kindFloat64:
+		kb = strconv.AppendFloat(l.keyBuf[:0], c.f, 'g', -1, 64)
+	default:
+		kb = strconv.AppendInt(l.keyBuf[:0], c.i, 10)
+	}
+	l.keyBuf = kb
+	h := [2]uint64{maphash.Bytes(keySeeds[0], kb), maphash.Bytes(keySeeds[1], kb)}
+	if _, dup := l.seenKeys[h]; dup {
+		return "duplicate primary key " + l.names[l.pk] + " " + strconv.Quote(snippet(string(kb))) + ": an earlier record in this landing has it"
+	}
+	l.seenKeys[h] = struct{}{}
+	return ""
+}
+
+// appendRow appends l.cells and the lineage columns to the record builder.
+func (l *landing) appendRow(pg *page, raw []byte) {
+	for i, k := range l.kinds {
+		b := l.rb.Field(i)
+		c := l.cells[i]
+		if c.null {
+			b.AppendNull()
+			continue
+		}
+		switch k {
+		case kindString:
+			sb := b.(*array.StringBuilder)
+			if c.isS {
+				sb.Append(c.s)
+			} else {
+				sb.BinaryBuilder.Append(c.b)
+			}
+		case kindInt64:
+			b.(*array.Int64Builder).Append(c.i)
+		case kindFloat64:
+			b.(*array.Float64Builder).Append(c.f)
+		case kindBool:
+			b.(*array.BooleanBuilder).Append(c.i == 1)
+		case kindTimestamp:
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(c.i))
+		case kindDate:
+			b.(*array.Date32Builder).Append(arrow.Date32(c.i))
+		}
+	}
+	n := len(l.kinds)
+	l.rb.Field(n).(*array.StringBuilder).BinaryBuilder.Append(raw)
+	l.rb.Field(n + 1).(*array.Int32Builder).Append(int32(pg.num))
+	l.rb.Field(n + 2).(*array.StringBuilder).Append(l.opts.RunID)
+	l.rb.Field(n + 3).(*array.TimestampBuilder).Append(arrow.Timestamp(pg.fetchedAt.UnixMicro()))
+	l.pending++
+	l.rows++
+}
+
+// flush writes the pending rows as one record batch.
+func (l *landing) flush(ctx context.Context) error {
+	if l.pending == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	rows := l.pending
+	var dataLen []int
+	for _, b := range l.rb.Fields() {
+		if sb, ok := b.(*array.StringBuilder); ok {
+			dataLen = append(dataLen, sb.DataLen())
+		}
+	}
+	rec := l.rb.NewRecordBatch()
+	defer rec.Release()
+	l.pending = 0
+	// The next batch is likely the size of this one: reserve room once instead of growing
+	// the builders' buffers step by step.
+	l.rb.Reserve(rows)
+	i := 0
+	for _, b := range l.rb.Fields() {
+		if sb, ok := b.(*array.StringBuilder); ok {
+			sb.ReserveData(dataLen[i])
+			i++
+		}
+	}
+	if err := l.sink.write(ctx, rec); err != nil {
+		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	return nil
+}

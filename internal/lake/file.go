@@ -1,0 +1,242 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FileStore keeps the lake in a local directory. Writes go to a temporary file in the
+// target directory, are synced, then renamed into place, so they are atomic.
+type FileStore struct {
+	root string
+}
+
+// NewFileStore opens (and creates) a lake rooted at dir.
+func NewFileStore(dir string) (*FileStore, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	return &FileStore{root: abs}, nil
+}
+
+// Root is the lake's directory.
+func (s *FileStore) Root() string { return s.root }
+
+// URL names the store.
+func (s *FileStore) URL() string { return "file://" + s.root }
+
+// LocalPath is the file holding the object at key.
+func (s *FileStore) LocalPath(key string) string {
+	return filepath.Join(s.root, filepath.FromSlash(key))
+}
+
+// Put writes the object atomically (temporary file, fsync, rename).
+func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInfo, error) {
+	if err := CheckKey(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return ObjectInfo{}, err
+	}
+	dst := s.LocalPath(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	n, err := io.Copy(tmp, ctxReader{ctx, r})
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err != nil {
+		cleanup()
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		os.Remove(tmp.Name())
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	st, err := os.Stat(dst)
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	_ = n
+	return ObjectInfo{Key: key, Size: st.Size(), Updated: st.ModTime()}, nil
+}
+
+// Get opens the object at key.
+func (s *FileStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.LocalPath(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("get %s: %w", key, ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// Stat describes the object at key.
+func (s *FileStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	if err := CheckKey(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	st, err := os.Stat(s.LocalPath(key))
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.IsDir()) {
+		return ObjectInfo{}, fmt.Errorf("stat %s: %w", key, ErrNotExist)
+	}
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	return ObjectInfo{Key: key, Size: st.Size(), Updated: st.ModTime()}, nil
+}
+
+// List returns objects under prefix in key order, skipping in-flight temporary files.
+func (s *FileStore) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	var out []ObjectInfo
+	start := s.root
+	if i := strings.LastIndex(prefix, "/"); i >= 0 {
+		start = s.LocalPath(prefix[:i])
+	}
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || d.Type()&fs.ModeSymlink != 0 || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		out = append(out, ObjectInfo{Key: key, Size: info.Size(), Updated: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Delete removes the object at key.
+func (s *FileStore) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	p := s.LocalPath(key)
+	err := os.Remove(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	// Remove folders the delete left empty, up to the root (a non-empty one stops it).
+	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// SwitchLink points name at the folder target with a relative symlink, swapped in by rename(2)
+// so a reader resolves either the old folder or the new one, never neither.
+func (s *FileStore) SwitchLink(ctx context.Context, name, target string) error {
+	if err := CheckKey(name); err != nil {
+		return err
+	}
+	if err := CheckKey(target); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	link := s.LocalPath(name)
+	if st, err := os.Lstat(link); err == nil && st.Mode()&fs.ModeSymlink == 0 {
+		return fmt.Errorf("%s exists and is not a link segpipe made; move it away", link)
+	}
+	rel, err := filepath.Rel(filepath.Dir(link), s.LocalPath(target))
+	if err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", link, time.Now().UnixNano())
+	if err := os.Symlink(rel, tmp); err != nil {
+		return fmt.Errorf("switch %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("switch %s: %w", name, err)
+	}
+	if d, err := os.Open(filepath.Dir(link)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// LinkTarget returns the folder key name points to, "" when name is not a link.
+func (s *FileStore) LinkTarget(name string) (string, error) {
+	dest, err := os.Readlink(s.LocalPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	abs := filepath.Join(filepath.Dir(s.LocalPath(name)), dest)
+	rel, err := filepath.Rel(s.root, abs)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,99 @@
+// Package lake is segpipe's object store: raw landings, state, quarantine, run records and
+// published marts, on the local filesystem (the default) or, later, Google Cloud Storage.
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+)
+
+// ErrNotExist is returned (wrapped) when an object is not in the lake.
+var ErrNotExist = errors.New("object does not exist")
+
+// ObjectInfo describes one stored object.
+type ObjectInfo struct {
+	Key     string
+	Size    int64
+	Updated time.Time
+}
+
+// Store is an object store addressed by slash-separated keys such as
+// "raw/crm/accounts/dt=2026-11-01/part-00000.parquet".
+//
+// Put is atomic: a reader sees the whole new object or the old one, never part of one.
+type Store interface {
+	// Put writes the object at key from r, replacing any previous one.
+	Put(ctx context.Context, key string, r io.Reader) (ObjectInfo, error)
+	// Get opens the object at key; the error wraps ErrNotExist when it is absent.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Stat describes the object at key; the error wraps ErrNotExist when it is absent.
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+	// List returns the objects whose keys start with prefix, in key order.
+	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
+	// Delete removes the object at key; deleting an absent object is not an error.
+	Delete(ctx context.Context, key string) error
+	// URL names the store for messages, e.g. file:///srv/segpipe-data.
+	URL() string
+}
+
+// LocalReader is implemented by stores whose objects are files DuckDB can read in place.
+type LocalReader interface {
+	// LocalPath is the filesystem path of the object at key.
+	LocalPath(key string) string
+}
+
+// Open returns the store a lake URL names: a plain path or file:// URL.
+func Open(ctx context.Context, lakeURL string) (Store, error) {
+	if lakeURL == "" {
+		return nil, errors.New("open lake: no lake URL given")
+	}
+	if !strings.Contains(lakeURL, "://") {
+		return NewFileStore(lakeURL)
+	}
+	u, err := url.Parse(lakeURL)
+	if err != nil {
+		return nil, fmt.Errorf("open lake %q: %w", lakeURL, err)
+	}
+	switch u.Scheme {
+	case "file":
+		return NewFileStore(u.Path)
+	case "gs":
+		return nil, fmt.Errorf("open lake %s: Google Cloud Storage lakes are not available in this build yet; use a path or file:// URL", lakeURL)
+	default:
+		return nil, fmt.Errorf("open lake %s: unknown scheme %q (use a path or file://)", lakeURL, u.Scheme)
+	}
+}
+
+// CheckKey rejects keys that could escape the lake or are not canonical.
+func CheckKey(key string) error {
+	if key == "" || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || path.Clean(key) != key || strings.HasPrefix(key, "../") || key == ".." {
+		return fmt.Errorf("invalid lake key %q", key)
+	}
+	return nil
+}
+
+// GetBytes reads a whole (small) object.
+func GetBytes(ctx context.Context, s Store, key string) ([]byte, error) {
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", s.URL(), key, err)
+	}
+	return b, nil
+}
+
+// PutBytes writes a whole (small) object.
+func PutBytes(ctx context.Context, s Store, key string, b []byte) error {
+	_, err := s.Put(ctx, key, strings.NewReader(string(b)))
+	return err
+}

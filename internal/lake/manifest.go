@@ -1,0 +1,122 @@
+package lake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// LandedFile is one Parquet file of a landed dataset.
+type LandedFile struct {
+	Key    string `json:"key"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// LandedColumn is one column of a landed dataset's schema.
+type LandedColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Manifest describes one landed dataset: what came from a source entity for one dt.
+// It is written last; a dataset without a manifest is not landed.
+type Manifest struct {
+	Source      string    `json:"source"`
+	Entity      string    `json:"entity"`
+	Dt          string    `json:"dt"`
+	RunID       string    `json:"run_id"`
+	ExtractedAt time.Time `json:"extracted_at"`
+	Pages       int       `json:"pages"`
+	Rows        int64     `json:"rows"`
+	Bytes       int64     `json:"bytes"`
+	Quarantined int64     `json:"quarantined"`
+	// QuarantineKey is the NDJSON file of rejected records, "" when none were rejected.
+	QuarantineKey string         `json:"quarantine_key,omitempty"`
+	Schema        []LandedColumn `json:"schema"`
+	Files         []LandedFile   `json:"files"`
+}
+
+// RawPrefix is the folder of a source entity's landed data for one dt.
+func RawPrefix(source, entity, dt string) string {
+	return fmt.Sprintf("raw/%s/%s/dt=%s/", source, entity, dt)
+}
+
+// ManifestKey is where the manifest of a landed dataset lives.
+func ManifestKey(source, entity, dt string) string {
+	return RawPrefix(source, entity, dt) + "_manifest.json"
+}
+
+// QuarantinePrefix is the folder of a source entity's rejected records for one dt.
+func QuarantinePrefix(source, entity, dt string) string {
+	return fmt.Sprintf("quarantine/%s/%s/dt=%s/", source, entity, dt)
+}
+
+// WriteManifest stores m at its key.
+func WriteManifest(ctx context.Context, s Store, m *Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return PutBytes(ctx, s, ManifestKey(m.Source, m.Entity, m.Dt), append(b, '\n'))
+}
+
+// ReadManifest loads the manifest of a landed dataset; the error wraps ErrNotExist when
+// nothing has landed for that dt.
+func ReadManifest(ctx context.Context, s Store, source, entity, dt string) (*Manifest, error) {
+	b, err := GetBytes(ctx, s, ManifestKey(source, entity, dt))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", ManifestKey(source, entity, dt), err)
+	}
+	return &m, nil
+}
+
+// ErrNotLanded is returned when a source entity has no landed dataset to read.
+var ErrNotLanded = errors.New("nothing landed")
+
+// LandedDates lists the dts with a manifest for a source entity, oldest first.
+func LandedDates(ctx context.Context, s Store, source, entity string) ([]string, error) {
+	objs, err := s.List(ctx, fmt.Sprintf("raw/%s/%s/dt=", source, entity))
+	if err != nil {
+		return nil, err
+	}
+	var dts []string
+	for _, o := range objs {
+		rest := strings.TrimPrefix(o.Key, fmt.Sprintf("raw/%s/%s/dt=", source, entity))
+		dt, file, ok := strings.Cut(rest, "/")
+		if ok && file == "_manifest.json" {
+			dts = append(dts, dt)
+		}
+	}
+	sort.Strings(dts)
+	return dts, nil
+}
+
+// LatestManifest returns the newest landed dataset with dt <= asOf (dates as YYYY-MM-DD).
+// When none is that old it returns the oldest one after asOf: every mart filters facts by
+// their own timestamps, so a later snapshot still gives as_of-correct history.
+func LatestManifest(ctx context.Context, s Store, source, entity, asOf string) (*Manifest, error) {
+	dts, err := LandedDates(ctx, s, source, entity)
+	if err != nil {
+		return nil, err
+	}
+	if len(dts) == 0 {
+		return nil, fmt.Errorf("%s/%s in %s: %w (run the ingest job first)", source, entity, s.URL(), ErrNotLanded)
+	}
+	pick := dts[0]
+	for _, dt := range dts {
+		if dt <= asOf {
+			pick = dt
+		}
+	}
+	return ReadManifest(ctx, s, source, entity, pick)
+}

@@ -1,0 +1,306 @@
+// Package warehouse is segpipe's in-process DuckDB session: it registers landed Parquet,
+// binds config and as_of as DuckDB variables, runs the models and assertions in sql/, and
+// exports the marts.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the duckdb driver
+)
+
+// Options tune the DuckDB session.
+type Options struct {
+	// Threads DuckDB may use; 0 keeps DuckDB's default (all cores).
+	Threads int
+	// MemoryLimit such as "2GB"; "" keeps DuckDB's default.
+	MemoryLimit string
+	// TempDir is where DuckDB spills when memory runs short.
+	TempDir string
+}
+
+// Session is one DuckDB database held on one connection, so variables persist across calls.
+type Session struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+// Variable is a value bound into the session with SET VARIABLE, read in SQL with getvariable.
+type Variable struct {
+	Name  string
+	Value any
+}
+
+var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Open starts an in-memory DuckDB session.
+func Open(ctx context.Context, opts Options) (*Session, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb connection: %w", err)
+	}
+	s := &Session{db: db, conn: conn}
+	settings := []string{"SET TimeZone = 'UTC'", "SET preserve_insertion_order = true"}
+	if opts.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
+	}
+	for _, q := range settings {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("duckdb %s: %w", q, err)
+		}
+	}
+	if opts.MemoryLimit != "" {
+		if _, err := conn.ExecContext(ctx, "SET memory_limit = ?", opts.MemoryLimit); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("duckdb memory_limit %q: %w", opts.MemoryLimit, err)
+		}
+	}
+	if opts.TempDir != "" {
+		if _, err := conn.ExecContext(ctx, "SET temp_directory = ?", opts.TempDir); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("duckdb temp_directory: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Close releases the session.
+func (s *Session) Close() error {
+	err := s.conn.Close()
+	return errors.Join(err, s.db.Close())
+}
+
+// SetVariables binds each variable with SET VARIABLE name = ? (a bound parameter, never text).
+func (s *Session) SetVariables(ctx context.Context, vars []Variable) error {
+	for _, v := range vars {
+		if !identifier.MatchString(v.Name) {
+			return fmt.Errorf("variable name %q is not an identifier", v.Name)
+		}
+		if _, err := s.conn.ExecContext(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
+			return fmt.Errorf("set variable %s: %w", v.Name, err)
+		}
+	}
+	return nil
+}
+
+// RegisterParquet creates the view name over the given Parquet files; the file list is bound
+// as the variable <name>_files.
+func (s *Session) RegisterParquet(ctx context.Context, name string, files []string) error {
+	if !identifier.MatchString(name) {
+		return fmt.Errorf("view name %q is not an identifier", name)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("register %s: no files", name)
+	}
+	if err := s.SetVariables(ctx, []Variable{{Name: name + "_files", Value: files}}); err != nil {
+		return err
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet(getvariable('%s_files'), union_by_name = true)", name, name)
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("register %s: %w", name, err)
+	}
+	return nil
+}
+
+// ModelRun reports one model's run.
+type ModelRun struct {
+	Name     string
+	Layer    Layer
+	Rows     int64
+	Duration time.Duration
+}
+
+// RunModels builds every model as a table, in the order given.
+func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, error) {
+	var runs []ModelRun
+	for _, m := range models {
+		start := time.Now()
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
+		}
+		var n int64
+		if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&n); err != nil {
+			return runs, fmt.Errorf("model %s: count rows: %w", m.Name, err)
+		}
+		runs = append(runs, ModelRun{Name: m.Name, Layer: m.Layer, Rows: n, Duration: time.Since(start)})
+	}
+	return runs, nil
+}
+
+// AssertionResult is the outcome of one assertion.
+type AssertionResult struct {
+	Name string
+	// Failures counts the rows the assertion returned; zero means it passed.
+	Failures int64
+	// Sample shows up to three failing rows as column=value text.
+	Sample []string
+}
+
+// ErrAssertionsFailed is wrapped by RunAssertions' error when any assertion returns rows.
+var ErrAssertionsFailed = errors.New("assertions failed")
+
+// RunAssertions runs every assertion; the error wraps ErrAssertionsFailed and names each
+// failing assertion with a sample of its rows.
+func (s *Session) RunAssertions(ctx context.Context, assertions []Assertion) ([]AssertionResult, error) {
+	var results []AssertionResult
+	var failed []string
+	for _, a := range assertions {
+		rows, err := s.Query(ctx, a.SQL)
+		if err != nil {
+			return results, fmt.Errorf("assertion %s (sql/%s) did not run: %w", a.Name, a.Path, err)
+		}
+		r := AssertionResult{Name: a.Name, Failures: int64(len(rows))}
+		for i, row := range rows {
+			if i == 3 {
+				break
+			}
+			r.Sample = append(r.Sample, row.String())
+		}
+		if r.Failures > 0 {
+			failed = append(failed, fmt.Sprintf("%s: %d rows, e.g. %s", a.Name, r.Failures, strings.Join(r.Sample, " | ")))
+		}
+		results = append(results, r)
+	}
+	if len(failed) > 0 {
+		return results, fmt.Errorf("%w: %s", ErrAssertionsFailed, strings.Join(failed, "; "))
+	}
+	return results, nil
+}
+
+// Row is one result row, columns in order.
+type Row struct {
+	Columns []string
+	Values  []any
+}
+
+// Get returns the value of column name (nil when absent).
+func (r Row) Get(name string) any {
+	for i, c := range r.Columns {
+		if c == name {
+			return r.Values[i]
+		}
+	}
+	return nil
+}
+
+// String renders the row as column=value pairs.
+func (r Row) String() string {
+	parts := make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		parts[i] = fmt.Sprintf("%s=%v", c, r.Values[i])
+	}
+	return strings.Join(parts, " ")
+}
+
+// Query runs a query with bound arguments and returns all its rows.
+func (s *Session) Query(ctx context.Context, q string, args ...any) ([]Row, error) {
+	rows, err := s.conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []Row
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, Row{Columns: cols, Values: vals})
+	}
+	return out, rows.Err()
+}
+
+// Exec runs a statement with bound arguments.
+func (s *Session) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := s.conn.ExecContext(ctx, q, args...)
+	return err
+}
+
+// quotePath renders a local file path as a SQL string literal. Paths are ones segpipe made
+// in its own temporary directory; COPY and ATTACH take no bound parameters.
+func quotePath(p string) string {
+	return "'" + strings.ReplaceAll(p, "'", "''") + "'"
+}
+
+// ExportParquet writes table to a local Parquet file (zstd) and returns its row count.
+func (s *Session) ExportParquet(ctx context.Context, table, file string) (int64, error) {
+	if !identifier.MatchString(table) {
+		return 0, fmt.Errorf("table name %q is not an identifier", table)
+	}
+	q := fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", table, quotePath(file))
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return 0, fmt.Errorf("export %s: %w", table, err)
+	}
+	var n int64
+	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("export %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// ExportDatabase writes the tables into a new DuckDB database file for BI tools.
+func (s *Session) ExportDatabase(ctx context.Context, tables []string, file string) error {
+	if err := os.Remove(file); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("export database: %w", err)
+	}
+	if _, err := s.conn.ExecContext(ctx, "ATTACH "+quotePath(file)+" AS bi_export"); err != nil {
+		return fmt.Errorf("export database: %w", err)
+	}
+	var err error
+	for _, t := range tables {
+		if !identifier.MatchString(t) {
+			err = fmt.Errorf("table name %q is not an identifier", t)
+			break
+		}
+		if _, err = s.conn.ExecContext(ctx, fmt.Sprintf("CREATE TABLE bi_export.%s AS SELECT * FROM %s", t, t)); err != nil {
+			err = fmt.Errorf("export database table %s: %w", t, err)
+			break
+		}
+	}
+	if _, derr := s.conn.ExecContext(ctx, "DETACH bi_export"); derr != nil && err == nil {
+		err = fmt.Errorf("export database: %w", derr)
+	}
+	return err
+}
+
+// Build binds vars, runs fsys's prelude.sql (macros) and then every model in dependency order.
+func (s *Session) Build(ctx context.Context, fsys fs.FS, vars []Variable) ([]ModelRun, error) {
+	if err := s.SetVariables(ctx, vars); err != nil {
+		return nil, err
+	}
+	prelude, err := fs.ReadFile(fsys, "prelude.sql")
+	if err != nil {
+		return nil, fmt.Errorf("read sql/prelude.sql: %w", err)
+	}
+	if _, err := s.conn.ExecContext(ctx, string(prelude)); err != nil {
+		return nil, fmt.Errorf("sql/prelude.sql: %w", err)
+	}
+	models, err := LoadModels(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return s.RunModels(ctx, models)
+}

@@ -1,0 +1,166 @@
+// Package jobs holds the jobs users schedule or run by hand: ingest (pull every configured
+// source into the lake), segment (build, audit and publish the marts) and nightly (both).
+// A job is plain Go: func(ctx, Params) (Result, error).
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/lake"
+)
+
+// Params is what every job needs.
+type Params struct {
+	Config *config.Config
+	Lake   lake.Store
+	// AsOf is the date the run describes; facts after its end are ignored.
+	AsOf time.Time
+	// RunID names the run in the lake; NewRunID makes one.
+	RunID  string
+	Logger *slog.Logger
+	// HTTPClient, when set, is used for every export request (tests inject one).
+	HTTPClient *http.Client
+	// WorkDir holds temporary files; "" means a fresh folder under os.TempDir().
+	WorkDir string
+}
+
+// Names of the jobs, as `segpipe run` takes them.
+const (
+	JobIngest  = "ingest"
+	JobSegment = "segment"
+	JobNightly = "nightly"
+)
+
+// Names lists the jobs `segpipe run` accepts.
+var Names = []string{JobIngest, JobSegment, JobNightly}
+
+// NewRunID returns a time-ordered, unique run id such as 20261101T023000Z-9f2c4a.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func (p *Params) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+func (p *Params) asOf() string { return p.AsOf.Format(time.DateOnly) }
+
+// workDir returns the folder for temporary files and a function removing what it made.
+func (p *Params) workDir(job string) (string, func(), error) {
+	base := p.WorkDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp(base, "segpipe-"+job+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// RunRecord is runs/<run_id>.json: what a run did, for operators and `segpipe runs`.
+type RunRecord struct {
+	RunID        string             `json:"run_id"`
+	Job          string             `json:"job"`
+	AsOf         string             `json:"as_of"`
+	Status       string             `json:"status"` // succeeded or failed
+	Error        string             `json:"error,omitempty"`
+	StartedAt    time.Time          `json:"started_at"`
+	FinishedAt   time.Time          `json:"finished_at"`
+	ConfigDigest string             `json:"config_digest"`
+	Datasets     []DatasetSummary   `json:"datasets,omitempty"`
+	Models       []ModelSummary     `json:"models,omitempty"`
+	Assertions   []AssertionSummary `json:"assertions,omitempty"`
+	Publication  *lake.Publication  `json:"publication,omitempty"`
+	Stages       map[string]float64 `json:"stage_seconds,omitempty"`
+	Extra        map[string]any     `json:"extra,omitempty"`
+}
+
+// DatasetSummary is one landed dataset in a run record.
+type DatasetSummary struct {
+	Source      string `json:"source"`
+	Entity      string `json:"entity"`
+	Rows        int64  `json:"rows"`
+	Quarantined int64  `json:"quarantined"`
+	Bytes       int64  `json:"bytes"`
+	Pages       int    `json:"pages"`
+}
+
+// ModelSummary is one model in a run record.
+type ModelSummary struct {
+	Name    string  `json:"name"`
+	Rows    int64   `json:"rows"`
+	Seconds float64 `json:"seconds"`
+}
+
+// AssertionSummary is one assertion in a run record.
+type AssertionSummary struct {
+	Name     string `json:"name"`
+	Failures int64  `json:"failures"`
+}
+
+// ConfigDigest fingerprints a config (secrets redacted) so run records show what ran.
+func ConfigDigest(cfg *config.Config) string {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func writeRunRecord(ctx context.Context, s lake.Store, r *RunRecord) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	// A cancelled run still records why it stopped.
+	ctx = context.WithoutCancel(ctx)
+	if err := lake.PutBytes(ctx, s, "runs/"+r.RunID+".json", append(b, '\n')); err != nil {
+		return fmt.Errorf("write run record: %w", err)
+	}
+	return nil
+}
+
+func newRecord(p *Params, job string) *RunRecord {
+	return &RunRecord{
+		RunID: p.RunID, Job: job, AsOf: p.asOf(), StartedAt: time.Now().UTC(),
+		ConfigDigest: ConfigDigest(p.Config), Stages: map[string]float64{},
+	}
+}
+
+// finish stamps the record with the outcome and stores it; the job's error wins over a
+// failure to store the record.
+func finish(ctx context.Context, p *Params, r *RunRecord, jobErr error) error {
+	r.FinishedAt = time.Now().UTC()
+	r.Status = "succeeded"
+	if jobErr != nil {
+		r.Status = "failed"
+		r.Error = jobErr.Error()
+	}
+	if err := writeRunRecord(ctx, p.Lake, r); err != nil {
+		if jobErr != nil {
+			return jobErr
+		}
+		return err
+	}
+	return jobErr
+}

@@ -1,0 +1,367 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	defaultconfig "github.com/segpipe/segpipe/config"
+	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/warehouse"
+	"github.com/segpipe/segpipe/jobs"
+)
+
+// demoEnv serves a company and returns params for a run against it in a fresh lake.
+func demoEnv(t *testing.T, accounts int, mutate func(*config.Config)) (jobs.Params, *demo.Company) {
+	t.Helper()
+	company := demo.Generate(demo.Options{Accounts: accounts, Seed: 7})
+	srv, err := demo.Start(company, demo.DefaultTokens())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cfg, err := config.Parse(defaultconfig.DemoName, defaultconfig.DemoYAML, func(k string) (string, bool) {
+		if k == "SEGPIPE_DEMO_URL" {
+			return srv.URL, true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		mutate(cfg)
+	}
+	store, err := lake.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := company.End.AddDate(0, 0, -1)
+	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(time.Now()), WorkDir: t.TempDir()}, company
+}
+
+// readTable reads a published Parquet file back through a fresh DuckDB session.
+func readTable(t *testing.T, file string) []warehouse.Row {
+	t.Helper()
+	s, err := warehouse.Open(context.Background(), warehouse.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.Query(context.Background(), "SELECT * FROM read_parquet(?)", file)
+	if err != nil {
+		t.Fatalf("read %s: %v", file, err)
+	}
+	return rows
+}
+
+func f64(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case nil:
+		return math.NaN()
+	}
+	panic("not a number")
+}
+
+func TestNightlyOnDemoCompany(t *testing.T) {
+	p, company := demoEnv(t, 3000, nil)
+	ctx := context.Background()
+	res, err := jobs.Nightly(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := p.Lake.(*lake.FileStore).Root()
+
+	// Every entity landed with a manifest; ticket rows planted with csat "n/a" are quarantined.
+	landed := map[string]*lake.Manifest{}
+	for _, m := range res.Ingest.Datasets {
+		landed[m.Source+"/"+m.Entity] = m
+	}
+	for _, k := range []string{"crm/accounts", "crm/opportunities", "billing/subscriptions", "billing/invoices", "support/tickets", "product/usage"} {
+		if landed[k] == nil || landed[k].Rows == 0 {
+			t.Fatalf("%s did not land: %+v", k, landed[k])
+		}
+	}
+	if got := landed["crm/accounts"].Rows; got != int64(len(company.Accounts)) {
+		t.Errorf("landed %d accounts, the company has %d", got, len(company.Accounts))
+	}
+	if q := landed["support/tickets"]; q.Quarantined == 0 || q.QuarantineKey == "" {
+		t.Errorf("planted bad tickets were not quarantined: %+v", q)
+	} else if b, err := lake.GetBytes(ctx, p.Lake, q.QuarantineKey); err != nil || !strings.Contains(string(b), "csat") {
+		t.Errorf("quarantine file lacks the reason: %v %.200s", err, b)
+	}
+
+	// Published: latest/ has every mart and the DuckDB file; the pointer names this run.
+	seg := res.Segment
+	if seg.Publication == nil || !seg.LatestMoved {
+		t.Fatal("nothing published")
+	}
+	for _, name := range []string{"account_segments.parquet", "ltv_quintiles.parquet", "segment_metrics.parquet", lake.DatabaseName} {
+		if _, err := os.Stat(filepath.Join(root, "latest", name)); err != nil {
+			t.Errorf("latest/%s: %v", name, err)
+		}
+	}
+	pub, err := lake.ReadPublished(ctx, p.Lake)
+	if err != nil || pub.RunID != seg.RunID || pub.AsOf != p.AsOf.Format(time.DateOnly) {
+		t.Fatalf("pointer %+v, %v", pub, err)
+	}
+	for _, id := range []string{res.Segment.RunID, res.Ingest.RunID} {
+		if _, err := lake.GetBytes(ctx, p.Lake, "runs/"+id+".json"); err != nil {
+			t.Errorf("run record %s: %v", id, err)
+		}
+	}
+
+	accounts := readTable(t, filepath.Join(root, "latest", "account_segments.parquet"))
+	if len(accounts) != len(company.Accounts) {
+		t.Fatalf("account_segments has %d rows, the company %d accounts (all created before as_of)", len(accounts), len(company.Accounts))
+	}
+	checkSizeBands(t, accounts)
+	checkQuintiles(t, accounts, readTable(t, filepath.Join(root, "latest", "ltv_quintiles.parquet")))
+	metrics := readTable(t, filepath.Join(root, "latest", "segment_metrics.parquet"))
+	checkShares(t, metrics)
+	checkPlantedTruths(t, accounts, metrics)
+}
+
+// checkSizeBands recomputes each account's size band from its employees in Go.
+func checkSizeBands(t *testing.T, accounts []warehouse.Row) {
+	t.Helper()
+	for _, a := range accounts {
+		want := "Unknown"
+		if e := a.Get("employees"); e != nil {
+			switch n := e.(int64); {
+			case n >= 2000:
+				want = "Enterprise"
+			case n >= 200:
+				want = "Mid-market"
+			case n >= 1:
+				want = "SMB"
+			}
+		}
+		if got := a.Get("size_band"); got != want {
+			t.Fatalf("account %v with %v employees is in %v, want %s", a.Get("account_id"), a.Get("employees"), got, want)
+		}
+	}
+}
+
+func checkQuintiles(t *testing.T, accounts, quintiles []warehouse.Row) {
+	t.Helper()
+	type cust struct {
+		ltv float64
+		q   int64
+	}
+	var custs []cust
+	counts := map[int64]int{}
+	for _, a := range accounts {
+		status := a.Get("customer_status").(string)
+		q := a.Get("ltv_quintile")
+		if (status == "prospect") != (q == nil) {
+			t.Fatalf("account %v: status %s with quintile %v", a.Get("account_id"), status, q)
+		}
+		if q != nil {
+			qi := int64(q.(int32))
+			custs = append(custs, cust{f64(a.Get("ltv")), qi})
+			counts[qi]++
+		}
+	}
+	if len(custs) < 100 {
+		t.Fatalf("only %d customers", len(custs))
+	}
+	// Five groups of equal size within one.
+	min, max := len(custs), 0
+	for q := int64(1); q <= 5; q++ {
+		if counts[q] < min {
+			min = counts[q]
+		}
+		if counts[q] > max {
+			max = counts[q]
+		}
+	}
+	if max-min > 1 || len(counts) != 5 {
+		t.Errorf("quintile sizes %v", counts)
+	}
+	// Ordered: every customer of quintile q has an LTV >= every customer of q+1.
+	sort.Slice(custs, func(i, j int) bool { return custs[i].ltv > custs[j].ltv })
+	for i := 1; i < len(custs); i++ {
+		if custs[i].q < custs[i-1].q {
+			t.Fatalf("ltv %v in quintile %d ranks below ltv %v in quintile %d", custs[i].ltv, custs[i].q, custs[i-1].ltv, custs[i-1].q)
+		}
+	}
+	var share, rev float64
+	for _, q := range quintiles {
+		share += f64(q.Get("share_of_customers"))
+		rev += f64(q.Get("share_of_revenue"))
+		if int(f64(q.Get("customers"))) != counts[int64(q.Get("ltv_quintile").(int32))] {
+			t.Errorf("ltv_quintiles row %v disagrees with account_segments", q)
+		}
+	}
+	if math.Abs(share-1) > 1e-9 || math.Abs(rev-1) > 1e-9 {
+		t.Errorf("quintile shares sum to %v and %v", share, rev)
+	}
+}
+
+func checkShares(t *testing.T, metrics []warehouse.Row) {
+	t.Helper()
+	sums := map[string]float64{}
+	for _, m := range metrics {
+		sums[m.Get("dimension").(string)] += f64(m.Get("arr_share"))
+	}
+	for _, dim := range []string{"size_band", "industry", "region"} {
+		if math.Abs(sums[dim]-1) > 1e-9 {
+			t.Errorf("%s ARR shares sum to %v", dim, sums[dim])
+		}
+	}
+}
+
+// checkPlantedTruths: the analysis recovers what docs/demo.md says the company was built with.
+func checkPlantedTruths(t *testing.T, accounts, metrics []warehouse.Row) {
+	t.Helper()
+	churn := map[string]map[string]float64{}
+	for _, m := range metrics {
+		d := m.Get("dimension").(string)
+		if churn[d] == nil {
+			churn[d] = map[string]float64{}
+		}
+		churn[d][m.Get("segment").(string)] = f64(m.Get("logo_churn_12m"))
+	}
+	sz := churn["size_band"]
+	if !(sz["SMB"] > sz["Mid-market"] && sz["Mid-market"] > sz["Enterprise"]) {
+		t.Errorf("12-month logo churn by size should fall with size: %v", sz)
+	}
+	if sz["SMB"] < 0.25 || sz["SMB"] > 0.60 {
+		t.Errorf("SMB 12-month logo churn %.2f, planted about 0.40", sz["SMB"])
+	}
+	worst, worstRate := "", -1.0
+	for ind, r := range churn["industry"] {
+		if ind != "Unknown" && r > worstRate {
+			worst, worstRate = ind, r
+		}
+	}
+	if worst != demo.PoorRetentionIndustry {
+		t.Errorf("highest-churn industry is %s (%.2f), planted %s: %v", worst, worstRate, demo.PoorRetentionIndustry, churn["industry"])
+	}
+	// The best industry is over-represented in the top LTV quintile.
+	var top, topBest, all, allBest float64
+	for _, a := range accounts {
+		q := a.Get("ltv_quintile")
+		if q == nil {
+			continue
+		}
+		best := a.Get("industry") == demo.BestIndustry
+		all++
+		if best {
+			allBest++
+		}
+		if q.(int32) == 1 {
+			top++
+			if best {
+				topBest++
+			}
+		}
+	}
+	if lift := (topBest / top) / (allBest / all); lift < 1.5 {
+		t.Errorf("%s lift in the top quintile = %.2f, planted >= 1.5", demo.BestIndustry, lift)
+	}
+}
+
+// A failing assertion publishes nothing: latest, the pointer and the history stay as they were.
+func TestFailedAuditKeepsPreviousRun(t *testing.T) {
+	p, _ := demoEnv(t, 300, nil)
+	ctx := context.Background()
+	if _, err := jobs.Nightly(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	root := p.Lake.(*lake.FileStore).Root()
+	before, _ := lake.ReadPublished(ctx, p.Lake)
+	target, _ := p.Lake.(*lake.FileStore).LinkTarget(lake.LatestDir)
+	latestBytes, err := os.ReadFile(filepath.Join(root, "latest", "account_segments.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Without the EUR rate, EUR invoices cannot be converted: assert_known_currencies fails.
+	broken := *p.Config
+	broken.FXRates = map[string]float64{"GBP": 1.27}
+	p2 := p
+	p2.Config = &broken
+	p2.AsOf = p.AsOf.AddDate(0, 0, 1)
+	p2.RunID = jobs.NewRunID(time.Now())
+	res, err := jobs.Segment(ctx, p2)
+	if !errors.Is(err, warehouse.ErrAssertionsFailed) || !strings.Contains(err.Error(), "assert_known_currencies") {
+		t.Fatalf("want assert_known_currencies to fail the run, got %v", err)
+	}
+	if res.Publication != nil {
+		t.Fatal("a failed audit published")
+	}
+	after, _ := lake.ReadPublished(ctx, p.Lake)
+	if after.RunID != before.RunID {
+		t.Errorf("pointer moved to %s", after.RunID)
+	}
+	if t2, _ := p.Lake.(*lake.FileStore).LinkTarget(lake.LatestDir); t2 != target {
+		t.Errorf("latest moved from %s to %s", target, t2)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "latest", "account_segments.parquet")); string(b) != string(latestBytes) {
+		t.Error("latest/account_segments.parquet changed")
+	}
+	if _, err := os.Stat(filepath.Join(root, "marts", "account_segments", "as_of="+p2.AsOf.Format(time.DateOnly))); !os.IsNotExist(err) {
+		t.Errorf("history partition of the failed date exists: %v", err)
+	}
+	rec, err := lake.GetBytes(ctx, p.Lake, "runs/"+p2.RunID+".json")
+	if err != nil || !strings.Contains(string(rec), `"status": "failed"`) || !strings.Contains(string(rec), "assert_known_currencies") {
+		t.Errorf("run record of the failed run: %v %.300s", err, rec)
+	}
+}
+
+// Running the same date twice gives the same raw rows (not doubled) and the same marts.
+func TestRerunIsIdempotent(t *testing.T) {
+	p, _ := demoEnv(t, 300, nil)
+	ctx := context.Background()
+	first, err := jobs.Nightly(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.RunID = jobs.NewRunID(time.Now().Add(time.Second))
+	second, err := jobs.Nightly(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := p.Lake.(*lake.FileStore).Root()
+	for i, m := range second.Ingest.Datasets {
+		if m.Rows != first.Ingest.Datasets[i].Rows {
+			t.Errorf("%s/%s: %d rows after the rerun, %d before", m.Source, m.Entity, m.Rows, first.Ingest.Datasets[i].Rows)
+		}
+		objs, err := p.Lake.List(ctx, lake.RawPrefix(m.Source, m.Entity, m.Dt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if strings.HasSuffix(o.Key, ".parquet") && !strings.Contains(o.Key, second.Ingest.RunID) {
+				t.Errorf("file of the first run left behind: %s", o.Key)
+			}
+		}
+	}
+	a := readTable(t, filepath.Join(root, "marts", "account_segments", "as_of="+p.AsOf.Format(time.DateOnly), "data.parquet"))
+	b := readTable(t, filepath.Join(root, "latest", "account_segments.parquet"))
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("history has %d rows, latest %d", len(a), len(b))
+	}
+	firstRows := readTable(t, filepath.Join(root, "releases", first.Segment.Publication.AsOf+"_"+first.Segment.RunID, "account_segments.parquet"))
+	for i := range a {
+		if a[i].String() != firstRows[i].String() {
+			t.Fatalf("row %d differs between runs:\n%s\n%s", i, firstRows[i], a[i])
+		}
+	}
+}

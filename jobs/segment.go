@@ -1,0 +1,210 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/warehouse"
+	segsql "github.com/segpipe/segpipe/sql"
+)
+
+// SegmentResult is what a segment run built, checked and published.
+type SegmentResult struct {
+	RunID      string
+	Inputs     []*lake.Manifest
+	Models     []warehouse.ModelRun
+	Assertions []warehouse.AssertionResult
+	// Publication is nil when nothing was published (a failed audit).
+	Publication *lake.Publication
+	// LatestMoved is false for a backfill of a date older than the published one.
+	LatestMoved bool
+	// Summary holds the small marts (segment_metrics, ltv_quintiles) for printing.
+	Summary map[string][]warehouse.Row
+	// Totals is one row of headline figures (customers, ARR, ...).
+	Totals   warehouse.Row
+	Duration time.Duration
+}
+
+// summaryTables are returned whole in SegmentResult.Summary; they have a handful of rows.
+var summaryTables = []string{"segment_metrics", "ltv_quintiles"}
+
+// Segment reads the newest landed data for as_of, runs every model in sql/, runs every
+// assertion in sql/tests/ and, only if all pass, publishes the marts (write-audit-publish).
+// A failed assertion returns an error wrapping warehouse.ErrAssertionsFailed and leaves the
+// published tables as they were.
+func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
+	rec := newRecord(&p, JobSegment)
+	res, err := segment(ctx, &p, rec)
+	if res != nil {
+		rec.Publication = res.Publication
+		for _, m := range res.Models {
+			rec.Models = append(rec.Models, ModelSummary{Name: m.Name, Rows: m.Rows, Seconds: m.Duration.Seconds()})
+		}
+		for _, a := range res.Assertions {
+			rec.Assertions = append(rec.Assertions, AssertionSummary{Name: a.Name, Failures: a.Failures})
+		}
+	}
+	return res, finish(ctx, &p, rec, err)
+}
+
+func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, error) {
+	start := time.Now()
+	log := p.logger().With("job", JobSegment, "run_id", p.RunID, "as_of", p.asOf())
+	res := &SegmentResult{RunID: p.RunID, Summary: map[string][]warehouse.Row{}}
+	dir, cleanup, err := p.workDir(JobSegment)
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	defer cleanup()
+
+	stage := func(name string, t0 time.Time) { rec.Stages[name] = time.Since(t0).Seconds() }
+	t0 := time.Now()
+	sess, err := warehouse.Open(ctx, warehouse.Options{
+		Threads: p.Config.Warehouse.Threads, MemoryLimit: p.Config.Warehouse.MemoryLimit, TempDir: filepath.Join(dir, "duckdb"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	if err := registerLanded(ctx, p, sess, dir, res); err != nil {
+		return res, err
+	}
+	stage("register", t0)
+
+	t0 = time.Now()
+	res.Models, err = sess.Build(ctx, segsql.Files, warehouse.ConfigVariables(p.Config, p.AsOf))
+	if err != nil {
+		return res, err
+	}
+	stage("transform", t0)
+	log.Info("models built", "models", len(res.Models), "seconds", time.Since(t0).Seconds())
+
+	t0 = time.Now()
+	assertions, err := warehouse.LoadAssertions(segsql.Files)
+	if err != nil {
+		return res, err
+	}
+	res.Assertions, err = sess.RunAssertions(ctx, assertions)
+	stage("audit", t0)
+	if err != nil {
+		log.Error("audit failed: nothing published", "error", err)
+		return res, err
+	}
+	log.Info("audit passed", "assertions", len(res.Assertions))
+
+	t0 = time.Now()
+	models, err := warehouse.LoadModels(segsql.Files)
+	if err != nil {
+		return res, err
+	}
+	var marts []lake.LocalTable
+	var names []string
+	for _, m := range models {
+		if m.Layer != warehouse.Marts {
+			continue
+		}
+		file := filepath.Join(dir, m.Name+".parquet")
+		n, err := sess.ExportParquet(ctx, m.Name, file)
+		if err != nil {
+			return res, err
+		}
+		marts = append(marts, lake.LocalTable{Name: m.Name, Path: file, Rows: n})
+		names = append(names, m.Name)
+	}
+	dbFile := filepath.Join(dir, lake.DatabaseName)
+	if err := sess.ExportDatabase(ctx, names, dbFile); err != nil {
+		return res, err
+	}
+	for _, t := range summaryTables {
+		rows, err := sess.Query(ctx, "SELECT * FROM "+t)
+		if err != nil {
+			return res, fmt.Errorf("summary %s: %w", t, err)
+		}
+		res.Summary[t] = rows
+	}
+	totals, err := sess.Query(ctx, `SELECT
+		count(*) AS accounts,
+		count(*) FILTER (WHERE customer_status = 'active') AS active_customers,
+		count(*) FILTER (WHERE customer_status = 'churned') AS churned_customers,
+		count(*) FILTER (WHERE customer_status = 'prospect') AS prospects,
+		coalesce(sum(arr), 0) AS arr,
+		coalesce(sum(realized_revenue), 0) AS realized_revenue
+		FROM account_segments`)
+	if err != nil || len(totals) != 1 {
+		return res, fmt.Errorf("summary totals: %v", err)
+	}
+	res.Totals = totals[0]
+	stage("export", t0)
+
+	t0 = time.Now()
+	res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, time.Now())
+	res.LatestMoved = err == nil
+	if errors.Is(err, lake.ErrOlderThanPublished) {
+		log.Info("backfill of an older date: history written, latest kept", "detail", err)
+		err = nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("publish: %w", err)
+	}
+	stage("publish", t0)
+	res.Duration = time.Since(start)
+	log.Info("published", "tables", len(marts), "latest_moved", res.LatestMoved, "seconds", res.Duration.Seconds())
+	return res, nil
+}
+
+// registerLanded creates a raw_<source>__<entity> view over the newest landed Parquet of each
+// configured entity. Files of a local lake are read in place; others are copied into dir.
+func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir string, res *SegmentResult) error {
+	for _, sourceName := range p.Config.SourceNames() {
+		src := p.Config.Sources[sourceName]
+		for _, entityName := range src.EntityNames() {
+			m, err := lake.LatestManifest(ctx, p.Lake, sourceName, entityName, p.asOf())
+			if err != nil {
+				return fmt.Errorf("segment: %w", err)
+			}
+			res.Inputs = append(res.Inputs, m)
+			var files []string
+			for _, f := range m.Files {
+				local, err := localCopy(ctx, p.Lake, f.Key, dir)
+				if err != nil {
+					return fmt.Errorf("segment: read %s: %w", f.Key, err)
+				}
+				files = append(files, local)
+			}
+			if err := sess.RegisterParquet(ctx, "raw_"+sourceName+"__"+entityName, files); err != nil {
+				return fmt.Errorf("segment: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func localCopy(ctx context.Context, s lake.Store, key, dir string) (string, error) {
+	if lr, ok := s.(lake.LocalReader); ok {
+		return lr.LocalPath(key), nil
+	}
+	dst := filepath.Join(dir, "lake", filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	f, err := os.Create(dst)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return "", err
+	}
+	return dst, f.Close()
+}

@@ -1,0 +1,49 @@
+-- int_account_mrr_monthly: one row per customer and complete month, from its first paid month
+-- to the last month that ended by as_of, zero months included (domain.md section 11).
+-- mrr: the sum over the customer's invoices covering the month end, in cents precision.
+-- movement, per customer (not per subscription), checked in this order:
+--   previous 0, never paid before -> new; previous 0, paid before -> reactivation;
+--   up -> expansion; down but still paying -> contraction; down to 0 -> churn; else NULL.
+with invoice_mrr as (
+    select account_id, month, round(sum(mrr), 2) as mrr
+    from int_invoice_months
+    group by account_id, month
+),
+last_complete as (
+    select (date_trunc('month', as_of() + interval 1 day) - interval 1 month)::date as month
+),
+grid as (
+    select f.account_id, unnest(generate_series(f.first_month, lc.month, interval 1 month))::date as month
+    from (select account_id, min(month) as first_month from invoice_mrr group by account_id) f
+    cross join last_complete lc
+    where f.first_month <= lc.month
+),
+filled as (
+    select g.account_id, g.month, coalesce(i.mrr, 0) as mrr
+    from grid g
+    left join invoice_mrr i using (account_id, month)
+),
+with_previous as (
+    select
+        account_id,
+        month,
+        mrr,
+        coalesce(lag(mrr) over w, 0) as previous_mrr,
+        coalesce(max(mrr) over (w rows between unbounded preceding and 1 preceding), 0) > 0 as paid_before
+    from filled
+    window w as (partition by account_id order by month)
+)
+select
+    account_id,
+    month,
+    mrr,
+    previous_mrr,
+    case
+        when mrr > 0 and previous_mrr = 0 and not paid_before then 'new'
+        when mrr > 0 and previous_mrr = 0 and paid_before then 'reactivation'
+        when previous_mrr > 0 and mrr > previous_mrr then 'expansion'
+        when mrr > 0 and mrr < previous_mrr then 'contraction'
+        when mrr = 0 and previous_mrr > 0 then 'churn'
+    end as movement
+from with_previous
+order by account_id, month

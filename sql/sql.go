@@ -1,0 +1,10 @@
+// Package sql embeds segpipe's DuckDB models: staging, intermediate and marts, and the
+// assertions in tests/ that must return zero rows before anything is published.
+package sql
+
+import "embed"
+
+// Files holds every model and assertion, by path (staging/stg_crm__accounts.sql, ...).
+//
+//go:embed prelude.sql staging/*.sql intermediate/*.sql marts/*.sql tests/*.sql
+var Files embed.FS

@@ -1,0 +1,24 @@
+-- stg_crm__accounts: one row per CRM account known at as_of (domain.md section 1, CRM accounts).
+-- Input: raw_crm__accounts (the demo CRM's JSON export). The latest version of each record wins.
+-- Accounts created after as_of are not yet known and are left out (no future leakage).
+with latest as (
+    select *
+    from raw_crm__accounts
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+)
+select
+    id                                   as account_id,
+    name                                 as account_name,
+    industry,
+    employee_count                       as employees,
+    annual_revenue,
+    country,
+    region,
+    owner,
+    coalesce(is_strategic, false)        as is_strategic,
+    case when coalesce(strategic_reasons, '') = '' then []::varchar[]
+         else string_split(strategic_reasons, ';') end as strategic_reasons,
+    created_at::timestamp                as created_at
+from latest
+where created_at::timestamp < cutoff()
+order by account_id

@@ -1,0 +1,34 @@
+-- stg_crm__opportunities: one row per opportunity created before as_of (domain.md section 1, 8).
+-- Input: raw_crm__opportunities. A deal closed after as_of was still open at as_of: it is shown
+-- open, with no close date, win flag or loss reason.
+with latest as (
+    select *
+    from raw_crm__opportunities
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+)
+select
+    id                                               as opportunity_id,
+    account_id,
+    name                                             as opportunity_name,
+    to_reporting(amount, currency)                   as amount,
+    upper(currency)                                  as currency_original,
+    amount                                           as amount_original,
+    case when closed_at::timestamp < cutoff() then stage
+         when stage in ('closed_won', 'closed_lost') then null
+         else stage end                              as stage,
+    stage_entered_at::timestamp                      as stage_entered_at,
+    coalesce(is_closed and closed_at::timestamp < cutoff(), false)            as is_closed,
+    coalesce(is_won and is_closed and closed_at::timestamp < cutoff(), false) as is_won,
+    motion,
+    lead_source                                      as source,
+    product,
+    forecast_category,
+    owner,
+    case when closed_at::timestamp < cutoff() then loss_reason end as loss_reason,
+    case when last_activity_at::timestamp < cutoff() then last_activity_at::timestamp end as last_activity_at,
+    case when last_activity_at::timestamp < cutoff() then last_activity_type end          as last_activity_type,
+    created_at::timestamp                            as created_at,
+    case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at
+from latest
+where created_at::timestamp < cutoff()
+order by opportunity_id

@@ -1,0 +1,18 @@
+-- stg_support__tickets: one row per support ticket opened before as_of (domain.md section 1).
+-- Input: raw_support__tickets (the support desk's CSV export).
+with latest as (
+    select *
+    from raw_support__tickets
+    qualify row_number() over (partition by ticket_id order by _extracted_at desc) = 1
+)
+select
+    ticket_id,
+    organization_id                    as account_id,
+    created_at::timestamp              as created_at,
+    case when solved_at::timestamp < cutoff() then solved_at::timestamp end as solved_at,
+    priority,
+    category,
+    csat
+from latest
+where created_at::timestamp < cutoff()
+order by ticket_id
