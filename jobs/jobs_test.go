@@ -44,7 +44,7 @@ func demoEnv(t *testing.T, accounts int, mutate func(*config.Config)) (jobs.Para
 	if err != nil {
 		t.Fatal(err)
 	}
-	asOf := company.End.AddDate(0, 0, -1)
+	asOf := company.AsOf()
 	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(time.Now()), WorkDir: t.TempDir()}, company
 }
 

@@ -52,7 +52,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *asOfFlag == "" {
-		*asOfFlag = company.End.AddDate(0, 0, -1).Format(time.DateOnly)
+		*asOfFlag = company.AsOf().Format(time.DateOnly)
 	}
 	p, err := buildParams(ctx, cfg, *asOfFlag, *lakeURL, logger, time.Now())
 	if err != nil {

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -9,57 +8,35 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	defaultconfig "github.com/segpipe/segpipe/config"
+	"github.com/segpipe/segpipe/internal/config"
 )
 
-// configColumns reads the column names, in order, of one entity from config/segpipe.yaml (a
-// small indentation-based reader: the test must not depend on the config package).
+// configColumns returns the column names, in order, of one entity of the demo config: the wire
+// contract the servers must follow.
 func configColumns(t *testing.T, entity string) []string {
 	t.Helper()
-	f, err := os.Open("../../config/segpipe.yaml")
+	cfg, err := config.Parse(defaultconfig.DemoName, defaultconfig.DemoYAML, func(string) (string, bool) { return "", false })
 	if err != nil {
-		t.Fatalf("open config: %v", err)
+		t.Fatalf("demo config: %v", err)
 	}
-	defer f.Close()
-	indent := func(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
-	var cols []string
-	state, entityIndent, colIndent := 0, 0, 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		switch state {
-		case 0:
-			if trimmed == entity+":" {
-				state, entityIndent = 1, indent(line)
+	for _, src := range cfg.Sources {
+		if e, ok := src.Entities[entity]; ok {
+			var cols []string
+			for _, c := range e.Columns {
+				cols = append(cols, c.Name)
 			}
-		case 1:
-			if indent(line) <= entityIndent {
-				t.Fatalf("entity %s has no columns in the config", entity)
-			}
-			if trimmed == "columns:" {
-				state, colIndent = 2, indent(line)
-			}
-		case 2:
-			if indent(line) <= colIndent {
-				return cols
-			}
-			name, _, _ := strings.Cut(trimmed, ":")
-			cols = append(cols, name)
+			return cols
 		}
 	}
-	if len(cols) == 0 {
-		t.Fatalf("no columns for entity %s in the config", entity)
-	}
-	return cols
+	t.Fatalf("no entity %s in the demo config", entity)
+	return nil
 }
 
 // jsonKeys returns the keys of a JSON object in their order.

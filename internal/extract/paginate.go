@@ -101,8 +101,9 @@ func (p *paginator) next(pg *page) (*url.URL, error) {
 		p.seen[c] = true
 		return withParam(p.first, p.cfg.CursorParam, c), nil
 	case "page":
-		n := len(pg.records)
-		if n == 0 || n < p.pageSize {
+		// Only an empty page ends the export: a short page may just mean the server caps the
+		// page size below page_size, and stopping there would silently drop the rest.
+		if len(pg.records) == 0 {
 			return nil, nil
 		}
 		h := maphash.Bytes(pageSeed, pg.body)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,12 +93,12 @@ func TestPagePagination(t *testing.T) {
 		wantFirst string
 	}{
 		{n: 0, wantPages: 1},
-		{n: 3, wantPages: 2}, // a short last page ends the export
+		{n: 3, wantPages: 3}, // a short page does not end the export: only an empty one does
 		{n: 4, wantPages: 3}, // exactly full: one more (empty) page is asked for
-		{n: 1, wantPages: 1},
-		{n: 5, first: intp(1), wantPages: 3},
+		{n: 1, wantPages: 2},
+		{n: 5, first: intp(1), wantPages: 4},
 		{n: 4, first: intp(0), wantPages: 3, wantFirst: "page=0"}, // zero-based page numbers
-		{n: 3, first: intp(0), wantPages: 2, wantFirst: "page=0"},
+		{n: 3, first: intp(0), wantPages: 3, wantFirst: "page=0"},
 	} {
 		first := 1
 		if tc.first != nil {
@@ -122,6 +123,27 @@ func TestPagePagination(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A server that caps the page size below page_size returns short pages before the end; the
+// export must go on to the empty page, not stop at the first short one.
+func TestPageServerCappingPageSizeLandsEverything(t *testing.T) {
+	const total, cap = 7, 2
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		var recs []string
+		for i := (page - 1) * cap; i < page*cap && i < total; i++ {
+			recs = append(recs, fmt.Sprintf(`{"id":"a%d"}`, i))
+		}
+		fmt.Fprintf(w, `{"items":[%s]}`, strings.Join(recs, ","))
+	}))
+	store := newStore(t)
+	src := testSource(srv.URL)
+	src.PageSize = 5 // more than the server gives
+	m := mustLand(t, store, src, accountsJSON("/s", "items", config.Pagination{Type: "page", PageParam: "page", LimitParam: "per_page"}), testOptions(t, "r1"))
+	if rows := landedRows(t, store, m); len(rows) != total || m.Pages != 5 {
+		t.Fatalf("landed %d rows in %d pages, want %d rows in 5 pages (4 with data, 1 empty)", len(rows), m.Pages, total)
 	}
 }
 

@@ -1,0 +1,138 @@
+package warehouse
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	segsql "github.com/segpipe/segpipe/sql"
+)
+
+func names(ms []Model) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestModelsRunAfterWhatTheyRead(t *testing.T) {
+	fsys := fstest.MapFS{
+		"staging/stg_b.sql":      {Data: []byte("select 1 as x -- reads nothing")},
+		"staging/stg_a.sql":      {Data: []byte("select * from stg_b")},
+		"intermediate/int_z.sql": {Data: []byte("select * from stg_a")},
+		"intermediate/int_y.sql": {Data: []byte("select * from int_z join stg_b using (x)")},
+		"marts/m.sql":            {Data: []byte("/* int_nothing */ select * from int_y;")},
+	}
+	ms, err := LoadModels(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(ms); got != "stg_b stg_a int_z int_y m" {
+		t.Fatalf("order = %s", got)
+	}
+	if ms[4].SQL != "/* int_nothing */ select * from int_y" || strings.Join(ms[3].Refs, ",") != "int_z,stg_b" {
+		t.Fatalf("model body or refs wrong: %+v", ms[3:])
+	}
+}
+
+func TestModelErrors(t *testing.T) {
+	cases := map[string]struct {
+		fs   fstest.MapFS
+		want string
+	}{
+		"cycle": {fstest.MapFS{
+			"intermediate/int_a.sql": {Data: []byte("select * from int_b")},
+			"intermediate/int_b.sql": {Data: []byte("select * from int_a")},
+		}, "cycle: int_a, int_b"},
+		"reads a later layer": {fstest.MapFS{
+			"staging/stg_a.sql":      {Data: []byte("select * from int_b")},
+			"intermediate/int_b.sql": {Data: []byte("select 1")},
+		}, "staging/stg_a.sql (staging) reads int_b from the later layer intermediate"},
+		"empty": {fstest.MapFS{"marts/m.sql": {Data: []byte("-- nothing\n")}}, "marts/m.sql is empty"},
+		"duplicate": {fstest.MapFS{
+			"staging/x.sql": {Data: []byte("select 1")},
+			"marts/x.sql":   {Data: []byte("select 1")},
+		}, "a model named x already exists"},
+		"bad name": {fstest.MapFS{"marts/Bad-Name.sql": {Data: []byte("select 1")}}, "lower-case identifiers"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadModels(c.fs)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestEmbeddedModelsLoad(t *testing.T) {
+	ms, err := LoadModels(segsql.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for i, m := range ms {
+		seen[m.Name] = i
+	}
+	for _, mart := range []string{"account_segments", "ltv_quintiles", "segment_metrics"} {
+		if _, ok := seen[mart]; !ok {
+			t.Errorf("mart %s missing", mart)
+		}
+	}
+	if seen["ltv_quintiles"] < seen["account_segments"] {
+		t.Error("ltv_quintiles must run after account_segments, which it reads")
+	}
+}
+
+func TestRegisterParquetAndExport(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Options{Threads: 1, MemoryLimit: "512MB", TempDir: filepath.Join(dir, "spill")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Two files written by DuckDB, one with an extra column: union_by_name keeps both.
+	a, b := filepath.Join(dir, "it's a.parquet"), filepath.Join(dir, "b.parquet")
+	if err := s.Exec(ctx, "CREATE TABLE t AS SELECT 1 AS id, 'x' AS v"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ExportParquet(ctx, "t", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Exec(ctx, "CREATE OR REPLACE TABLE t AS SELECT 2 AS id, 'y' AS v, true AS extra"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ExportParquet(ctx, "t", b); err != nil || n != 1 {
+		t.Fatalf("export: %d, %v", n, err)
+	}
+	if err := s.RegisterParquet(ctx, "raw_x__y", []string{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Query(ctx, "SELECT id, v, extra FROM raw_x__y ORDER BY id")
+	if err != nil || len(rows) != 2 || rows[0].Get("extra") != nil || rows[1].Get("extra") != true {
+		t.Fatalf("read back %v, %v", rows, err)
+	}
+	if err := s.RegisterParquet(ctx, "bad name; drop", []string{a}); err == nil {
+		t.Fatal("an invalid view name was accepted")
+	}
+	db := filepath.Join(dir, "out.duckdb")
+	if err := s.ExportDatabase(ctx, []string{"t"}, db); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.Exec(ctx, "ATTACH '"+db+"' AS o (READ_ONLY)"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s2.Query(ctx, "SELECT id, extra FROM o.t")
+	if err != nil || len(rows) != 1 || rows[0].Get("extra") != true {
+		t.Fatalf("exported database: %v, %v", rows, err)
+	}
+}
