@@ -63,20 +63,6 @@ func readTable(t *testing.T, file string) []warehouse.Row {
 	return rows
 }
 
-func f64(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int64:
-		return float64(x)
-	case int32:
-		return float64(x)
-	case nil:
-		return math.NaN()
-	}
-	panic("not a number")
-}
-
 func TestNightlyOnDemoCompany(t *testing.T) {
 	p, company := demoEnv(t, 3000, nil)
 	ctx := context.Background()
@@ -173,7 +159,7 @@ func checkQuintiles(t *testing.T, accounts, quintiles []warehouse.Row) {
 		}
 		if q != nil {
 			qi := int64(q.(int32))
-			custs = append(custs, cust{f64(a.Get("ltv")), qi})
+			custs = append(custs, cust{a.Float("ltv"), qi})
 			counts[qi]++
 		}
 	}
@@ -202,9 +188,9 @@ func checkQuintiles(t *testing.T, accounts, quintiles []warehouse.Row) {
 	}
 	var share, rev float64
 	for _, q := range quintiles {
-		share += f64(q.Get("share_of_customers"))
-		rev += f64(q.Get("share_of_revenue"))
-		if int(f64(q.Get("customers"))) != counts[int64(q.Get("ltv_quintile").(int32))] {
+		share += q.Float("share_of_customers")
+		rev += q.Float("share_of_revenue")
+		if int(q.Float("customers")) != counts[int64(q.Get("ltv_quintile").(int32))] {
 			t.Errorf("ltv_quintiles row %v disagrees with account_segments", q)
 		}
 	}
@@ -217,7 +203,7 @@ func checkShares(t *testing.T, metrics []warehouse.Row) {
 	t.Helper()
 	sums := map[string]float64{}
 	for _, m := range metrics {
-		sums[m.Get("dimension").(string)] += f64(m.Get("arr_share"))
+		sums[m.Get("dimension").(string)] += m.Float("arr_share")
 	}
 	for _, dim := range []string{"size_band", "industry", "region"} {
 		if math.Abs(sums[dim]-1) > 1e-9 {
@@ -235,7 +221,7 @@ func checkPlantedTruths(t *testing.T, accounts, metrics []warehouse.Row) {
 		if churn[d] == nil {
 			churn[d] = map[string]float64{}
 		}
-		churn[d][m.Get("segment").(string)] = f64(m.Get("logo_churn_12m"))
+		churn[d][m.Get("segment").(string)] = m.Float("logo_churn_12m")
 	}
 	sz := churn["size_band"]
 	if !(sz["SMB"] > sz["Mid-market"] && sz["Mid-market"] > sz["Enterprise"]) {

@@ -46,8 +46,8 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 	}
 	if t := res.Totals; t.Columns != nil {
 		fmt.Fprintf(w, "\nCustomers: %s active, %s churned, %s prospects; ARR %s\n",
-			thousands(asInt(t.Get("active_customers"))), thousands(asInt(t.Get("churned_customers"))),
-			thousands(asInt(t.Get("prospects"))), money(asFloat(t.Get("arr"))))
+			thousands(asInt(t.Float("active_customers"))), thousands(asInt(t.Float("churned_customers"))),
+			thousands(asInt(t.Float("prospects"))), money(t.Float("arr")))
 	}
 	for _, dim := range []string{"size_band", "industry", "region"} {
 		printSegmentMetrics(w, dim, res.Summary["segment_metrics"])
@@ -71,7 +71,7 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 	if res.LatestMoved {
 		fmt.Fprintf(w, "  every table: latest/%s\n", lake.DatabaseName)
 		if fsys, ok := p.Lake.(interface{ Root() string }); ok {
-			fmt.Fprintf(w, "\nTry: duckdb %s -c 'from segment_metrics'\n", filepath.Join(fsys.Root(), "latest", lake.DatabaseName))
+			fmt.Fprintf(w, "\nWith the DuckDB CLI: duckdb %s -c 'from segment_metrics'\n", filepath.Join(fsys.Root(), "latest", lake.DatabaseName))
 		}
 	}
 }
@@ -84,9 +84,9 @@ func printSegmentMetrics(w io.Writer, dim string, rows []warehouse.Row) {
 		if r.Get("dimension") != dim {
 			continue
 		}
-		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("segment"), thousands(asInt(r.Get("customers"))),
-			money(asFloat(r.Get("arr"))), pct(r.Get("arr_share")), money(asFloat(r.Get("arpa"))),
-			pct(r.Get("logo_churn_monthly")), pct(r.Get("logo_churn_12m")), money(asFloat(r.Get("ltv_avg"))))
+		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("segment"), thousands(asInt(r.Float("customers"))),
+			money(r.Float("arr")), pct(r.Float("arr_share")), money(r.Float("arpa")),
+			pct(r.Float("logo_churn_monthly")), pct(r.Float("logo_churn_12m")), money(r.Float("ltv_avg")))
 	}
 	tw.Flush()
 }
@@ -96,41 +96,21 @@ func printQuintiles(w io.Writer, rows []warehouse.Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  quintile\tcustomers\tchurned\trevenue share\tARR share\tLTV min\tLTV max\tavg LTV\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("ltv_quintile"), thousands(asInt(r.Get("customers"))),
-			pct(r.Get("churned_share")), pct(r.Get("share_of_revenue")), pct(r.Get("share_of_arr")),
-			money(asFloat(r.Get("ltv_min"))), money(asFloat(r.Get("ltv_max"))), money(asFloat(r.Get("ltv_avg"))))
+		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("ltv_quintile"), thousands(asInt(r.Float("customers"))),
+			pct(r.Float("churned_share")), pct(r.Float("share_of_revenue")), pct(r.Float("share_of_arr")),
+			money(r.Float("ltv_min")), money(r.Float("ltv_max")), money(r.Float("ltv_avg")))
 	}
 	tw.Flush()
 }
 
-func asFloat(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case float32:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case int32:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	case int:
-		return float64(x)
-	}
-	return math.NaN()
-}
-
-func asInt(v any) int64 {
-	f := asFloat(v)
+func asInt(f float64) int64 {
 	if math.IsNaN(f) {
 		return 0
 	}
 	return int64(math.Round(f))
 }
 
-func pct(v any) string {
-	f := asFloat(v)
+func pct(f float64) string {
 	if math.IsNaN(f) {
 		return "-"
 	}

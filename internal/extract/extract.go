@@ -43,7 +43,8 @@ type Options struct {
 	RunID string
 	// TempDir is where Parquet parts are built before upload ("" = os.TempDir()).
 	TempDir string
-	// Logger receives progress (info) and HTTP detail (debug); nil discards.
+	// Logger receives progress (info) and HTTP detail (debug); nil discards. LandEntity adds
+	// source, entity and dt; the caller's logger carries the run id.
 	Logger *slog.Logger
 	// HTTPClient sends the requests; nil uses a default. Its Timeout is replaced by the
 	// source's timeout and redirects are kept to the same host.
@@ -188,7 +189,7 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("source", source, "entity", entity, "dt", opts.Dt, "run_id", opts.RunID)
+	log = log.With("source", source, "entity", entity, "dt", opts.Dt)
 	n := len(ent.Columns)
 	l := &landing{
 		store: store, source: source, src: src, entity: entity, ent: ent, opts: opts, log: log,

@@ -75,23 +75,10 @@ func fmtKey(v any) string { return fmt.Sprint(v) }
 
 func num(t *testing.T, r Row, col string) float64 {
 	t.Helper()
-	switch x := r.Get(col).(type) {
-	case float64:
-		return x
-	case float32:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case int32:
-		return float64(x)
-	case int:
-		return float64(x)
-	case nil:
-		return math.NaN()
-	default:
-		t.Fatalf("column %s: %T is not a number (%v)", col, x, x)
-		return 0
+	if v := r.Get(col); v != nil && math.IsNaN(r.Float(col)) {
+		t.Fatalf("column %s: %T is not a number (%v)", col, v, v)
 	}
+	return r.Float(col)
 }
 
 func near(t *testing.T, what string, got, want float64) {

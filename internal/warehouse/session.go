@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -196,6 +197,32 @@ func (r Row) Get(name string) any {
 		}
 	}
 	return nil
+}
+
+// Float returns the numeric value of column name as a float64; NaN when it is NULL, absent
+// or not a number.
+func (r Row) Float(name string) float64 {
+	switch x := r.Get(name).(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case int16:
+		return float64(x)
+	case int8:
+		return float64(x)
+	case int:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case uint32:
+		return float64(x)
+	}
+	return math.NaN()
 }
 
 // String renders the row as column=value pairs.
