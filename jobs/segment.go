@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	segsql "github.com/segpipe/segpipe/sql"
@@ -78,7 +79,15 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	stage("register", t0)
 
 	t0 = time.Now()
-	res.Models, err = sess.Build(ctx, segsql.Files, warehouse.ConfigVariables(p.Config, p.AsOf))
+	landed, err := sess.Landed(ctx)
+	if err != nil {
+		return res, err
+	}
+	models, err := warehouse.LoadModels(segsql.Files, landed)
+	if err != nil {
+		return res, fmt.Errorf("segment: %w", err)
+	}
+	res.Models, err = sess.Build(ctx, segsql.Files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
 	if err != nil {
 		return res, err
 	}
@@ -99,10 +108,6 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	log.Info("audit passed", "assertions", len(res.Assertions))
 
 	t0 = time.Now()
-	models, err := warehouse.LoadModels(segsql.Files)
-	if err != nil {
-		return res, err
-	}
 	var marts []lake.LocalTable
 	var names []string
 	for _, m := range models {
@@ -158,7 +163,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	return res, nil
 }
 
-// registerLanded creates a raw_<source>__<entity> view over the newest landed Parquet of each
+// registerLanded creates a raw_<vendor>__<entity> view over the newest landed Parquet of each
 // configured entity. Files of a local lake are read in place; others are copied into dir.
 func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir string, res *SegmentResult) error {
 	for _, sourceName := range p.Config.SourceNames() {
@@ -177,7 +182,7 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 				}
 				files = append(files, local)
 			}
-			if err := sess.RegisterParquet(ctx, "raw_"+sourceName+"__"+entityName, files); err != nil {
+			if err := sess.RegisterParquet(ctx, config.RawView(src.Vendor, entityName), files); err != nil {
 				return fmt.Errorf("segment: %w", err)
 			}
 		}

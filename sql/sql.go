@@ -4,7 +4,7 @@ package sql
 
 import "embed"
 
-// Files holds every model and assertion, by path (staging/stg_crm__accounts.sql, ...).
+// Files holds every model and assertion, by path (staging/<vendor>/stg_accounts.sql, ...).
 //
-//go:embed prelude.sql staging/*.sql intermediate/*.sql marts/*.sql tests/*.sql
+//go:embed prelude.sql staging/*/*.sql intermediate/*.sql marts/*.sql tests/*.sql
 var Files embed.FS

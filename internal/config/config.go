@@ -38,8 +38,14 @@ type Warehouse struct {
 	MemoryLimit string `yaml:"memory_limit"`
 }
 
+// Vendors are the systems segpipe has staging SQL for; all but demo also have a preset.
+var Vendors = []string{"demo", "stripe", "hubspot", "zendesk", "salesforce"}
+
 // Source is one HTTP export system.
 type Source struct {
+	// Vendor names the system's wire shape: its preset (entities, pagination, columns) and the
+	// staging SQL in sql/staging/<vendor>/ that maps it to canonical tables.
+	Vendor string `yaml:"vendor"`
 	// BaseURL is prefixed to every entity path.
 	BaseURL string `yaml:"base_url"`
 	// Auth says how requests authenticate.
@@ -52,6 +58,12 @@ type Source struct {
 	MaxRetries int `yaml:"max_retries"`
 	// MaxBadShare fails the extract when more than this share of records is quarantined.
 	MaxBadShare float64 `yaml:"max_bad_share"`
+	// MaxRetryWait bounds the total time one request may spend waiting between retries.
+	MaxRetryWait Duration `yaml:"max_retry_wait"`
+	// RequestsPerSecond is the source's token-bucket rate; 0 means no limit.
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	// Concurrency is how many of the source's entities are pulled at once (default 1).
+	Concurrency int `yaml:"concurrency"`
 	// Entities are the exports of this source, by entity name.
 	Entities map[string]*Entity `yaml:"entities"`
 }
@@ -81,32 +93,83 @@ type Auth struct {
 type Entity struct {
 	// Path is appended to the source's base_url.
 	Path string `yaml:"path"`
-	// Format of the response body: json or csv.
+	// Format of the response body: json, ndjson or csv.
 	Format string `yaml:"format"`
+	// Params are fixed query parameters sent with the first request (and kept by paginators
+	// that build URLs from it), e.g. properties=name,industry.
+	Params map[string]string `yaml:"params"`
 	// RecordsPath is the dot path of the record array in a JSON envelope; "" means the body is the array.
 	RecordsPath string `yaml:"records_path"`
 	// Pagination says how to walk the pages.
 	Pagination Pagination `yaml:"pagination"`
 	// PrimaryKey is the column that identifies a record; records without it are quarantined.
 	PrimaryKey string `yaml:"primary_key"`
-	// Columns are the landed columns, in order, with their types.
+	// Columns are the landed columns, in order, with their types and source fields.
 	Columns Columns `yaml:"columns"`
+	// Incremental, when set, pulls only what changed since the last landed cursor.
+	Incremental *Incremental `yaml:"incremental"`
+	// BulkQuery, when set, runs a Salesforce Bulk API 2.0 query job and pages its results.
+	BulkQuery *BulkQuery `yaml:"bulk_query"`
+}
+
+// Incremental configures incremental loads of an entity.
+type Incremental struct {
+	// CursorColumn is the landed timestamp column whose maximum becomes the saved cursor.
+	CursorColumn string `yaml:"cursor_column"`
+	// Param is the request parameter carrying the cursor (start_time, updated_since, ...); empty
+	// means the API has no such filter and records at or before the cursor are dropped client-side.
+	Param string `yaml:"param"`
+	// ParamFormat renders the cursor: unix (seconds), rfc3339 or date; default rfc3339.
+	ParamFormat string `yaml:"param_format"`
+	// ParamOn is first (only the first request carries Param, e.g. Zendesk cursor exports) or
+	// every (default).
+	ParamOn string `yaml:"param_on"`
+	// Lookback re-reads this much before the saved cursor, to catch late updates.
+	Lookback Duration `yaml:"lookback"`
+}
+
+// BulkQuery is a Salesforce Bulk API 2.0 query: segpipe creates the job, polls it until it
+// completes, then pages its CSV results (entity path is ignored).
+type BulkQuery struct {
+	// SOQL is the query; {{cursor}} is replaced by the incremental cursor as a SOQL datetime
+	// literal, or by 1970-01-01T00:00:00Z on a full load.
+	SOQL string `yaml:"soql"`
+	// APIVersion such as v60.0.
+	APIVersion string `yaml:"api_version"`
+	// PollInterval between job status checks (default 2s).
+	PollInterval Duration `yaml:"poll_interval"`
+	// Timeout bounds the wait for the job to complete (default 30m).
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Pagination describes how an export is paged.
 type Pagination struct {
-	// Type is none, cursor (cursor in the body), page (page number) or link (Link header rel="next").
+	// Type is none, cursor, page (page number), offset (offset/limit), link (Link header
+	// rel="next") or next_url (the next page's URL in the body).
 	Type string `yaml:"type"`
 	// LimitParam is the query parameter carrying the page size (limit, per_page, ...).
 	LimitParam string `yaml:"limit_param"`
 	// CursorParam is the query parameter the cursor is sent in (type cursor).
 	CursorParam string `yaml:"cursor_param"`
-	// NextCursorPath is the dot path of the next cursor in the body; empty or null ends (type cursor).
+	// NextCursorPath is the dot path of the next cursor in the body (type cursor).
 	NextCursorPath string `yaml:"next_cursor_path"`
+	// NextCursorHeader is the response header holding the next cursor, e.g. Sforce-Locator (type cursor).
+	NextCursorHeader string `yaml:"next_cursor_header"`
+	// CursorFromRecord is the field of the page's last record that is the next cursor, e.g. id
+	// for Stripe's starting_after (type cursor).
+	CursorFromRecord string `yaml:"cursor_from_record"`
+	// HasMorePath is the dot path of a boolean in the body; false ends the export.
+	HasMorePath string `yaml:"has_more_path"`
+	// EndPath is the dot path of a boolean in the body; true ends the export (e.g. end_of_stream).
+	EndPath string `yaml:"end_path"`
 	// PageParam is the query parameter of the page number (type page).
 	PageParam string `yaml:"page_param"`
 	// FirstPage is the number of the first page (type page), 1 unless set.
 	FirstPage *int `yaml:"first_page"`
+	// OffsetParam is the query parameter of the record offset (type offset).
+	OffsetParam string `yaml:"offset_param"`
+	// NextURLPath is the dot path of the next page's URL in the body (type next_url).
+	NextURLPath string `yaml:"next_url_path"`
 }
 
 // Column is one landed column.
@@ -114,12 +177,24 @@ type Column struct {
 	Name string
 	// Type is string, int64, float64, bool, timestamp or date.
 	Type string
+	// Field is where the value is in a record: a dot path into a JSON object (digits index
+	// arrays: lines.data.0.period.start) or a CSV header name. Empty means Name.
+	Field string
+}
+
+// Source returns the field the column is read from.
+func (c Column) Source() string {
+	if c.Field != "" {
+		return c.Field
+	}
+	return c.Name
 }
 
 // ColumnTypes are the accepted column types.
 var ColumnTypes = []string{"string", "int64", "float64", "bool", "timestamp", "date"}
 
-// Columns is an ordered list of columns, written in YAML as a mapping name: type.
+// Columns is an ordered list of columns, written in YAML as a mapping name: type, or
+// name: {type: T, field: path} when the vendor's field differs from the landed name.
 type Columns []Column
 
 // Segments holds the thresholds of the segmentation rules (docs/configuration.md cites domain.md).

@@ -97,6 +97,7 @@ const minimal = `currency: USD
 lake: ./data
 sources:
   crm:
+    vendor: demo
     base_url: http://localhost:1/api
     auth: {type: bearer, token: "${TOKEN}"}
     entities:
@@ -135,16 +136,16 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		want           []string // all must appear in the error
 	}{
 		{"unknown top key", "lake: ./data", "lake: ./data\nlaek: x", env, []string{"c.yaml:3: laek: unknown key"}},
-		{"unknown nested key", "    auth:", "    retries: 3\n    auth:", env, []string{"c.yaml:6: sources.crm.retries: unknown key", "known here:"}},
+		{"unknown nested key", "    auth:", "    retries: 3\n    auth:", env, []string{"c.yaml:7: sources.crm.retries: unknown key", "known here:"}},
 		{"bad currency", "currency: USD", "currency: usd", env, []string{"c.yaml:1: currency:", "three-letter"}},
-		{"missing env", "", "", noEnv, []string{"c.yaml:6: sources.crm.auth.token: environment variable TOKEN is not set"}},
-		{"wrong type", "early_days: 90", "early_days: ninety", env, []string{"c.yaml:18: segments.adoption.early_days", "ninety"}},
-		{"bad column type", "employees: int64", "employees: integer", env, []string{"c.yaml:14: sources.crm.entities.accounts.columns.employees: unknown type \"integer\""}},
-		{"pk not a column", "primary_key: id", "primary_key: uid", env, []string{"c.yaml:11: sources.crm.entities.accounts.primary_key", "\"uid\" is not one of the columns"}},
-		{"bands out of order", "{name: Mid-market, min: 200}", "{name: Mid-market, min: 0.5}", env, []string{"c.yaml:16: segments.size_bands[1].min", "increasing"}},
-		{"bad url", "http://localhost:1/api", "localhost/api", env, []string{"c.yaml:5: sources.crm.base_url", "http:// or https://"}},
+		{"missing env", "", "", noEnv, []string{"c.yaml:7: sources.crm.auth.token: environment variable TOKEN is not set"}},
+		{"wrong type", "early_days: 90", "early_days: ninety", env, []string{"c.yaml:19: segments.adoption.early_days", "ninety"}},
+		{"bad column type", "employees: int64", "employees: integer", env, []string{"c.yaml:15: sources.crm.entities.accounts.columns.employees: unknown type \"integer\""}},
+		{"pk not a column", "primary_key: id", "primary_key: uid", env, []string{"c.yaml:12: sources.crm.entities.accounts.primary_key", "\"uid\" is not one of the columns"}},
+		{"bands out of order", "{name: Mid-market, min: 200}", "{name: Mid-market, min: 0.5}", env, []string{"c.yaml:17: segments.size_bands[1].min", "increasing"}},
+		{"bad url", "http://localhost:1/api", "localhost/api", env, []string{"c.yaml:6: sources.crm.base_url", "http:// or https://"}},
 		{"bad pagination", "format: json", "format: json\n        pagination: {type: cursor}", env, []string{"sources.crm.entities.accounts.pagination.cursor_param", "next_cursor_path"}},
-		{"bad margin", "gross_margin: 0.8", "gross_margin: 80", env, []string{"c.yaml:19: segments.ltv.gross_margin", "(0, 1]"}},
+		{"bad margin", "gross_margin: 0.8", "gross_margin: 80", env, []string{"c.yaml:20: segments.ltv.gross_margin", "(0, 1]"}},
 		{"bad method", "method: predictive", "method: magic", env, []string{"segments.ltv.method", "\"magic\""}},
 		{"bad cron", "currency: USD", "currency: USD\nschedule: {segment: \"61 * * * *\"}", env, []string{"c.yaml:2: schedule.segment", "cron"}},
 		{"unknown job", "currency: USD", "currency: USD\nschedule: {segmnt: \"0 2 * * *\"}", env, []string{"schedule.segmnt: unknown job"}},

@@ -75,6 +75,9 @@ func Parse(name string, data []byte, env LookupEnv) (*Config, error) {
 		return nil, &Error{Problems: []Problem{{File: name, Line: 1, Msg: "the file must be a YAML mapping of keys to values"}}}
 	}
 	root := doc.Content[0]
+	if err := applyPresets(root); err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
+	}
 	p.walk(root, "", reflect.TypeOf(Config{}))
 	if len(p.problems) > 0 {
 		return nil, &Error{Problems: p.problems}
@@ -154,7 +157,11 @@ func (p *parser) walk(n *yaml.Node, path string, t reflect.Type) {
 			k, v := n.Content[i], n.Content[i+1]
 			kp := join(path, k.Value)
 			p.lines[kp] = k.Line
-			p.walk(v, kp, reflect.TypeOf(""))
+			if v.Kind == yaml.MappingNode {
+				p.walk(v, kp, reflect.TypeOf(columnSpec{}))
+			} else {
+				p.walk(v, kp, reflect.TypeOf(""))
+			}
 		}
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -326,14 +333,32 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the duration as text.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// UnmarshalYAML reads columns from a mapping name: type, keeping their order.
+// columnSpec is the long form of a column: name: {type: T, field: path}.
+type columnSpec struct {
+	Type  string `yaml:"type"`
+	Field string `yaml:"field"`
+}
+
+// UnmarshalYAML reads columns from a mapping name: type (or name: {type, field}), keeping
+// their order.
 func (c *Columns) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: columns must be a mapping of name to type", n.Line)
 	}
 	out := make(Columns, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		out = append(out, Column{Name: n.Content[i].Value, Type: n.Content[i+1].Value})
+		col := Column{Name: n.Content[i].Value}
+		v := n.Content[i+1]
+		if v.Kind == yaml.MappingNode {
+			var spec columnSpec
+			if err := v.Decode(&spec); err != nil {
+				return err
+			}
+			col.Type, col.Field = spec.Type, spec.Field
+		} else {
+			col.Type = v.Value
+		}
+		out = append(out, col)
 	}
 	*c = out
 	return nil
@@ -343,9 +368,16 @@ func (c *Columns) UnmarshalYAML(n *yaml.Node) error {
 func (c Columns) MarshalYAML() (any, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	for _, col := range c {
-		n.Content = append(n.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Value: col.Name},
-			&yaml.Node{Kind: yaml.ScalarNode, Value: col.Type})
+		var v *yaml.Node
+		if col.Field == "" {
+			v = &yaml.Node{Kind: yaml.ScalarNode, Value: col.Type}
+		} else {
+			v = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+				{Kind: yaml.ScalarNode, Value: "type"}, {Kind: yaml.ScalarNode, Value: col.Type},
+				{Kind: yaml.ScalarNode, Value: "field"}, {Kind: yaml.ScalarNode, Value: col.Field},
+			}}
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: col.Name}, v)
 	}
 	return n, nil
 }

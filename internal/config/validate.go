@@ -35,6 +35,12 @@ func (c *Config) applyDefaults() {
 		if s.MaxRetries == 0 {
 			s.MaxRetries = 5
 		}
+		if s.MaxRetryWait == 0 {
+			s.MaxRetryWait = Duration(5 * time.Minute)
+		}
+		if s.Concurrency == 0 {
+			s.Concurrency = 1
+		}
 		if s.Auth.Type == "" {
 			s.Auth.Type = "none"
 		}
@@ -49,6 +55,22 @@ func (c *Config) applyDefaults() {
 				one := 1
 				e.Pagination.FirstPage = &one
 			}
+			if inc := e.Incremental; inc != nil {
+				if inc.ParamFormat == "" {
+					inc.ParamFormat = "rfc3339"
+				}
+				if inc.ParamOn == "" {
+					inc.ParamOn = "every"
+				}
+			}
+			if bq := e.BulkQuery; bq != nil {
+				if bq.PollInterval == 0 {
+					bq.PollInterval = Duration(2 * time.Second)
+				}
+				if bq.Timeout == 0 {
+					bq.Timeout = Duration(30 * time.Minute)
+				}
+			}
 		}
 	}
 	l := &c.Segments.LTV
@@ -61,6 +83,7 @@ var (
 	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 	identifier   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	dotPath      = regexp.MustCompile(`^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$`)
+	fieldPath    = regexp.MustCompile(`^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$`)
 )
 
 func (p *parser) validate(c *Config) {
@@ -104,8 +127,20 @@ func (p *parser) validate(c *Config) {
 	if len(c.Sources) == 0 {
 		p.add("sources", "at least one source is needed")
 	}
+	rawNames := map[string]string{}
 	for _, name := range c.SourceNames() {
-		p.validateSource(name, c.Sources[name])
+		src := c.Sources[name]
+		p.validateSource(name, src)
+		if src == nil {
+			continue
+		}
+		for _, en := range src.EntityNames() {
+			view := RawView(src.Vendor, en)
+			if other, dup := rawNames[view]; dup {
+				p.add("sources."+name+".entities."+en, "source %s already lands a %s entity %s: one entity per vendor and name", other, src.Vendor, en)
+			}
+			rawNames[view] = name
+		}
 	}
 	p.validateSegments(&c.Segments)
 }
@@ -118,6 +153,18 @@ func (p *parser) validateSource(name string, s *Source) {
 	if s == nil {
 		p.add(key, "is empty")
 		return
+	}
+	if !slices.Contains(Vendors, s.Vendor) {
+		p.add(key+".vendor", "must be one of %s (it picks the preset and the staging SQL), got %q", strings.Join(Vendors, ", "), s.Vendor)
+	}
+	if s.RequestsPerSecond < 0 {
+		p.add(key+".requests_per_second", "must be 0 (no limit) or more")
+	}
+	if s.Concurrency < 1 {
+		p.add(key+".concurrency", "must be at least 1")
+	}
+	if s.MaxRetryWait < 0 {
+		p.add(key+".max_retry_wait", "must be positive")
 	}
 	u, err := url.Parse(s.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -200,31 +247,61 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 	if !strings.HasPrefix(e.Path, "/") {
 		p.add(key+".path", "must start with /, got %q", e.Path)
 	}
+	isJSON := e.Format == "json"
 	switch e.Format {
 	case "json":
 		if e.RecordsPath != "" && !dotPath.MatchString(e.RecordsPath) {
 			p.add(key+".records_path", "must be a dot path such as data or result.items")
 		}
-	case "csv":
+	case "csv", "ndjson":
 		if e.RecordsPath != "" {
 			p.add(key+".records_path", "applies to json only")
 		}
 	default:
-		p.add(key+".format", "must be json or csv, got %q", e.Format)
+		p.add(key+".format", "must be json, ndjson or csv, got %q", e.Format)
 	}
 	pg := e.Pagination
 	pk := key + ".pagination"
+	needJSON := func(k, what string) {
+		if !isJSON {
+			p.add(pk+"."+k, "%s reads a JSON body; this entity's format is %s", what, e.Format)
+		}
+	}
+	checkPath := func(k, v string) {
+		if v != "" && !dotPath.MatchString(v) {
+			p.add(pk+"."+k, "must be a dot path such as meta.next")
+		}
+	}
+	checkPath("next_cursor_path", pg.NextCursorPath)
+	checkPath("has_more_path", pg.HasMorePath)
+	checkPath("end_path", pg.EndPath)
+	checkPath("next_url_path", pg.NextURLPath)
+	if pg.HasMorePath != "" {
+		needJSON("has_more_path", "has_more_path")
+	}
+	if pg.EndPath != "" {
+		needJSON("end_path", "end_path")
+	}
 	switch pg.Type {
 	case "none", "link":
 	case "cursor":
 		if pg.CursorParam == "" {
 			p.add(pk+".cursor_param", "cursor pagination needs the query parameter the cursor is sent in")
 		}
-		if !dotPath.MatchString(pg.NextCursorPath) {
-			p.add(pk+".next_cursor_path", "cursor pagination needs the dot path of the next cursor in the body")
+		sources := 0
+		for _, v := range []string{pg.NextCursorPath, pg.NextCursorHeader, pg.CursorFromRecord} {
+			if v != "" {
+				sources++
+			}
 		}
-		if e.Format != "json" {
-			p.add(pk+".type", "cursor pagination reads the cursor from a JSON body; use link or page for csv")
+		if sources != 1 {
+			p.add(pk, "cursor pagination needs exactly one of next_cursor_path (body), next_cursor_header or cursor_from_record")
+		}
+		if pg.NextCursorPath != "" {
+			needJSON("next_cursor_path", "next_cursor_path")
+		}
+		if pg.CursorFromRecord != "" && e.Format == "csv" {
+			p.add(pk+".cursor_from_record", "reads a JSON record; this entity's format is csv")
 		}
 	case "page":
 		if pg.PageParam == "" {
@@ -233,8 +310,20 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		if *pg.FirstPage < 0 {
 			p.add(pk+".first_page", "must be 0 or more")
 		}
+	case "offset":
+		if pg.OffsetParam == "" {
+			p.add(pk+".offset_param", "offset pagination needs the query parameter of the offset")
+		}
+		if pg.LimitParam == "" {
+			p.add(pk+".limit_param", "offset pagination needs the query parameter of the page size")
+		}
+	case "next_url":
+		if pg.NextURLPath == "" {
+			p.add(pk+".next_url_path", "next_url pagination needs the dot path of the next page's URL in the body")
+		}
+		needJSON("next_url_path", "next_url pagination")
 	default:
-		p.add(pk+".type", "must be none, cursor, page or link, got %q", pg.Type)
+		p.add(pk+".type", "must be none, cursor, page, offset, link or next_url, got %q", pg.Type)
 	}
 	if len(e.Columns) == 0 {
 		p.add(key+".columns", "at least one column is needed")
@@ -251,6 +340,48 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		seen[col.Name] = true
 		if !slices.Contains(ColumnTypes, col.Type) {
 			p.add(ck, "unknown type %q (types: %s)", col.Type, strings.Join(ColumnTypes, ", "))
+		}
+		if col.Field != "" && e.Format != "csv" && !fieldPath.MatchString(col.Field) {
+			p.add(ck+".field", "must be a dot path such as properties.name or lines.data.0.amount")
+		}
+	}
+	if inc := e.Incremental; inc != nil {
+		ik := key + ".incremental"
+		var cursorType string
+		for _, col := range e.Columns {
+			if col.Name == inc.CursorColumn {
+				cursorType = col.Type
+			}
+		}
+		if cursorType != "timestamp" {
+			p.add(ik+".cursor_column", "must name a timestamp column of this entity, got %q", inc.CursorColumn)
+		}
+		if !slices.Contains([]string{"unix", "rfc3339", "date"}, inc.ParamFormat) {
+			p.add(ik+".param_format", "must be unix, rfc3339 or date, got %q", inc.ParamFormat)
+		}
+		if inc.ParamOn != "first" && inc.ParamOn != "every" {
+			p.add(ik+".param_on", "must be first or every, got %q", inc.ParamOn)
+		}
+		if inc.Lookback < 0 {
+			p.add(ik+".lookback", "must be 0 or more")
+		}
+	}
+	if bq := e.BulkQuery; bq != nil {
+		bk := key + ".bulk_query"
+		if strings.TrimSpace(bq.SOQL) == "" {
+			p.add(bk+".soql", "a bulk query needs its SOQL")
+		}
+		if !regexp.MustCompile(`^v\d+\.\d+$`).MatchString(bq.APIVersion) {
+			p.add(bk+".api_version", "must look like v60.0, got %q", bq.APIVersion)
+		}
+		if e.Format != "csv" {
+			p.add(key+".format", "Bulk API 2.0 results are csv")
+		}
+		if pg.Type != "cursor" || pg.NextCursorHeader == "" {
+			p.add(pk, "Bulk API 2.0 results page with a cursor in a header (next_cursor_header: Sforce-Locator)")
+		}
+		if bq.PollInterval <= 0 || bq.Timeout <= 0 {
+			p.add(bk, "poll_interval and timeout must be positive")
 		}
 	}
 	if e.PrimaryKey == "" {
@@ -352,6 +483,12 @@ func (p *parser) validateSegments(s *Segments) {
 	if !(sp.SelfSufficientTicketsPerMonth >= 0 && sp.SelfSufficientTicketsPerMonth < sp.HighTicketsPerMonth) {
 		p.add(k+".support", "needs 0 <= self_sufficient_tickets_per_month < high_tickets_per_month")
 	}
+}
+
+// RawView is the DuckDB view a landed entity is read through: raw_<vendor>__<entity>. The
+// vendor's staging SQL reads it, whatever the config calls the source.
+func RawView(vendor, entity string) string {
+	return "raw_" + vendor + "__" + entity
 }
 
 // redactURL drops any user info so a URL can be shown in an error.

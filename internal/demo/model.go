@@ -7,7 +7,10 @@
 package demo
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -150,6 +153,74 @@ type RowCounts struct {
 // day before End (2026-10-31 for the default End). Every fact happened before End.
 func (c *Company) AsOf() time.Time {
 	return time.Date(c.End.Year(), c.End.Month(), c.End.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+}
+
+// AccountIDStyle is the id format of the CRM a demo run pretends to use; every reference to
+// an account (billing customers, support organizations, usage) follows it, so a config that
+// takes its CRM from HubSpot or Salesforce joins the other systems on the ids that CRM shows.
+type AccountIDStyle string
+
+// The account id styles.
+const (
+	// IDStyleDemo keeps the generator's ids: acc_000123.
+	IDStyleDemo AccountIDStyle = "demo"
+	// IDStyleHubSpot uses HubSpot company ids: numeric strings such as 9000000123.
+	IDStyleHubSpot AccountIDStyle = "hubspot"
+	// IDStyleSalesforce uses 18-character Salesforce Account ids: 001 + 12 digits + AAA.
+	IDStyleSalesforce AccountIDStyle = "salesforce"
+)
+
+// ID returns the account id acc (acc_000123) in this style.
+func (s AccountIDStyle) ID(acc string) string {
+	n := strings.TrimLeft(strings.TrimPrefix(acc, "acc_"), "0")
+	if n == "" {
+		n = "0"
+	}
+	v, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return acc
+	}
+	switch s {
+	case IDStyleHubSpot:
+		return strconv.FormatInt(9_000_000_000+v, 10)
+	case IDStyleSalesforce:
+		return fmt.Sprintf("001%012dAAA", v)
+	}
+	return acc
+}
+
+// WithAccountIDs returns a copy of the company whose account ids, and every reference to
+// them, are in the given style. The records are copied; c is unchanged.
+func (c *Company) WithAccountIDs(style AccountIDStyle) *Company {
+	if style == IDStyleDemo || style == "" {
+		return c
+	}
+	out := *c
+	out.Accounts = slices.Clone(c.Accounts)
+	for i := range out.Accounts {
+		out.Accounts[i].ID = style.ID(out.Accounts[i].ID)
+	}
+	out.Opportunities = slices.Clone(c.Opportunities)
+	for i := range out.Opportunities {
+		out.Opportunities[i].AccountID = style.ID(out.Opportunities[i].AccountID)
+	}
+	out.Subscriptions = slices.Clone(c.Subscriptions)
+	for i := range out.Subscriptions {
+		out.Subscriptions[i].CustomerID = style.ID(out.Subscriptions[i].CustomerID)
+	}
+	out.Invoices = slices.Clone(c.Invoices)
+	for i := range out.Invoices {
+		out.Invoices[i].CustomerID = style.ID(out.Invoices[i].CustomerID)
+	}
+	out.Tickets = slices.Clone(c.Tickets)
+	for i := range out.Tickets {
+		out.Tickets[i].OrganizationID = style.ID(out.Tickets[i].OrganizationID)
+	}
+	out.Usage = slices.Clone(c.Usage)
+	for i := range out.Usage {
+		out.Usage[i].AccountID = style.ID(out.Usage[i].AccountID)
+	}
+	return &out
 }
 
 // RowCounts returns the number of records of each entity.

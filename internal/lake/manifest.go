@@ -36,6 +36,15 @@ type Manifest struct {
 	Rows        int64     `json:"rows"`
 	Bytes       int64     `json:"bytes"`
 	Quarantined int64     `json:"quarantined"`
+	// Mode is full (every record of the export) or incremental (changes since Since).
+	Mode string `json:"mode"`
+	// Since is the cursor an incremental landing asked from (lookback applied); nil for full.
+	Since *time.Time `json:"since,omitempty"`
+	// CursorMax is the largest value of the incremental cursor column landed; the next
+	// incremental run starts from it. Nil when the entity is not incremental or nothing landed.
+	CursorMax *time.Time `json:"cursor_max,omitempty"`
+	// Filtered counts records dropped client-side because they were not newer than Since.
+	Filtered int64 `json:"filtered,omitempty"`
 	// QuarantineKey is the NDJSON file of rejected records, "" when none were rejected.
 	QuarantineKey string         `json:"quarantine_key,omitempty"`
 	Schema        []LandedColumn `json:"schema"`

@@ -47,7 +47,15 @@ func buildFixture(t *testing.T, name string, asOf string, mutate func(*config.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Build(ctx, segsql.Files, ConfigVariables(cfg, d)); err != nil {
+	landed, err := s.Landed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models, err := LoadModels(segsql.Files, landed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Build(ctx, segsql.Files, models, ConfigVariables(cfg, d)); err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	return s

@@ -50,46 +50,88 @@ func StripComments(s string) string {
 	return lineComment.ReplaceAllString(blockComment.ReplaceAllString(s, " "), " ")
 }
 
-// LoadModels reads staging/, intermediate/ and marts/ from fsys and returns the models in an
-// order that runs every model after the ones it reads (and every layer after the one before).
-func LoadModels(fsys fs.FS) ([]Model, error) {
-	var models []Model
-	byName := map[string]*Model{}
-	for _, layer := range []Layer{Staging, Intermediate, Marts} {
-		files, err := fs.Glob(fsys, string(layer)+"/*.sql")
+// DefaultsVendor is the staging folder of empty canonical tables for optional inputs.
+const DefaultsVendor = "defaults"
+
+var rawRef = regexp.MustCompile(`\braw_[a-z0-9_]+__[a-z0-9_]+\b`)
+
+// LoadModels reads the models of fsys and returns the ones this run needs, in an order that
+// runs every model after the ones it reads. landed holds the raw views registered for the
+// run (raw_<vendor>__<entity>). From staging/<vendor>/, a model runs when every raw view it
+// reads is landed and is skipped when none is; staging/defaults/ fills canonical tables no
+// vendor provides. Then come intermediate/ and marts/ (docs/staging.md).
+func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
+	vendorDirs, err := fs.Glob(fsys, string(Staging)+"/*")
+	if err != nil {
+		return nil, err
+	}
+	staged := map[string]Model{} // canonical name -> model
+	var defaults []Model
+	for _, dir := range vendorDirs {
+		vendor := path.Base(dir)
+		ms, err := readLayer(fsys, dir, Staging)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range files {
-			b, err := fs.ReadFile(fsys, f)
-			if err != nil {
-				return nil, fmt.Errorf("read model %s: %w", f, err)
+		for _, m := range ms {
+			if vendor == DefaultsVendor {
+				defaults = append(defaults, m)
+				continue
 			}
-			name := strings.TrimSuffix(path.Base(f), ".sql")
-			if !modelName.MatchString(name) {
-				return nil, fmt.Errorf("model %s: file names are lower-case identifiers", f)
+			var have, missing []string
+			for _, r := range uniq(rawRef.FindAllString(StripComments(m.SQL), -1)) {
+				if landed[r] {
+					have = append(have, r)
+				} else {
+					missing = append(missing, r)
+				}
 			}
-			if _, dup := byName[name]; dup {
-				return nil, fmt.Errorf("model %s: a model named %s already exists", f, name)
+			if len(have) == 0 {
+				continue // this vendor does not provide this table in this run
 			}
-			body := strings.TrimSpace(string(b))
-			if strings.TrimSpace(StripComments(body)) == "" {
-				return nil, fmt.Errorf("model %s is empty", f)
+			if len(missing) > 0 {
+				return nil, fmt.Errorf("model %s (sql/%s) reads %s, which no configured source lands (it also reads %s, which is landed): add the entity to the %s source",
+					m.Name, m.Path, strings.Join(missing, ", "), strings.Join(have, ", "), vendor)
 			}
-			models = append(models, Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t")})
-			byName[name] = &models[len(models)-1]
+			if other, dup := staged[m.Name]; dup {
+				return nil, fmt.Errorf("%s is provided twice, by sql/%s and sql/%s: configure one source for it", m.Name, other.Path, m.Path)
+			}
+			staged[m.Name] = m
 		}
+	}
+	for _, m := range defaults {
+		if _, ok := staged[m.Name]; !ok {
+			staged[m.Name] = m
+		}
+	}
+	models := make([]Model, 0, len(staged))
+	for _, m := range staged {
+		models = append(models, m)
+	}
+	for _, layer := range []Layer{Intermediate, Marts} {
+		ms, err := readLayer(fsys, string(layer), layer)
+		if err != nil {
+			return nil, err
+		}
+		models = append(models, ms...)
+	}
+	byName := map[string]*Model{}
+	for i := range models {
+		if other, dup := byName[models[i].Name]; dup {
+			return nil, fmt.Errorf("model %s: a model named %s already exists (sql/%s)", models[i].Path, models[i].Name, other.Path)
+		}
+		byName[models[i].Name] = &models[i]
 	}
 	for i := range models {
 		m := &models[i]
-		seen := map[string]bool{}
-		for _, w := range word.FindAllString(StripComments(m.SQL), -1) {
-			w = strings.ToLower(w)
+		for _, w := range uniq(word.FindAllString(StripComments(m.SQL), -1)) {
 			dep, ok := byName[w]
-			if !ok || w == m.Name || seen[w] {
+			if !ok || w == m.Name {
+				if !ok && strings.HasPrefix(w, "stg_") && m.Layer != Staging {
+					return nil, fmt.Errorf("model %s (sql/%s) reads %s, which no configured source provides (see docs/staging.md)", m.Name, m.Path, w)
+				}
 				continue
 			}
-			seen[w] = true
 			if layerRank[dep.Layer] > layerRank[m.Layer] {
 				return nil, fmt.Errorf("model %s (%s) reads %s from the later layer %s", m.Path, m.Layer, dep.Name, dep.Layer)
 			}
@@ -98,6 +140,45 @@ func LoadModels(fsys fs.FS) ([]Model, error) {
 		sort.Strings(m.Refs)
 	}
 	return order(models)
+}
+
+// readLayer reads the .sql files of one folder as models of a layer.
+func readLayer(fsys fs.FS, dir string, layer Layer) ([]Model, error) {
+	files, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Model
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("read model %s: %w", f, err)
+		}
+		name := strings.TrimSuffix(path.Base(f), ".sql")
+		if !modelName.MatchString(name) {
+			return nil, fmt.Errorf("model %s: file names are lower-case identifiers", f)
+		}
+		body := strings.TrimSpace(string(b))
+		if strings.TrimSpace(StripComments(body)) == "" {
+			return nil, fmt.Errorf("model %s is empty", f)
+		}
+		out = append(out, Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t")})
+	}
+	return out, nil
+}
+
+// uniq lower-cases words and drops repeats, keeping first-seen order.
+func uniq(words []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range words {
+		w = strings.ToLower(w)
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // order sorts models topologically; ties go by layer then name, so runs are reproducible.

@@ -18,15 +18,23 @@ func names(ms []Model) string {
 	return strings.Join(out, " ")
 }
 
+func landedSet(names ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
 func TestModelsRunAfterWhatTheyRead(t *testing.T) {
 	fsys := fstest.MapFS{
-		"staging/stg_b.sql":      {Data: []byte("select 1 as x -- reads nothing")},
-		"staging/stg_a.sql":      {Data: []byte("select * from stg_b")},
+		"staging/demo/stg_b.sql": {Data: []byte("select x from raw_demo__b -- reads the landed b")},
+		"staging/demo/stg_a.sql": {Data: []byte("select * from stg_b join raw_demo__a using (x)")},
 		"intermediate/int_z.sql": {Data: []byte("select * from stg_a")},
 		"intermediate/int_y.sql": {Data: []byte("select * from int_z join stg_b using (x)")},
 		"marts/m.sql":            {Data: []byte("/* int_nothing */ select * from int_y;")},
 	}
-	ms, err := LoadModels(fsys)
+	ms, err := LoadModels(fsys, landedSet("raw_demo__a", "raw_demo__b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +43,66 @@ func TestModelsRunAfterWhatTheyRead(t *testing.T) {
 	}
 	if ms[4].SQL != "/* int_nothing */ select * from int_y" || strings.Join(ms[3].Refs, ",") != "int_z,stg_b" {
 		t.Fatalf("model body or refs wrong: %+v", ms[3:])
+	}
+}
+
+// Staging comes from the vendors whose raw views are landed; defaults fill optional tables.
+func TestStagingFollowsLandedVendors(t *testing.T) {
+	fsys := fstest.MapFS{
+		"staging/demo/stg_accounts.sql":    {Data: []byte("select * from raw_demo__accounts")},
+		"staging/demo/stg_invoices.sql":    {Data: []byte("select * from raw_demo__invoices")},
+		"staging/demo/stg_usage.sql":       {Data: []byte("select * from raw_demo__usage")},
+		"staging/hubspot/stg_accounts.sql": {Data: []byte("select * from raw_hubspot__companies")},
+		"staging/stripe/stg_invoices.sql":  {Data: []byte("select * from raw_stripe__invoices join raw_stripe__customers using (id)")},
+		"staging/defaults/stg_usage.sql":   {Data: []byte("select 1 where false")},
+		"marts/m.sql":                      {Data: []byte("select * from stg_accounts, stg_invoices, stg_usage")},
+	}
+	ms, err := LoadModels(fsys, landedSet("raw_hubspot__companies", "raw_stripe__invoices", "raw_stripe__customers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]string{}
+	for _, m := range ms {
+		paths[m.Name] = m.Path
+	}
+	want := map[string]string{"stg_accounts": "staging/hubspot/stg_accounts.sql", "stg_invoices": "staging/stripe/stg_invoices.sql",
+		"stg_usage": "staging/defaults/stg_usage.sql", "m": "marts/m.sql"}
+	for name, p := range want {
+		if paths[name] != p {
+			t.Errorf("%s from %s, want %s", name, paths[name], p)
+		}
+	}
+	if len(ms) != 4 {
+		t.Errorf("models %s", names(ms))
+	}
+	// The demo vendor's usage wins over the default when it is landed.
+	ms, err = LoadModels(fsys, landedSet("raw_demo__accounts", "raw_demo__invoices", "raw_demo__usage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Name == "stg_usage" && m.Path != "staging/demo/stg_usage.sql" {
+			t.Errorf("stg_usage from %s", m.Path)
+		}
+	}
+
+	for name, c := range map[string]struct {
+		landed map[string]bool
+		want   string
+	}{
+		"two vendors for one table": {landedSet("raw_demo__accounts", "raw_hubspot__companies", "raw_demo__invoices"),
+			"stg_accounts is provided twice, by sql/staging/demo/stg_accounts.sql and sql/staging/hubspot/stg_accounts.sql"},
+		"half a vendor": {landedSet("raw_demo__accounts", "raw_stripe__invoices"),
+			"reads raw_stripe__customers, which no configured source lands"},
+		"nobody provides a table": {landedSet("raw_demo__accounts"),
+			"model m (sql/marts/m.sql) reads stg_invoices, which no configured source provides"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadModels(fsys, c.landed)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+		})
 	}
 }
 
@@ -48,19 +116,19 @@ func TestModelErrors(t *testing.T) {
 			"intermediate/int_b.sql": {Data: []byte("select * from int_a")},
 		}, "cycle: int_a, int_b"},
 		"reads a later layer": {fstest.MapFS{
-			"staging/stg_a.sql":      {Data: []byte("select * from int_b")},
+			"staging/demo/stg_a.sql": {Data: []byte("select * from int_b, raw_demo__a")},
 			"intermediate/int_b.sql": {Data: []byte("select 1")},
-		}, "staging/stg_a.sql (staging) reads int_b from the later layer intermediate"},
+		}, "staging/demo/stg_a.sql (staging) reads int_b from the later layer intermediate"},
 		"empty": {fstest.MapFS{"marts/m.sql": {Data: []byte("-- nothing\n")}}, "marts/m.sql is empty"},
 		"duplicate": {fstest.MapFS{
-			"staging/x.sql": {Data: []byte("select 1")},
-			"marts/x.sql":   {Data: []byte("select 1")},
+			"intermediate/x.sql": {Data: []byte("select 1")},
+			"marts/x.sql":        {Data: []byte("select 1")},
 		}, "a model named x already exists"},
 		"bad name": {fstest.MapFS{"marts/Bad-Name.sql": {Data: []byte("select 1")}}, "lower-case identifiers"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := LoadModels(c.fs)
+			_, err := LoadModels(c.fs, landedSet("raw_demo__a"))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an error containing %q", err, c.want)
 			}
@@ -69,7 +137,9 @@ func TestModelErrors(t *testing.T) {
 }
 
 func TestEmbeddedModelsLoad(t *testing.T) {
-	ms, err := LoadModels(segsql.Files)
+	demoLanded := landedSet("raw_demo__accounts", "raw_demo__opportunities", "raw_demo__subscriptions",
+		"raw_demo__invoices", "raw_demo__tickets", "raw_demo__usage")
+	ms, err := LoadModels(segsql.Files, demoLanded)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,6 +117,20 @@ func (s *Session) RegisterParquet(ctx context.Context, name string, files []stri
 	return nil
 }
 
+// Landed returns the raw views and tables of the session (raw_<vendor>__<entity>), the input
+// LoadModels chooses staging models by.
+func (s *Session) Landed(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw\_%\_\_%' ESCAPE '\'`)
+	if err != nil {
+		return nil, fmt.Errorf("list raw views: %w", err)
+	}
+	out := map[string]bool{}
+	for _, r := range rows {
+		out[fmt.Sprint(r.Values[0])] = true
+	}
+	return out, nil
+}
+
 // ModelRun reports one model's run.
 type ModelRun struct {
 	Name     string
@@ -313,8 +327,9 @@ func (s *Session) ExportDatabase(ctx context.Context, tables []string, file stri
 	return err
 }
 
-// Build binds vars, runs fsys's prelude.sql (macros) and then every model in dependency order.
-func (s *Session) Build(ctx context.Context, fsys fs.FS, vars []Variable) ([]ModelRun, error) {
+// Build binds vars, runs fsys's prelude.sql (macros) and then the models, in the order given
+// (LoadModels' order).
+func (s *Session) Build(ctx context.Context, fsys fs.FS, models []Model, vars []Variable) ([]ModelRun, error) {
 	if err := s.SetVariables(ctx, vars); err != nil {
 		return nil, err
 	}
@@ -324,10 +339,6 @@ func (s *Session) Build(ctx context.Context, fsys fs.FS, vars []Variable) ([]Mod
 	}
 	if _, err := s.conn.ExecContext(ctx, string(prelude)); err != nil {
 		return nil, fmt.Errorf("sql/prelude.sql: %w", err)
-	}
-	models, err := LoadModels(fsys)
-	if err != nil {
-		return nil, err
 	}
 	return s.RunModels(ctx, models)
 }

@@ -12,5 +12,5 @@ select
     is_strategic,
     strategic_reasons,
     created_at
-from stg_crm__accounts
+from stg_accounts
 order by account_id

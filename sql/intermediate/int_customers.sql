@@ -5,7 +5,7 @@
 -- invoiced period (churned); tenure_months = floor(days / 30.4375).
 with billable as (
     select *, amount / period_months(period_start, period_end) as period_mrr
-    from stg_billing__invoices
+    from stg_invoices
     where status <> 'void'
 ),
 per_account as (

@@ -8,7 +8,7 @@ with billable as (
         period_start::date as period_start,
         period_end::date   as period_end,
         amount / period_months(period_start, period_end) as mrr
-    from stg_billing__invoices
+    from stg_invoices
     where status <> 'void'
 ),
 months as (

@@ -1,10 +1,10 @@
 -- Every amount converts into the reporting currency: a currency with no rate in fx_rates is
 -- rejected, never summed as-is (domain.md preamble).
 select 'billing invoices' as source, currency_original as currency, count(*) as records
-from stg_billing__invoices where amount is null and amount_original is not null group by all
+from stg_invoices where amount is null and amount_original is not null group by all
 union all
 select 'billing subscriptions', currency_original, count(*)
-from stg_billing__subscriptions where mrr is null group by all
+from stg_subscriptions where mrr is null group by all
 union all
 select 'crm opportunities', currency_original, count(*)
-from stg_crm__opportunities where amount is null and amount_original is not null group by all
+from stg_opportunities where amount is null and amount_original is not null group by all

@@ -1,8 +1,8 @@
--- stg_support__tickets: one row per support ticket opened before as_of (domain.md section 1).
--- Input: raw_support__tickets (the support desk's CSV export).
+-- stg_tickets: one row per support ticket opened before as_of (domain.md section 1).
+-- Input: raw_demo__tickets (the support desk's CSV export).
 with latest as (
     select *
-    from raw_support__tickets
+    from raw_demo__tickets
     qualify row_number() over (partition by ticket_id order by _extracted_at desc) = 1
 )
 select

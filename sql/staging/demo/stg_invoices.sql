@@ -1,10 +1,10 @@
--- stg_billing__invoices: one row per invoice issued before as_of (domain.md sections 1 and 11).
--- Input: raw_billing__invoices (amounts in cents). amount is in the reporting currency (NULL for
+-- stg_invoices: one row per invoice issued before as_of (domain.md sections 1 and 11).
+-- Input: raw_demo__invoices (amounts in cents). amount is in the reporting currency (NULL for
 -- a currency without a rate: assert_known_currencies then stops the run). A payment after as_of
 -- is not yet known, so such an invoice is open at as_of.
 with latest as (
     select *
-    from raw_billing__invoices
+    from raw_demo__invoices
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 )
 select

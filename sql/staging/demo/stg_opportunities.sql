@@ -1,9 +1,9 @@
--- stg_crm__opportunities: one row per opportunity created before as_of (domain.md section 1, 8).
--- Input: raw_crm__opportunities. A deal closed after as_of was still open at as_of: it is shown
+-- stg_opportunities: one row per opportunity created before as_of (domain.md section 1, 8).
+-- Input: raw_demo__opportunities. A deal closed after as_of was still open at as_of: it is shown
 -- open, with no close date, win flag or loss reason.
 with latest as (
     select *
-    from raw_crm__opportunities
+    from raw_demo__opportunities
     qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
 )
 select

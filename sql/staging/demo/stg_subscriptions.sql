@@ -1,9 +1,9 @@
--- stg_billing__subscriptions: one row per subscription started before as_of (domain.md section 1).
--- Input: raw_billing__subscriptions (amounts in cents of the subscription's currency).
+-- stg_subscriptions: one row per subscription started before as_of (domain.md section 1).
+-- Input: raw_demo__subscriptions (amounts in cents of the subscription's currency).
 -- mrr is converted into the reporting currency; a cancellation after as_of is not yet known.
 with latest as (
     select *
-    from raw_billing__subscriptions
+    from raw_demo__subscriptions
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 )
 select

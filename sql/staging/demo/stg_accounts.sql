@@ -1,9 +1,9 @@
--- stg_crm__accounts: one row per CRM account known at as_of (domain.md section 1, CRM accounts).
--- Input: raw_crm__accounts (the demo CRM's JSON export). The latest version of each record wins.
+-- stg_accounts: one row per CRM account known at as_of (domain.md section 1, CRM accounts).
+-- Input: raw_demo__accounts (the demo CRM's JSON export). The latest version of each record wins.
 -- Accounts created after as_of are not yet known and are left out (no future leakage).
 with latest as (
     select *
-    from raw_crm__accounts
+    from raw_demo__accounts
     qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
 )
 select

@@ -1,8 +1,8 @@
--- stg_product__usage: one row per account and complete month of product usage (domain.md section 1).
--- Input: raw_product__usage (monthly rollups). A month is known once it has ended by as_of.
+-- stg_usage: one row per account and complete month of product usage (domain.md section 1).
+-- Input: raw_demo__usage (monthly rollups). A month is known once it has ended by as_of.
 with latest as (
     select *
-    from raw_product__usage
+    from raw_demo__usage
     qualify row_number() over (partition by usage_id order by _extracted_at desc) = 1
 )
 select

@@ -1,0 +1,96 @@
+package config
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// presetFiles holds one YAML file per vendor: the source keys (base_url, auth type, page
+// size, entities with their paths, pagination and columns) a config can take as they are.
+//
+//go:embed presets/*.yaml
+var presetFiles embed.FS
+
+// Preset returns the YAML of a vendor's preset, or false when the vendor has none.
+func Preset(vendor string) ([]byte, bool) {
+	b, err := presetFiles.ReadFile("presets/" + vendor + ".yaml")
+	return b, err == nil
+}
+
+// applyPresets merges each source's vendor preset under the source's own keys: what the
+// config says wins, key by key, and an entity absent from the config comes whole from the
+// preset. Keys from a preset keep the preset file's line numbers in errors.
+func applyPresets(root *yaml.Node) error {
+	sources := mapValue(root, "sources")
+	if sources == nil || sources.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(sources.Content); i += 2 {
+		src := sources.Content[i+1]
+		if src.Kind != yaml.MappingNode {
+			continue
+		}
+		vendor := mapValue(src, "vendor")
+		if vendor == nil || vendor.Kind != yaml.ScalarNode {
+			continue
+		}
+		b, ok := Preset(vendor.Value)
+		if !ok {
+			continue
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("preset %s: %w", vendor.Value, err)
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+			return fmt.Errorf("preset %s is not a mapping", vendor.Value)
+		}
+		mergeUnder(src, doc.Content[0])
+	}
+	return nil
+}
+
+// mergeUnder adds to dst every key of base that dst lacks, recursing into mappings both have.
+// Entity columns are not merged: a config that lists an entity's columns lists all of them.
+func mergeUnder(dst, base *yaml.Node) {
+	for i := 0; i+1 < len(base.Content); i += 2 {
+		k, bv := base.Content[i], base.Content[i+1]
+		dv := mapValue(dst, k.Value)
+		switch {
+		case dv == nil:
+			dst.Content = append(dst.Content, k, bv)
+		case dv.Kind == yaml.MappingNode && bv.Kind == yaml.MappingNode && k.Value != "columns":
+			mergeUnder(dv, bv)
+		}
+	}
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// PresetVendors lists the vendors that have a preset.
+func PresetVendors() []string {
+	var out []string
+	_ = fs.WalkDir(presetFiles, "presets", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			out = append(out, d.Name()[:len(d.Name())-len(".yaml")])
+		}
+		return nil
+	})
+	return out
+}
