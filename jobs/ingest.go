@@ -2,9 +2,15 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/extract"
 	"github.com/segpipe/segpipe/internal/lake"
 )
@@ -17,12 +23,26 @@ type IngestResult struct {
 }
 
 // Ingest extracts every entity of every configured source and lands it under
-// raw/<source>/<entity>/dt=<as_of>/. It stops at the first entity that fails; entities landed
-// before it stay landed (each has its own manifest), and a rerun replaces them.
+// raw/<source>/<entity>/dt=<as_of>/. Sources are pulled at the same time, each with up to its
+// `concurrency` entities at once and one shared rate limiter. Incremental entities start from
+// their saved cursor (state/<source>/<entity>.json) less the lookback, unless Params.FullRefresh;
+// the cursor moves only after the landing's manifest is written. The first failure cancels the
+// rest; entities landed before it stay landed, and a rerun replaces them.
 func Ingest(ctx context.Context, p Params) (*IngestResult, error) {
 	rec := newRecord(&p, JobIngest)
 	res, err := ingest(ctx, &p, rec)
 	return res, finish(ctx, &p, rec, err)
+}
+
+// landing is one entity to pull, and what became of it.
+type landing struct {
+	source, entity string
+	src            *config.Source
+	ent            *config.Entity
+	limiter        *rate.Limiter
+	manifest       *lake.Manifest
+	seconds        float64
+	err            error
 }
 
 func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, error) {
@@ -33,26 +53,122 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	defer cleanup()
-	res := &IngestResult{RunID: p.RunID}
+
+	var all []*landing
+	bySource := map[string][]*landing{}
 	for _, sourceName := range p.Config.SourceNames() {
 		src := p.Config.Sources[sourceName]
+		limiter := extract.NewLimiter(src)
 		for _, entityName := range src.EntityNames() {
-			t0 := time.Now()
-			m, err := extract.LandEntity(ctx, p.Lake, sourceName, src, entityName, src.Entities[entityName], extract.Options{
-				Dt: p.asOf(), RunID: p.RunID, TempDir: dir, Logger: log, HTTPClient: p.HTTPClient,
-			})
-			if err != nil {
-				return res, fmt.Errorf("ingest %s/%s: %w", sourceName, entityName, err)
-			}
-			res.Datasets = append(res.Datasets, m)
-			rec.Datasets = append(rec.Datasets, DatasetSummary{
-				Source: m.Source, Entity: m.Entity, Rows: m.Rows, Quarantined: m.Quarantined, Bytes: m.Bytes, Pages: m.Pages,
-			})
-			rec.Stages["extract "+sourceName+"/"+entityName] = time.Since(t0).Seconds()
-			log.Info("landed", "source", sourceName, "entity", entityName, "rows", m.Rows,
-				"quarantined", m.Quarantined, "pages", m.Pages, "bytes", m.Bytes, "seconds", time.Since(t0).Seconds())
+			l := &landing{source: sourceName, entity: entityName, src: src, ent: src.Entities[entityName], limiter: limiter}
+			all = append(all, l)
+			bySource[sourceName] = append(bySource[sourceName], l)
 		}
 	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, sourceName := range p.Config.SourceNames() {
+		slots := make(chan struct{}, p.Config.Sources[sourceName].Concurrency)
+		for _, l := range bySource[sourceName] {
+			wg.Add(1)
+			go func(l *landing) {
+				defer wg.Done()
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					l.err = ctx.Err()
+					return
+				}
+				defer func() { <-slots }()
+				t0 := time.Now()
+				l.manifest, l.err = landEntity(ctx, p, l, dir, log)
+				l.seconds = time.Since(t0).Seconds()
+				if l.err != nil {
+					cancel()
+				}
+			}(l)
+		}
+	}
+	wg.Wait()
+
+	res := &IngestResult{RunID: p.RunID}
+	var failures, cancelled []error
+	for _, l := range all {
+		if l.err != nil {
+			e := fmt.Errorf("ingest %s/%s: %w", l.source, l.entity, l.err)
+			if errors.Is(l.err, context.Canceled) {
+				cancelled = append(cancelled, e) // stopped because another failed, or by the caller
+			} else {
+				failures = append(failures, e)
+			}
+			continue
+		}
+		m := l.manifest
+		res.Datasets = append(res.Datasets, m)
+		rec.Datasets = append(rec.Datasets, DatasetSummary{
+			Source: m.Source, Entity: m.Entity, Rows: m.Rows, Quarantined: m.Quarantined, Bytes: m.Bytes, Pages: m.Pages,
+		})
+		rec.Stages["extract "+l.source+"/"+l.entity] = l.seconds
+	}
 	res.Duration = time.Since(start)
-	return res, nil
+	if len(failures) == 0 && len(cancelled) > 0 {
+		failures = cancelled[:1]
+	}
+	return res, errors.Join(failures...)
+}
+
+// landEntity lands one entity and, for an incremental one, moves its cursor afterwards.
+func landEntity(ctx context.Context, p *Params, l *landing, dir string, log *slog.Logger) (*lake.Manifest, error) {
+	since, prev, err := incrementalStart(ctx, p, l)
+	if err != nil {
+		return nil, err
+	}
+	m, err := extract.LandEntity(ctx, p.Lake, l.source, l.src, l.entity, l.ent, extract.Options{
+		Dt: p.asOf(), RunID: p.RunID, TempDir: dir, Logger: log, HTTPClient: p.HTTPClient,
+		Since: since, Limiter: l.limiter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("landed", "source", l.source, "entity", l.entity, "mode", m.Mode, "rows", m.Rows,
+		"quarantined", m.Quarantined, "filtered", m.Filtered, "pages", m.Pages, "bytes", m.Bytes)
+	if m.CursorMax != nil && (prev == nil || m.CursorMax.After(prev.Cursor)) {
+		st := &lake.State{Source: l.source, Entity: l.entity, Cursor: m.CursorMax.UTC(), Dt: m.Dt, RunID: m.RunID, UpdatedAt: time.Now().UTC()}
+		if err := lake.WriteState(ctx, p.Lake, st); err != nil {
+			return m, fmt.Errorf("landed, but saving the cursor failed (the next run re-reads from the old one): %w", err)
+		}
+	}
+	return m, nil
+}
+
+// incrementalStart decides where an entity's landing starts: nil for a full load (no
+// incremental config, --full-refresh, no saved cursor, or this dt already holds a full
+// landing), else the saved cursor less the lookback. Rerunning a dt that holds an incremental
+// landing starts where that landing started, so the rerun replaces it with the same records
+// and newer versions, never fewer.
+func incrementalStart(ctx context.Context, p *Params, l *landing) (*time.Time, *lake.State, error) {
+	inc := l.ent.Incremental
+	if inc == nil {
+		return nil, nil, nil
+	}
+	prev, err := lake.ReadState(ctx, p.Lake, l.source, l.entity)
+	if err != nil && !errors.Is(err, lake.ErrNotExist) {
+		return nil, nil, err
+	}
+	if p.FullRefresh || prev == nil {
+		return nil, prev, nil
+	}
+	existing, err := lake.ReadManifest(ctx, p.Lake, l.source, l.entity, p.asOf())
+	switch {
+	case err == nil && existing.IsFull():
+		return nil, prev, nil
+	case err == nil && existing.Since != nil:
+		return existing.Since, prev, nil
+	case err != nil && !errors.Is(err, lake.ErrNotExist):
+		return nil, nil, err
+	}
+	since := prev.Cursor.Add(-inc.Lookback.D())
+	return &since, prev, nil
 }

@@ -32,6 +32,8 @@ type Params struct {
 	HTTPClient *http.Client
 	// WorkDir holds temporary files; "" means a fresh folder under os.TempDir().
 	WorkDir string
+	// FullRefresh makes ingest pull incremental entities whole, ignoring their saved cursors.
+	FullRefresh bool
 }
 
 // Names of the jobs, as `segpipe run` takes them.

@@ -163,24 +163,27 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	return res, nil
 }
 
-// registerLanded creates a raw_<vendor>__<entity> view over the newest landed Parquet of each
-// configured entity. Files of a local lake are read in place; others are copied into dir.
+// registerLanded creates a raw_<vendor>__<entity> view over each configured entity's snapshot
+// as of the run (the newest full landing and the incremental ones after it; lake.Snapshot).
+// Files of a local lake are read in place; others are copied into dir.
 func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir string, res *SegmentResult) error {
 	for _, sourceName := range p.Config.SourceNames() {
 		src := p.Config.Sources[sourceName]
 		for _, entityName := range src.EntityNames() {
-			m, err := lake.LatestManifest(ctx, p.Lake, sourceName, entityName, p.asOf())
+			snapshot, err := lake.Snapshot(ctx, p.Lake, sourceName, entityName, p.asOf())
 			if err != nil {
 				return fmt.Errorf("segment: %w", err)
 			}
-			res.Inputs = append(res.Inputs, m)
 			var files []string
-			for _, f := range m.Files {
-				local, err := localCopy(ctx, p.Lake, f.Key, dir)
-				if err != nil {
-					return fmt.Errorf("segment: read %s: %w", f.Key, err)
+			for _, m := range snapshot {
+				res.Inputs = append(res.Inputs, m)
+				for _, f := range m.Files {
+					local, err := localCopy(ctx, p.Lake, f.Key, dir)
+					if err != nil {
+						return fmt.Errorf("segment: read %s: %w", f.Key, err)
+					}
+					files = append(files, local)
 				}
-				files = append(files, local)
 			}
 			if err := sess.RegisterParquet(ctx, config.RawView(src.Vendor, entityName), files); err != nil {
 				return fmt.Errorf("segment: %w", err)

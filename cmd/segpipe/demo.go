@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/fakes"
 	"github.com/segpipe/segpipe/jobs"
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "segpipe demo [--accounts N] [--seed N] [--lake DIR] [--as-of YYYY-MM-DD] [--config FILE]", stdout)
+	fs := newFlags("demo", "segpipe demo [--accounts N] [--seed N] [--lake DIR] [--as-of YYYY-MM-DD] [--config FILE (e.g. config/examples/hubspot.yaml)]", stdout)
 	accounts := fs.Int("accounts", 5000, "accounts in the synthetic company")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic company (same seed, same company)")
 	lakeURL := fs.String("lake", "", "lake path or URL (default: the config's, ./segpipe-data)")
@@ -34,13 +35,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	t0 := time.Now()
+	// Load the config first with a placeholder URL to learn which CRM it uses, then serve
+	// the company with account ids in that CRM's style and point ${SEGPIPE_DEMO_URL} at it.
+	probe, err := demoConfig(*file, os.LookupEnv)
+	if err != nil {
+		return err
+	}
 	company := demo.Generate(demo.Options{Accounts: *accounts, Seed: *seed})
-	srv, err := demo.Start(company, demo.DefaultTokens())
+	srv, err := fakes.Start(company, fakes.StyleFor(probe))
 	if err != nil {
 		return fmt.Errorf("start the demo export servers: %w", err)
 	}
 	defer srv.Close()
-	// Point the config's ${SEGPIPE_DEMO_URL} at the servers; everything else from the environment.
 	env := func(name string) (string, bool) {
 		if name == "SEGPIPE_DEMO_URL" {
 			return srv.URL, true

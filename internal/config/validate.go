@@ -244,8 +244,11 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		p.add(key, "is empty")
 		return
 	}
-	if !strings.HasPrefix(e.Path, "/") {
+	if e.BulkQuery == nil && !strings.HasPrefix(e.Path, "/") {
 		p.add(key+".path", "must start with /, got %q", e.Path)
+	}
+	if e.BulkQuery != nil && e.Path != "" {
+		p.add(key+".path", "a bulk query's results come from its job, not a path: remove path")
 	}
 	isJSON := e.Format == "json"
 	switch e.Format {
@@ -382,6 +385,9 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		}
 		if bq.PollInterval <= 0 || bq.Timeout <= 0 {
 			p.add(bk, "poll_interval and timeout must be positive")
+		}
+		if e.Incremental != nil && e.Incremental.Param != "" {
+			p.add(key+".incremental.param", "a bulk query takes its cursor through {{cursor}} in the SOQL, not a request parameter")
 		}
 	}
 	if e.PrimaryKey == "" {

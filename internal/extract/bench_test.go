@@ -30,12 +30,15 @@ func (e *benchExport) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if strings.HasSuffix(r.URL.Path, ".csv") {
+	switch {
+	case strings.HasSuffix(r.URL.Path, ".ndjson"):
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	case strings.HasSuffix(r.URL.Path, ".csv"):
 		w.Header().Set("Content-Type", "text/csv")
 		if i := indexOf(e.order, r.URL.RequestURI()); i+1 < len(e.order) {
 			w.Header().Set("Link", "<"+e.order[i+1]+`>; rel="next"`)
 		}
-	} else {
+	default:
 		w.Header().Set("Content-Type", "application/json")
 	}
 	w.Write(b)
@@ -65,6 +68,24 @@ func jsonExport() *benchExport {
 		}
 		body := []byte(`{"data":[` + strings.Join(recs[off:off+benchPageSize], ",") + `],"next_cursor":` + next + `}`)
 		e.pages[uri] = body
+		e.order = append(e.order, uri)
+		e.bytes += int64(len(body))
+	}
+	return e
+}
+
+// ndjsonExport renders a page-numbered NDJSON export of benchRows accounts (the records of
+// jsonExport, one a line).
+func ndjsonExport() *benchExport {
+	e := &benchExport{pages: map[string][]byte{}}
+	recs := jsonRecords(benchRows)
+	for off, p := 0, 1; off <= benchRows; off, p = off+benchPageSize, p+1 {
+		uri := fmt.Sprintf("/a.ndjson?page=%d&per_page=%d", p, benchPageSize)
+		var body []byte
+		if off < benchRows {
+			body = []byte(strings.Join(recs[off:off+benchPageSize], "\n") + "\n")
+		}
+		e.pages[uri] = body // the last page is empty: it ends the export
 		e.order = append(e.order, uri)
 		e.bytes += int64(len(body))
 	}
@@ -146,6 +167,16 @@ func BenchmarkLandJSON(b *testing.B) {
 
 // BenchmarkReadOnlyJSON only downloads the same pages: the ceiling for BenchmarkLandJSON.
 func BenchmarkReadOnlyJSON(b *testing.B) { benchReadOnly(b, jsonExport()) }
+
+// BenchmarkLandNDJSON lands a page-numbered NDJSON export (200k records, 5k a page).
+func BenchmarkLandNDJSON(b *testing.B) {
+	ent := accountsJSON("/a.ndjson", "", config.Pagination{Type: "page", PageParam: "page", LimitParam: "per_page"})
+	ent.Format = "ndjson"
+	benchLand(b, ndjsonExport(), ent)
+}
+
+// BenchmarkReadOnlyNDJSON only downloads the same pages: the ceiling for BenchmarkLandNDJSON.
+func BenchmarkReadOnlyNDJSON(b *testing.B) { benchReadOnly(b, ndjsonExport()) }
 
 // BenchmarkLandCSV lands a Link-paged CSV export (200k rows, 5k a page).
 func BenchmarkLandCSV(b *testing.B) { benchLand(b, csvExport(), ticketsCSV("/t.csv")) }

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
 
 	"github.com/segpipe/segpipe/internal/config"
 )
@@ -43,29 +44,59 @@ var maxPageBytes int64 = 512 << 20
 const errorBodyBytes = 300
 
 // HTTPError is a response the extract cannot use: a status that is not retried (4xx other
-// than 429), or a retried one (429, 5xx) that persisted through every attempt.
+// than 429), or a retried one (429, 5xx) that persisted through every attempt or past the
+// source's max_retry_wait.
 type HTTPError struct {
-	Source   string
-	Entity   string
-	Page     int    // 1-based number of the page in this landing
-	Method   string // GET
-	URL      string // the request URL, query kept, credentials removed
-	Status   int    // the HTTP status code
-	Body     string // the start of the response body, secrets masked
-	Attempts int    // how many times the request was sent
+	Source string
+	Entity string
+	Page   int    // 1-based number of the page in this landing; 0 for a call that is not a page
+	Call   string // what the call was when it is not a page, e.g. "bulk query job create"
+	Method string // GET or POST
+	URL    string // the request URL, query kept, credentials removed
+	Status int    // the HTTP status code
+	Body   string // the start of the response body, secrets masked
+	// Attempts is how many times the request was sent.
+	Attempts int
+	// Cause is why the extract stopped retrying early (wraps ErrRetryWaitExceeded); nil
+	// when the status is not retried or the retries ran out.
+	Cause error
 }
 
 func (e *HTTPError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "extract %s/%s page %d: %s %s: HTTP %d %s", e.Source, e.Entity, e.Page, e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	what := e.Call
+	if e.Page > 0 || what == "" {
+		what = fmt.Sprintf("page %d", e.Page)
+	}
+	fmt.Fprintf(&b, "extract %s/%s %s: %s %s: HTTP %d %s", e.Source, e.Entity, what, e.Method, e.URL, e.Status, http.StatusText(e.Status))
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	if e.Cause != nil {
+		fmt.Fprintf(&b, "; %v", e.Cause)
 	}
 	if e.Body != "" {
 		fmt.Fprintf(&b, ": body %q", e.Body)
 	}
 	return b.String()
 }
+
+// Unwrap returns Cause.
+func (e *HTTPError) Unwrap() error { return e.Cause }
+
+// ErrRetryWaitExceeded is wrapped by the error of a request that stopped retrying because
+// the next wait would take it past the source's max_retry_wait.
+var ErrRetryWaitExceeded = errors.New("max_retry_wait exceeded")
+
+// retryWaitError says how the retry budget of one request ran out.
+type retryWaitError struct {
+	budget, waited, next time.Duration
+}
+
+func (e *retryWaitError) Error() string {
+	return fmt.Sprintf("gave up: waiting %v more would exceed max_retry_wait %v (already waited %v between attempts)", e.next.Round(time.Millisecond), e.budget, e.waited.Round(time.Millisecond))
+}
+func (e *retryWaitError) Unwrap() error { return ErrRetryWaitExceeded }
 
 // transientError is a page that arrived damaged (cut off, not parseable at the envelope
 // level): the page is requested again.
@@ -95,18 +126,19 @@ func (e *gaveUp) Error() string {
 }
 func (e *gaveUp) Unwrap() error { return e.err }
 
-// fetcher GETs the pages of one source entity with retries, auth and page decoding.
+// fetcher sends the requests of one source entity with retries, rate limiting and auth,
+// and decodes its pages.
 type fetcher struct {
 	source, entity string
 	src            *config.Source
 	ent            *config.Entity
-	client         *retryablehttp.Client
 	http           *http.Client
+	limiter        *rate.Limiter
 	secrets        []string
 	log            *slog.Logger
 }
 
-func newFetcher(source string, src *config.Source, entity string, ent *config.Entity, hc *http.Client, log *slog.Logger) (*fetcher, error) {
+func newFetcher(source string, src *config.Source, entity string, ent *config.Entity, hc *http.Client, limiter *rate.Limiter, log *slog.Logger) (*fetcher, error) {
 	switch src.Auth.Type {
 	case "", "none", "bearer", "basic":
 	case "header":
@@ -126,7 +158,7 @@ func newFetcher(source string, src *config.Source, entity string, ent *config.En
 		c.Timeout = src.Timeout.D()
 	}
 	c.CheckRedirect = sameHostRedirect
-	f := &fetcher{source: source, entity: entity, src: src, ent: ent, http: &c, log: log}
+	f := &fetcher{source: source, entity: entity, src: src, ent: ent, http: &c, limiter: limiter, log: log}
 	for _, s := range []string{src.Auth.Token.Reveal(), src.Auth.Password.Reveal()} {
 		if s != "" {
 			f.secrets = append(f.secrets, s)
@@ -135,19 +167,64 @@ func newFetcher(source string, src *config.Source, entity string, ent *config.En
 	if src.Auth.Type == "basic" {
 		f.secrets = append(f.secrets, basicAuth(src.Auth.Username, src.Auth.Password.Reveal()))
 	}
-	f.client = &retryablehttp.Client{
-		HTTPClient:   &c,
-		Logger:       slogAdapter{l: log, scrub: f.scrub},
+	return f, nil
+}
+
+// retryState is what one request's retries have spent.
+type retryState struct {
+	attempt  int           // 0-based number of the attempt in flight
+	waited   time.Duration // slept between attempts so far
+	next     time.Duration // the wait before the next attempt, chosen by CheckRetry
+	exceeded *retryWaitError
+}
+
+// client is a retrying client for one request: its state is the request's alone.
+func (f *fetcher) client(st *retryState) *retryablehttp.Client {
+	retryMax := max(f.src.MaxRetries, 0)
+	budget := f.src.MaxRetryWait.D()
+	return &retryablehttp.Client{
+		HTTPClient:   f.http,
+		Logger:       slogAdapter{l: f.log, scrub: f.scrub},
 		RetryWaitMin: timing.Min,
 		RetryWaitMax: timing.Max,
-		RetryMax:     max(src.MaxRetries, 0),
-		CheckRetry:   checkRetry,
-		Backoff:      timing.backoff,
+		RetryMax:     retryMax,
+		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, attempt int) {
+			st.attempt = attempt
+		},
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			retry, cerr := checkRetry(ctx, resp, err)
+			if !retry || st.attempt >= retryMax {
+				return retry, cerr // on the last attempt retryablehttp gives up by count
+			}
+			wait := timing.backoff(timing.Min, timing.Max, st.attempt, resp)
+			if budget > 0 && st.waited+wait > budget {
+				st.exceeded = &retryWaitError{budget: budget, waited: st.waited, next: wait}
+				if err != nil {
+					return false, err
+				}
+				return false, nil
+			}
+			st.next = wait
+			return true, nil
+		},
+		Backoff: func(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
+			st.waited += st.next
+			return st.next
+		},
+		// Every attempt after the first waits for the source's rate limiter too.
+		PrepareRetry: func(req *http.Request) error { return f.waitTurn(req.Context()) },
 		ErrorHandler: func(resp *http.Response, err error, attempts int) (*http.Response, error) {
 			return resp, &gaveUp{err: err, attempts: attempts}
 		},
 	}
-	return f, nil
+}
+
+// waitTurn waits for the source's rate limiter, if any.
+func (f *fetcher) waitTurn(ctx context.Context) error {
+	if f.limiter == nil {
+		return nil
+	}
+	return f.limiter.Wait(ctx)
 }
 
 // close releases idle connections.
@@ -190,74 +267,133 @@ func (f *fetcher) scrub(s string) string {
 	return s
 }
 
-// fetch GETs one page and decodes it. Statuses 429 and 5xx, network errors and damaged
-// bodies are retried (src.MaxRetries times); other failures return at once.
-func (f *fetcher) fetch(ctx context.Context, num int, u *url.URL) (*page, error) {
-	shown := f.scrub(redactURL(u))
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+// call is one HTTP request of a landing.
+type call struct {
+	method string
+	u      *url.URL
+	body   []byte // a JSON request body (POST), nil for none
+	page   int    // the page number; 0 for a call that is not a page
+	what   string // names a call that is not a page: "bulk query job create"
+	accept string
+	// handle reads a 2xx response; a *transientError asks again.
+	handle func(*http.Response) error
+}
+
+// label names the call in messages: "page 3" or c.what.
+func (c *call) label() string {
+	if c.page > 0 || c.what == "" {
+		return fmt.Sprintf("page %d", c.page)
+	}
+	return c.what
+}
+
+// do sends a call with auth, rate limiting and retries: statuses 429 and 5xx, network
+// errors and damaged bodies are retried (src.MaxRetries times, within src.MaxRetryWait);
+// other failures return at once. It returns the final status.
+func (f *fetcher) do(ctx context.Context, c *call) (int, error) {
+	shown := f.scrub(redactURL(c.u))
+	var body any
+	if c.body != nil {
+		body = c.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, c.method, c.u.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("extract %s/%s page %d: GET %s: %w", f.source, f.entity, num, shown, err)
+		return 0, fmt.Errorf("extract %s/%s %s: %s %s: %w", f.source, f.entity, c.label(), c.method, shown, err)
 	}
 	req.Header.Set("User-Agent", "segpipe")
-	if f.ent.Format == "csv" {
-		req.Header.Set("Accept", "text/csv")
-	} else {
-		req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", c.accept)
+	if c.body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	f.authorize(req.Header)
-	var got *page
 	req.SetResponseHandler(func(resp *http.Response) error {
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return f.httpError(num, u, resp, 1)
+			return f.httpError(c, resp, 1)
 		}
-		p, err := readPage(resp, f.ent)
-		if err != nil {
-			var te *transientError
-			if errors.As(err, &te) {
-				f.log.Debug("page arrived damaged; asking again", "page", num, "url", shown, "error", f.scrub(err.Error()))
-			}
-			return err
+		err := c.handle(resp)
+		var te *transientError
+		if errors.As(err, &te) {
+			f.log.Debug("response arrived damaged; asking again", "call", c.label(), "url", shown, "error", f.scrub(err.Error()))
 		}
-		got = p
-		return nil
+		return err
 	})
-	start := time.Now()
-	resp, err := f.client.Do(req)
+	if err := f.waitTurn(ctx); err != nil {
+		return 0, fmt.Errorf("extract %s/%s %s: waiting for the rate limiter: %w", f.source, f.entity, c.label(), err)
+	}
+	st := &retryState{}
+	resp, err := f.client(st).Do(req)
 	if resp != nil {
 		defer resp.Body.Close()
 	}
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("extract %s/%s page %d: %w", f.source, f.entity, num, ctx.Err())
+		return 0, fmt.Errorf("extract %s/%s %s: %w", f.source, f.entity, c.label(), ctx.Err())
 	}
-	if err != nil {
-		var g *gaveUp
-		attempts := 1
-		if errors.As(err, &g) {
-			attempts = g.attempts
-			if g.err == nil && resp != nil {
-				// A retried status (429, 5xx) that never went away.
-				return nil, f.httpError(num, u, resp, attempts)
+	if err == nil {
+		return resp.StatusCode, nil
+	}
+	var g *gaveUp
+	attempts := 1
+	if errors.As(err, &g) {
+		attempts = g.attempts
+		if g.err == nil && resp != nil {
+			// A retried status (429, 5xx) that never went away, or one whose next wait
+			// would exceed max_retry_wait.
+			he := f.httpError(c, resp, attempts)
+			if st.exceeded != nil {
+				he.Cause = st.exceeded
 			}
-			err = g.err
+			return 0, he
 		}
-		var he *HTTPError
-		if errors.As(err, &he) {
-			he.Attempts = attempts
-			return nil, he
+		err = g.err
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		he.Attempts = attempts
+		if st.exceeded != nil {
+			he.Cause = st.exceeded
 		}
-		msg := fmt.Sprintf("extract %s/%s page %d: GET %s", f.source, f.entity, num, shown)
-		if attempts > 1 {
-			msg += fmt.Sprintf(" (after %d attempts)", attempts)
+		return 0, he
+	}
+	msg := fmt.Sprintf("extract %s/%s %s: %s %s", f.source, f.entity, c.label(), c.method, shown)
+	if attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", attempts)
+	}
+	if st.exceeded != nil {
+		return 0, fmt.Errorf("%s: %w; the last attempt failed: %w", msg, st.exceeded, scrubbedError{err, f.scrub(err.Error())})
+	}
+	return 0, fmt.Errorf("%s: %w", msg, scrubbedError{err, f.scrub(err.Error())})
+}
+
+// fetch GETs one page and decodes it.
+func (f *fetcher) fetch(ctx context.Context, num int, u *url.URL) (*page, error) {
+	accept := "application/json"
+	switch f.ent.Format {
+	case "csv":
+		accept = "text/csv"
+	case "ndjson":
+		accept = "application/x-ndjson, application/json;q=0.9"
+	}
+	var got *page
+	c := &call{method: http.MethodGet, u: u, page: num, accept: accept, handle: func(resp *http.Response) error {
+		p, err := readPage(resp, f.ent)
+		if err != nil {
+			return err
 		}
-		return nil, fmt.Errorf("%s: %w", msg, scrubbedError{err, f.scrub(err.Error())})
+		got = p
+		return nil
+	}}
+	start := time.Now()
+	status, err := f.do(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	if got == nil { // unreachable: the handler ran and succeeded
-		return nil, fmt.Errorf("extract %s/%s page %d: GET %s: no page decoded", f.source, f.entity, num, shown)
+		return nil, fmt.Errorf("extract %s/%s page %d: GET %s: no page decoded", f.source, f.entity, num, f.scrub(redactURL(u)))
 	}
 	got.num = num
 	got.url = u
 	got.fetchedAt = time.Now().UTC()
-	f.log.Debug("page fetched", "page", num, "url", shown, "status", resp.StatusCode, "records", len(got.records), "bytes", len(got.body), "took", time.Since(start))
+	f.log.Debug("page fetched", "page", num, "url", f.scrub(redactURL(u)), "status", status, "records", len(got.records), "bytes", len(got.body), "took", time.Since(start))
 	return got, nil
 }
 
@@ -272,7 +408,7 @@ func (e scrubbedError) Unwrap() error { return e.err }
 
 // httpError builds the typed error of a response with an unusable status; it reads at most
 // the first few hundred bytes of the body.
-func (f *fetcher) httpError(num int, u *url.URL, resp *http.Response, attempts int) *HTTPError {
+func (f *fetcher) httpError(c *call, resp *http.Response, attempts int) *HTTPError {
 	var body []byte
 	if resp.Body != nil {
 		r, err := decodedBody(resp)
@@ -283,16 +419,20 @@ func (f *fetcher) httpError(num int, u *url.URL, resp *http.Response, attempts i
 	for len(body) > 0 && !utf8.Valid(body) { // do not cut a character in half
 		body = body[:len(body)-1]
 	}
-	return &HTTPError{
+	e := &HTTPError{
 		Source:   f.source,
 		Entity:   f.entity,
-		Page:     num,
-		Method:   http.MethodGet,
-		URL:      f.scrub(redactURL(u)),
+		Page:     c.page,
+		Method:   c.method,
+		URL:      f.scrub(redactURL(c.u)),
 		Status:   resp.StatusCode,
 		Body:     f.scrub(strings.TrimSpace(string(body))),
 		Attempts: attempts,
 	}
+	if c.page == 0 {
+		e.Call = c.what
+	}
+	return e
 }
 
 // decodedBody undoes a gzip Content-Encoding the transport left in place (it decodes only
@@ -351,14 +491,14 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, ctx.Err()
 	}
 	if err != nil {
-		var te *transientError
-		if errors.As(err, &te) {
-			return true, nil
-		}
 		var he *HTTPError
 		var pe *permanentError
 		if errors.As(err, &he) || errors.As(err, &pe) {
 			return false, err
+		}
+		var te *transientError
+		if errors.As(err, &te) {
+			return true, nil
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
@@ -368,11 +508,12 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	return false, nil
 }
 
-// backoff waits what a 429/503 Retry-After asks (clamped to [RetryAfterMin,
-// RetryAfterMax]), otherwise an exponential backoff with jitter between lo and hi.
+// backoff waits what a 429/503 asks through Retry-After or a vendor's rate-limit reset
+// headers (clamped to [RetryAfterMin, RetryAfterMax]), otherwise an exponential backoff
+// with jitter between lo and hi.
 func (rt retryTiming) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := serverWait(resp.Header, time.Now()); ok {
 			return min(max(d, rt.RetryAfterMin), rt.RetryAfterMax)
 		}
 	}
@@ -386,6 +527,47 @@ func (rt retryTiming) backoff(lo, hi time.Duration, attempt int, resp *http.Resp
 	}
 	// Equal jitter: half fixed, half random, so parallel clients spread out.
 	return d/2 + rand.N(d/2+1)
+}
+
+// serverWait is how long the response asks the client to wait: Retry-After first, then
+// RateLimit-Reset / X-RateLimit-Reset, then HubSpot's interval when no request remains.
+func serverWait(h http.Header, now time.Time) (time.Duration, bool) {
+	if d, ok := retryAfter(h.Get("Retry-After"), now); ok {
+		return d, true
+	}
+	for _, k := range []string{"RateLimit-Reset", "X-RateLimit-Reset"} {
+		if d, ok := resetAfter(h.Get(k), now); ok {
+			return d, true
+		}
+	}
+	if strings.TrimSpace(h.Get("X-HubSpot-RateLimit-Remaining")) == "0" {
+		if ms, err := parseUint(strings.TrimSpace(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"))); err == nil {
+			return time.Duration(min(ms, int64(24*time.Hour/time.Millisecond))) * time.Millisecond, true
+		}
+	}
+	return 0, false
+}
+
+// Reset header values above these are points in time, not delays.
+const (
+	unixSecondsFloor = 1_000_000_000     // 2001-09-09 in Unix seconds
+	unixMillisFloor  = 1_000_000_000_000 // the same in Unix milliseconds
+)
+
+// resetAfter reads a rate-limit reset header: whole seconds to wait, or a Unix time in
+// seconds or milliseconds (told apart by size: no delay is decades long).
+func resetAfter(v string, now time.Time) (time.Duration, bool) {
+	n, err := parseUint(strings.TrimSpace(v))
+	if err != nil {
+		return 0, false
+	}
+	switch {
+	case n >= unixMillisFloor:
+		return max(time.UnixMilli(n).Sub(now), 0), true
+	case n >= unixSecondsFloor:
+		return max(time.Unix(n, 0).Sub(now), 0), true
+	}
+	return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second, true
 }
 
 // retryAfter reads a Retry-After header: delay seconds or an HTTP date.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,11 +26,27 @@ type page struct {
 	records   []rawRecord
 	// header is the CSV header row (csv only).
 	header []string
-	// cursor is the next cursor found at next_cursor_path; "" when absent, null or empty.
+	// cursor is the next cursor found at next_cursor_path or in next_cursor_header; "" when
+	// absent, null, empty (or the header's literal "null").
 	cursor string
+	// nextURL is the next page's URL found at next_url_path; "" when absent, null or empty.
+	nextURL string
+	// more is what has_more_path says: moreUnknown when it is not configured or absent.
+	more moreFlag
+	// end is true when end_path holds true.
+	end bool
 	// links are the response's Link header values.
 	links []string
 }
+
+// moreFlag is the tri-state value of has_more_path.
+type moreFlag uint8
+
+const (
+	moreUnknown moreFlag = iota
+	moreYes
+	moreNo
+)
 
 // rawRecord is one record of a page.
 type rawRecord struct {
@@ -45,6 +62,11 @@ type rawRecord struct {
 // readPage reads a 2xx response's body and splits it into records.
 func readPage(resp *http.Response, ent *config.Entity) (*page, error) {
 	p := &page{links: resp.Header.Values("Link")}
+	if h := ent.Pagination.NextCursorHeader; h != "" && ent.Pagination.Type == "cursor" {
+		if v := strings.TrimSpace(resp.Header.Get(h)); v != "null" {
+			p.cursor = v
+		}
+	}
 	if resp.StatusCode == http.StatusNoContent {
 		return p, nil
 	}
@@ -56,6 +78,8 @@ func readPage(resp *http.Response, ent *config.Entity) (*page, error) {
 	switch ent.Format {
 	case "csv":
 		err = decodeCSVPage(p)
+	case "ndjson":
+		err = decodeNDJSONPage(p)
 	default:
 		err = decodeJSONPage(p, ent)
 	}
@@ -100,23 +124,113 @@ func decodeJSONPage(p *page, ent *config.Entity) error {
 			p.records = append(p.records, rawRecord{raw: elem})
 		})
 	}
-	if ent.Pagination.Type == "cursor" {
-		v, ok := lookupPath(root, ent.Pagination.NextCursorPath)
+	return decodeSignals(p, root, ent.Pagination)
+}
+
+// decodeSignals reads what the body says about the next page: the cursor, the next URL
+// and the has_more / end flags.
+func decodeSignals(p *page, root []byte, pg config.Pagination) error {
+	if pg.Type == "cursor" && pg.NextCursorPath != "" {
+		s, err := scalarAt(root, pg.NextCursorPath, "next_cursor_path", "a cursor")
+		if err != nil {
+			return err
+		}
+		p.cursor = s
+	}
+	if pg.Type == "next_url" && pg.NextURLPath != "" {
+		s, err := scalarAt(root, pg.NextURLPath, "next_url_path", "a URL")
+		if err != nil {
+			return err
+		}
+		p.nextURL = s
+	}
+	if pg.HasMorePath != "" {
+		b, ok, err := boolAt(root, pg.HasMorePath, "has_more_path")
+		if err != nil {
+			return err
+		}
 		if ok {
-			switch v[0] {
-			case 'n':
-			case '"':
-				s, err := jsonString(v)
-				if err != nil {
-					return &permanentError{fmt.Errorf("next_cursor_path %q: %w", ent.Pagination.NextCursorPath, err)}
-				}
-				p.cursor = s
-			case '{', '[', 't', 'f':
-				return &permanentError{fmt.Errorf("next_cursor_path %q is a JSON %s; a cursor is a string or a number", ent.Pagination.NextCursorPath, jsonKind(v))}
-			default: // a number: sent as written
-				p.cursor = string(v)
+			p.more = moreNo
+			if b {
+				p.more = moreYes
 			}
 		}
+	}
+	if pg.EndPath != "" {
+		b, _, err := boolAt(root, pg.EndPath, "end_path")
+		if err != nil {
+			return err
+		}
+		p.end = b
+	}
+	return nil
+}
+
+// scalarAt reads a string or number at a dot path; "" when absent, null or empty.
+func scalarAt(root []byte, path, key, what string) (string, error) {
+	v, ok := lookupPath(root, path)
+	if !ok {
+		return "", nil
+	}
+	switch v[0] {
+	case 'n':
+		return "", nil
+	case '"':
+		s, err := jsonString(v)
+		if err != nil {
+			return "", &permanentError{fmt.Errorf("%s %q: %w", key, path, err)}
+		}
+		return s, nil
+	case '{', '[', 't', 'f':
+		return "", &permanentError{fmt.Errorf("%s %q is a JSON %s; %s is a string or a number", key, path, jsonKind(v), what)}
+	default: // a number: used as written
+		return string(v), nil
+	}
+}
+
+// boolAt reads a boolean at a dot path (true/false, or the strings "true"/"false"); ok is
+// false when it is absent or null.
+func boolAt(root []byte, path, key string) (val, ok bool, err error) {
+	v, found := lookupPath(root, path)
+	if !found {
+		return false, false, nil
+	}
+	switch string(v) {
+	case "null":
+		return false, false, nil
+	case "true", `"true"`:
+		return true, true, nil
+	case "false", `"false"`:
+		return false, true, nil
+	}
+	return false, false, &permanentError{fmt.Errorf("%s %q is %s, not a boolean", key, path, snippet(string(v)))}
+}
+
+// decodeNDJSONPage splits an NDJSON body into one record per line. Blank lines are
+// skipped; a line that is not valid JSON becomes a bad record for the quarantine, except a
+// last line with no line end, which means the body was cut off (transient).
+func decodeNDJSONPage(p *page) error {
+	body := bytes.TrimPrefix(p.body, []byte("\uFEFF"))
+	for off := 0; off < len(body); {
+		end := bytes.IndexByte(body[off:], '\n')
+		terminated := end >= 0
+		if !terminated {
+			end = len(body) - off
+		}
+		line := bytes.TrimRight(body[off:off+end], "\r")
+		off += end + 1
+		trimmed := bytes.TrimSpace(line)
+		if len(trimmed) == 0 {
+			continue
+		}
+		if !json.Valid(trimmed) {
+			if !terminated {
+				return &transientError{fmt.Errorf("NDJSON body ends in a line that is not valid JSON and has no line end (cut off?)")}
+			}
+			p.records = append(p.records, rawRecord{raw: line, bad: "line is not valid JSON"})
+			continue
+		}
+		p.records = append(p.records, rawRecord{raw: trimmed})
 	}
 	return nil
 }
@@ -300,25 +414,62 @@ func keyName(key []byte) ([]byte, bool) {
 	return []byte(s), true
 }
 
-// lookupPath returns the value at a dot path (a.b.c) of nested objects.
+// lookupPath returns the value at a dot path (a.b.c) of nested objects; a segment of
+// digits indexes an array (lines.data.0.amount).
 func lookupPath(root []byte, path string) ([]byte, bool) {
 	cur := root
 	for seg := range strings.SplitSeq(path, ".") {
-		if len(cur) == 0 || cur[0] != '{' {
+		cur = lookupSeg(cur, seg)
+		if cur == nil {
 			return nil, false
 		}
+	}
+	return cur, true
+}
+
+// lookupSegs is lookupPath with the path already split; nil when a segment is missing.
+func lookupSegs(root []byte, segs []string) []byte {
+	cur := root
+	for _, seg := range segs {
+		cur = lookupSeg(cur, seg)
+		if cur == nil {
+			return nil
+		}
+	}
+	return cur
+}
+
+// lookupSeg returns the member seg of the object v, or the element seg (digits) of the
+// array v; nil when there is none.
+func lookupSeg(v []byte, seg string) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	switch v[0] {
+	case '{':
 		var found []byte
-		eachField(cur, func(key, val []byte) {
+		eachField(v, func(key, val []byte) {
 			if name, ok := keyName(key); ok && string(name) == seg {
 				found = val // the last duplicate wins, as in encoding/json
 			}
 		})
-		if found == nil {
-			return nil, false
+		return found
+	case '[':
+		n, err := strconv.Atoi(seg)
+		if err != nil || n < 0 || seg[0] == '+' {
+			return nil
 		}
-		cur = found
+		var found []byte
+		i := 0
+		eachElem(v, func(elem []byte) {
+			if i == n {
+				found = elem
+			}
+			i++
+		})
+		return found
 	}
-	return cur, true
+	return nil
 }
 
 // jsonString decodes a JSON string value.

@@ -8,14 +8,15 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/time/rate"
 
 	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/lake"
@@ -54,6 +56,13 @@ type Options struct {
 	// BatchRows is the number of rows per Arrow record batch and Parquet row group
 	// (default 65,536).
 	BatchRows int
+	// Since, when set and the entity has incremental config, makes this landing incremental:
+	// only records changed after Since are asked for (or kept). The caller has already
+	// subtracted the lookback. Nil, or an entity without incremental config, is a full load.
+	Since *time.Time
+	// Limiter, when set, is waited on before every HTTP attempt (retries included). Share one
+	// per source (NewLimiter) across the source's concurrently landing entities.
+	Limiter *rate.Limiter
 }
 
 // BadShareError is returned when more records were quarantined than the source's
@@ -130,9 +139,19 @@ type landing struct {
 	schema   *arrow.Schema
 	names    []string
 	kinds    []colKind
-	colIndex map[string]int
+	jsonTop  map[string][]fieldRef // a JSON record's top-level key → the columns read through it
+	csvCols  map[string][]int      // a CSV header name → the columns read from it
 	pk       int
-	seenKeys map[[2]uint64]struct{}
+	seenKeys *keySet
+
+	// Incremental loads.
+	incremental bool  // this landing is incremental (Options.Since and entity config)
+	filterLocal bool  // drop records whose cursor is not after Since (the API cannot filter)
+	cursorCol   int   // the cursor column's index; -1 when the entity is not incremental
+	sinceMicros int64 // Since in µs since the epoch
+	cursorMax   int64 // the largest landed cursor value, µs
+	haveCursor  bool
+	filtered    int64
 
 	rb      *array.RecordBuilder
 	pending int
@@ -154,6 +173,13 @@ type landing struct {
 	keyBuf   []byte
 }
 
+// fieldRef is a column read through a top-level key of a JSON record: rest is the remaining
+// dot path below that key (nil when the key holds the value itself).
+type fieldRef struct {
+	col  int
+	rest []string
+}
+
 func newLanding(store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*landing, error) {
 	if store == nil || src == nil || ent == nil {
 		return nil, fmt.Errorf("extract %s/%s: store, source and entity config are all required", source, entity)
@@ -169,11 +195,8 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 	if !runIDPattern.MatchString(opts.RunID) {
 		return nil, fmt.Errorf("extract %s/%s: run id %q must be 1-128 letters, digits, '.', '_' or '-'", source, entity, opts.RunID)
 	}
-	if ent.Format != "json" && ent.Format != "csv" {
-		return nil, fmt.Errorf("extract %s/%s: format must be json or csv, got %q", source, entity, ent.Format)
-	}
-	if ent.Pagination.Type == "cursor" && ent.Format != "json" {
-		return nil, fmt.Errorf("extract %s/%s: cursor pagination reads the cursor from a JSON body; use link or page for csv", source, entity)
+	if ent.Format != "json" && ent.Format != "ndjson" && ent.Format != "csv" {
+		return nil, fmt.Errorf("extract %s/%s: format must be json, ndjson or csv, got %q", source, entity, ent.Format)
 	}
 	schema, err := LandedSchema(ent)
 	if err != nil {
@@ -193,24 +216,38 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 	n := len(ent.Columns)
 	l := &landing{
 		store: store, source: source, src: src, entity: entity, ent: ent, opts: opts, log: log,
-		schema:   schema,
-		names:    make([]string, n),
-		kinds:    make([]colKind, n),
-		colIndex: make(map[string]int, n),
-		pk:       -1,
-		seenKeys: map[[2]uint64]struct{}{},
-		q:        &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
-		spans:    make([][]byte, n),
-		cells:    make([]cell, n),
-		csvMap:   make([]int, n),
+		schema:    schema,
+		names:     make([]string, n),
+		kinds:     make([]colKind, n),
+		jsonTop:   make(map[string][]fieldRef, n),
+		csvCols:   make(map[string][]int, n),
+		pk:        -1,
+		cursorCol: -1,
+		seenKeys:  newKeySet(),
+		q:         &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
+		spans:     make([][]byte, n),
+		cells:     make([]cell, n),
+		csvMap:    make([]int, n),
 	}
+	seen := make(map[string]bool, n)
 	for i, c := range ent.Columns {
 		l.names[i] = c.Name
 		l.kinds[i], _ = kindOf(c.Type) // checked by LandedSchema
-		if _, dup := l.colIndex[c.Name]; dup {
+		if seen[c.Name] {
 			return nil, fmt.Errorf("extract %s/%s: column %s is listed twice", source, entity, c.Name)
 		}
-		l.colIndex[c.Name] = i
+		seen[c.Name] = true
+		field := c.Source()
+		l.csvCols[field] = append(l.csvCols[field], i)
+		top, rest, nested := strings.Cut(field, ".")
+		ref := fieldRef{col: i}
+		if nested {
+			ref.rest = strings.Split(rest, ".")
+		}
+		if ent.Format != "csv" && (top == "" || slices.Contains(ref.rest, "")) {
+			return nil, fmt.Errorf("extract %s/%s: column %s: field %q is not a dot path", source, entity, c.Name, field)
+		}
+		l.jsonTop[top] = append(l.jsonTop[top], ref)
 		if c.Name == ent.PrimaryKey {
 			l.pk = i
 		}
@@ -218,8 +255,35 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 	if l.pk < 0 {
 		return nil, fmt.Errorf("extract %s/%s: primary_key %q is not one of the columns", source, entity, ent.PrimaryKey)
 	}
+	if inc := ent.Incremental; inc != nil {
+		for i, c := range ent.Columns {
+			if c.Name == inc.CursorColumn && l.kinds[i] == kindTimestamp {
+				l.cursorCol = i
+			}
+		}
+		if l.cursorCol < 0 {
+			return nil, fmt.Errorf("extract %s/%s: incremental cursor_column %q must name a timestamp column", source, entity, inc.CursorColumn)
+		}
+		switch inc.ParamFormat {
+		case "", "unix", "rfc3339", "date":
+		default:
+			return nil, fmt.Errorf("extract %s/%s: incremental param_format must be unix, rfc3339 or date, got %q", source, entity, inc.ParamFormat)
+		}
+		switch inc.ParamOn {
+		case "", "first", "every":
+		default:
+			return nil, fmt.Errorf("extract %s/%s: incremental param_on must be first or every, got %q", source, entity, inc.ParamOn)
+		}
+		if opts.Since != nil {
+			since := opts.Since.UTC()
+			l.opts.Since = &since
+			l.incremental = true
+			l.sinceMicros = since.UnixMicro()
+			l.filterLocal = !l.serverFilters()
+		}
+	}
 	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	l.sink = newPartSink(store, lake.RawPrefix(source, entity, opts.Dt), opts.RunID, opts.TempDir, schema, opts.RowsPerFile, opts.BatchRows, log)
+	l.sink = newPartSink(store, lake.RawPrefix(source, entity, opts.Dt), opts.RunID, opts.TempDir, schema, opts.RowsPerFile, opts.BatchRows, ent.PrimaryKey, log)
 	return l, nil
 }
 
@@ -251,16 +315,38 @@ func (l *landing) rollback(ctx context.Context) {
 
 func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 	l.startedAt = time.Now().UTC()
-	pager, err := newPaginator(l.src, l.ent)
+	start, err := entityURL(l.src, l.ent)
 	if err != nil {
 		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
 	}
-	f, err := newFetcher(l.source, l.src, l.entity, l.ent, l.opts.HTTPClient, l.log)
+	pager, err := newPaginator(start, l.src, l.ent, l.incrementalParam())
+	if err != nil {
+		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	f, err := newFetcher(l.source, l.src, l.entity, l.ent, l.opts.HTTPClient, l.opts.Limiter, l.log)
 	if err != nil {
 		return nil, err
 	}
 	defer f.close()
-	l.log.Info("extract started", "url", f.scrub(redactURL(pager.first)), "pagination", pager.cfg.Type)
+	startLog := []any{"mode", l.mode(), "pagination", pager.cfg.Type}
+	if l.incremental {
+		filter := "server"
+		if l.filterLocal {
+			filter = "client"
+		}
+		startLog = append(startLog, "since", *l.opts.Since, "filter", filter)
+	}
+	if l.ent.BulkQuery != nil {
+		l.log.Info("extract started", append(startLog, "bulk_query", true)...)
+		if start, err = l.startBulkQuery(ctx, f); err != nil {
+			return nil, err
+		}
+		if pager, err = newPaginator(start, l.src, l.ent, nil); err != nil {
+			return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+		}
+	} else {
+		l.log.Info("extract started", append(startLog, "url", f.scrub(redactURL(pager.first)))...)
+	}
 
 	for u, num := pager.first, 1; u != nil; num++ {
 		if err := ctx.Err(); err != nil {
@@ -313,8 +399,18 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		Pages:         l.pages,
 		Rows:          l.rows,
 		Quarantined:   bad,
+		Mode:          l.mode(),
+		Filtered:      l.filtered,
 		QuarantineKey: l.quarantineKey,
 		Files:         l.sink.files,
+	}
+	if l.incremental {
+		since := *l.opts.Since
+		m.Since = &since
+	}
+	if l.haveCursor {
+		cm := time.UnixMicro(l.cursorMax).UTC()
+		m.CursorMax = &cm
 	}
 	for _, f := range l.sink.files {
 		m.Bytes += f.Bytes
@@ -329,7 +425,7 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		return nil, fmt.Errorf("extract %s/%s: write manifest: %w", l.source, l.entity, err)
 	}
 	l.committed = true
-	l.log.Info("extract landed", "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "files", len(m.Files), "bytes", m.Bytes, "took", time.Since(l.startedAt).Round(time.Millisecond))
+	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "files", len(m.Files), "bytes", m.Bytes, "took", time.Since(l.startedAt).Round(time.Millisecond))
 	if err := l.sweep(ctx, m); err != nil {
 		return m, err
 	}
@@ -377,17 +473,28 @@ func (l *landing) addPage(ctx context.Context, pg *page) error {
 			l.csvMap[i] = -1
 		}
 		for h, name := range pg.header {
-			if ci, ok := l.colIndex[name]; ok && l.csvMap[ci] < 0 {
-				l.csvMap[ci] = h
+			for _, ci := range l.csvCols[name] {
+				if l.csvMap[ci] < 0 {
+					l.csvMap[ci] = h
+				}
 			}
 		}
 	}
 	for idx, rec := range pg.records {
 		var reason string
-		if l.ent.Format == "csv" {
+		switch {
+		case l.ent.Format == "csv":
 			reason = l.convertCSV(pg, rec)
-		} else {
+		case rec.bad != "":
+			reason = rec.bad
+		default:
 			reason = l.convertJSON(rec.raw)
+		}
+		if reason == "" && l.filterLocal {
+			if c := l.cells[l.cursorCol]; !c.null && c.i <= l.sinceMicros {
+				l.filtered++
+				continue
+			}
 		}
 		if reason == "" {
 			reason = l.checkKey()
@@ -422,8 +529,12 @@ func (l *landing) convertJSON(raw []byte) string {
 		if !ok {
 			return
 		}
-		if ci, ok := l.colIndex[string(name)]; ok {
-			l.spans[ci] = val
+		for _, ref := range l.jsonTop[string(name)] {
+			if ref.rest == nil {
+				l.spans[ref.col] = val
+			} else {
+				l.spans[ref.col] = lookupSegs(val, ref.rest) // nil (null) when the path is missing
+			}
 		}
 	})
 	l.problems = l.problems[:0]
@@ -481,10 +592,7 @@ func (l *landing) convertCSV(pg *page, rec rawRecord) string {
 	return ""
 }
 
-var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-// checkKey rejects an empty primary key and one already landed in this landing. Keys are
-// remembered as 128-bit hashes, so the set stays small however long the keys are.
+// checkKey rejects an empty primary key and one already landed in this landing.
 func (l *landing) checkKey() string {
 	c := l.cells[l.pk]
 	var kb []byte
@@ -495,7 +603,7 @@ func (l *landing) checkKey() string {
 		} else {
 			kb = append(l.keyBuf[:0], c.b...)
 		}
-		if len(strings.TrimSpace(string(kb))) == 0 {
+		if len(bytes.TrimSpace(kb)) == 0 {
 			return "primary key " + l.names[l.pk] + " is empty"
 		}
 	case kindFloat64:
@@ -504,11 +612,9 @@ func (l *landing) checkKey() string {
 		kb = strconv.AppendInt(l.keyBuf[:0], c.i, 10)
 	}
 	l.keyBuf = kb
-	h := [2]uint64{maphash.Bytes(keySeeds[0], kb), maphash.Bytes(keySeeds[1], kb)}
-	if _, dup := l.seenKeys[h]; dup {
+	if !l.seenKeys.add(kb) {
 		return "duplicate primary key " + l.names[l.pk] + " " + strconv.Quote(snippet(string(kb))) + ": an earlier record in this landing has it"
 	}
-	l.seenKeys[h] = struct{}{}
 	return ""
 }
 
@@ -541,6 +647,11 @@ func (l *landing) appendRow(pg *page, raw []byte) {
 			b.(*array.Date32Builder).Append(arrow.Date32(c.i))
 		}
 	}
+	if l.cursorCol >= 0 {
+		if c := l.cells[l.cursorCol]; !c.null && (!l.haveCursor || c.i > l.cursorMax) {
+			l.cursorMax, l.haveCursor = c.i, true
+		}
+	}
 	n := len(l.kinds)
 	l.rb.Field(n).(*array.StringBuilder).BinaryBuilder.Append(raw)
 	l.rb.Field(n + 1).(*array.Int32Builder).Append(int32(pg.num))
@@ -548,6 +659,53 @@ func (l *landing) appendRow(pg *page, raw []byte) {
 	l.rb.Field(n + 3).(*array.TimestampBuilder).Append(arrow.Timestamp(pg.fetchedAt.UnixMicro()))
 	l.pending++
 	l.rows++
+}
+
+// mode is the manifest's Mode: incremental or full.
+func (l *landing) mode() string {
+	if l.incremental {
+		return "incremental"
+	}
+	return "full"
+}
+
+// sincePtr is Since when this landing is incremental, else nil.
+func (l *landing) sincePtr() *time.Time {
+	if l.incremental {
+		return l.opts.Since
+	}
+	return nil
+}
+
+// serverFilters reports whether the API filters by the cursor itself: an incremental
+// parameter, or a bulk query whose SOQL uses {{cursor}}.
+func (l *landing) serverFilters() bool {
+	if bq := l.ent.BulkQuery; bq != nil {
+		return strings.Contains(bq.SOQL, "{{cursor}}")
+	}
+	return l.ent.Incremental != nil && l.ent.Incremental.Param != ""
+}
+
+// incrementalParam is the cursor parameter of an incremental landing, nil when none is sent.
+func (l *landing) incrementalParam() *queryParam {
+	inc := l.ent.Incremental
+	if !l.incremental || inc.Param == "" || l.ent.BulkQuery != nil {
+		return nil
+	}
+	return &queryParam{name: inc.Param, value: formatCursor(*l.opts.Since, inc.ParamFormat), every: inc.ParamOn != "first"}
+}
+
+// formatCursor renders an incremental cursor: unix (whole seconds), date (YYYY-MM-DD) or
+// rfc3339 (whole seconds, UTC). Each rounds down, so nothing after t is missed.
+func formatCursor(t time.Time, format string) string {
+	t = t.UTC()
+	switch format {
+	case "unix":
+		return strconv.FormatInt(t.Unix(), 10)
+	case "date":
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339)
 }
 
 // flush writes the pending rows as one record batch.

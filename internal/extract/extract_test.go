@@ -432,8 +432,23 @@ func TestBadOptions(t *testing.T) {
 		}, "unknown type"},
 		{"auth", func(_ *Options, s *config.Source, _ *config.Entity) { s.Auth.Type = "oauth" }, "unknown auth type"},
 		{"base url", func(_ *Options, s *config.Source, _ *config.Entity) { s.BaseURL = "ftp://x" }, "http://"},
-		{"format", func(_ *Options, _ *config.Source, e *config.Entity) { e.Format = "xml" }, "json or csv"},
-		{"paging", func(_ *Options, _ *config.Source, e *config.Entity) { e.Pagination.Type = "offset" }, "unknown pagination"},
+		{"format", func(_ *Options, _ *config.Source, e *config.Entity) { e.Format = "xml" }, "json, ndjson or csv"},
+		{"paging", func(_ *Options, _ *config.Source, e *config.Entity) { e.Pagination.Type = "scroll" }, "unknown pagination"},
+		{"offset without offset_param", func(_ *Options, _ *config.Source, e *config.Entity) { e.Pagination.Type = "offset" }, "offset_param"},
+		{"two cursor sources", func(_ *Options, _ *config.Source, e *config.Entity) {
+			e.Pagination = config.Pagination{Type: "cursor", CursorParam: "c", NextCursorPath: "n", CursorFromRecord: "id"}
+		}, "exactly one of"},
+		{"next_url without path", func(_ *Options, _ *config.Source, e *config.Entity) { e.Pagination.Type = "next_url" }, "next_url_path"},
+		{"end_path on csv", func(_ *Options, _ *config.Source, e *config.Entity) {
+			e.Format = "csv"
+			e.Pagination = config.Pagination{Type: "link", EndPath: "end"}
+		}, "JSON body"},
+		{"cursor column not a timestamp", func(_ *Options, _ *config.Source, e *config.Entity) {
+			e.Incremental = &config.Incremental{CursorColumn: "name"}
+		}, "cursor_column"},
+		{"bad field path", func(_ *Options, _ *config.Source, e *config.Entity) {
+			e.Columns = config.Columns{{Name: "id", Type: "string", Field: "a..b"}}
+		}, "not a dot path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOptions(t, "r1")

@@ -41,7 +41,7 @@ type partSink struct {
 	files []lake.LandedFile // parts uploaded so far
 }
 
-func newPartSink(store lake.Store, prefix, runID, tempDir string, schema *arrow.Schema, rowsPerFile int64, batchRows int, log *slog.Logger) *partSink {
+func newPartSink(store lake.Store, prefix, runID, tempDir string, schema *arrow.Schema, rowsPerFile int64, batchRows int, uniqueCol string, log *slog.Logger) *partSink {
 	return &partSink{
 		store:       store,
 		prefix:      prefix,
@@ -53,8 +53,9 @@ func newPartSink(store lake.Store, prefix, runID, tempDir string, schema *arrow.
 		props: parquet.NewWriterProperties(
 			parquet.WithCompression(compress.Codecs.Zstd),
 			parquet.WithDictionaryDefault(true),
-			// _raw is unique per record: a dictionary is wasted work.
+			// _raw and the primary key are unique per record: a dictionary is wasted work.
 			parquet.WithDictionaryFor(RawColumn, false),
+			parquet.WithDictionaryFor(uniqueCol, false),
 			parquet.WithMaxRowGroupLength(int64(max(batchRows, 1))),
 			parquet.WithDataPageSize(1<<20),
 			parquet.WithCreatedBy("segpipe"),

@@ -109,23 +109,3 @@ func LandedDates(ctx context.Context, s Store, source, entity string) ([]string,
 	sort.Strings(dts)
 	return dts, nil
 }
-
-// LatestManifest returns the newest landed dataset with dt <= asOf (dates as YYYY-MM-DD).
-// When none is that old it returns the oldest one after asOf: every mart filters facts by
-// their own timestamps, so a later snapshot still gives as_of-correct history.
-func LatestManifest(ctx context.Context, s Store, source, entity, asOf string) (*Manifest, error) {
-	dts, err := LandedDates(ctx, s, source, entity)
-	if err != nil {
-		return nil, err
-	}
-	if len(dts) == 0 {
-		return nil, fmt.Errorf("%s/%s in %s: %w (run the ingest job first)", source, entity, s.URL(), ErrNotLanded)
-	}
-	pick := dts[0]
-	for _, dt := range dts {
-		if dt <= asOf {
-			pick = dt
-		}
-	}
-	return ReadManifest(ctx, s, source, entity, pick)
-}

@@ -206,3 +206,23 @@ func TestRegisterParquetAndExport(t *testing.T) {
 		t.Fatalf("exported database: %v, %v", rows, err)
 	}
 }
+
+func TestRowEqualToleratesLastBits(t *testing.T) {
+	a := Row{Columns: []string{"k", "v", "n"}, Values: []any{"x", 0.1 + 0.2, nil}}
+	b := Row{Columns: []string{"k", "v", "n"}, Values: []any{"x", 0.3, nil}}
+	if !a.Equal(b, 1e-9) {
+		t.Error("0.1+0.2 and 0.3 differ only in the last bits")
+	}
+	c := Row{Columns: []string{"k", "v", "n"}, Values: []any{"x", 0.3001, nil}}
+	if a.Equal(c, 1e-9) {
+		t.Error("0.3 and 0.3001 are different numbers")
+	}
+	d := Row{Columns: []string{"k", "w", "n"}, Values: []any{"x", 0.3, nil}}
+	if b.Equal(d, 1e-9) {
+		t.Error("different column names")
+	}
+	e := Row{Columns: []string{"k", "v", "n"}, Values: []any{"y", 0.3, nil}}
+	if b.Equal(e, 1e-9) {
+		t.Error("different text values")
+	}
+}

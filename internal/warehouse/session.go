@@ -239,6 +239,33 @@ func (r Row) Float(name string) float64 {
 	return math.NaN()
 }
 
+// Equal reports whether two rows have the same columns and values, floating-point values
+// compared to a relative tolerance: DuckDB's parallel aggregation may sum doubles in a
+// different order from run to run and differ in the last bits.
+func (r Row) Equal(o Row, relTol float64) bool {
+	if len(r.Columns) != len(o.Columns) {
+		return false
+	}
+	for i, c := range r.Columns {
+		if o.Columns[i] != c {
+			return false
+		}
+		a, b := r.Values[i], o.Values[i]
+		fa, aIsFloat := a.(float64)
+		fb, bIsFloat := b.(float64)
+		if aIsFloat && bIsFloat {
+			if fa != fb && !(math.Abs(fa-fb) <= relTol*math.Max(math.Abs(fa), math.Abs(fb))) {
+				return false
+			}
+			continue
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			return false
+		}
+	}
+	return true
+}
+
 // String renders the row as column=value pairs.
 func (r Row) String() string {
 	parts := make([]string, len(r.Columns))

@@ -12,7 +12,8 @@ select
     case when solved_at::timestamp < cutoff() then solved_at::timestamp end as solved_at,
     priority,
     category,
-    csat
+    -- A rating follows the solve: one on a ticket not yet solved at as_of is not yet known.
+    case when solved_at::timestamp < cutoff() then csat end as csat
 from latest
 where created_at::timestamp < cutoff()
 order by ticket_id

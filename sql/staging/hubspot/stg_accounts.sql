@@ -1,0 +1,60 @@
+-- stg_accounts: one row per HubSpot company known at as_of (docs/staging.md, stg_accounts;
+-- domain.md section 1, CRM accounts).
+-- Inputs: raw_hubspot__companies (CRM v3 companies list), raw_hubspot__owners (owners list).
+-- Rules: the latest version of each company wins (updatedAt, then _extracted_at); archived
+-- companies are then dropped; companies created at or after cutoff() are not yet known.
+-- Vocabulary (docs/vendors/hubspot.md):
+--   industry  HubSpot's industry enumeration. The values the demo verticals are kept under map
+--             back: COMPUTER_SOFTWARE Software, FINANCIAL_SERVICES FinTech, HOSPITAL_HEALTH_CARE
+--             Healthcare, RETAIL Retail, MACHINERY Manufacturing, EDUCATION_MANAGEMENT
+--             Education, MEDIA_PRODUCTION Media, LOGISTICS_AND_SUPPLY_CHAIN Logistics; any
+--             other value is kept as HubSpot has it.
+--   country   free text: a known country name or ISO-2 code becomes the ISO-2 code, anything
+--             else is kept as typed.
+--   region    HubSpot has none: derived from the ISO-2 country (NA, EMEA, APAC, LATAM), NULL
+--             for an unknown country.
+--   owner     hubspot_owner_id -> the owner's first and last name (the id if the owner is not
+--             listed, e.g. deactivated).
+--   is_strategic, strategic_reasons  custom properties strategic_account (single checkbox) and
+--             strategic_reasons (multiple checkboxes, values joined by ';'); a value outside
+--             brand, reference, influence, partnership is dropped.
+with latest as (
+    select *
+    from raw_hubspot__companies
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+),
+owner_names as (
+    select id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
+    from raw_hubspot__owners
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+)
+select
+    c.id                                                  as account_id,
+    c.name                                                as account_name,
+    case c.industry
+        when 'COMPUTER_SOFTWARE' then 'Software'
+        when 'FINANCIAL_SERVICES' then 'FinTech'
+        when 'HOSPITAL_HEALTH_CARE' then 'Healthcare'
+        when 'RETAIL' then 'Retail'
+        when 'MACHINERY' then 'Manufacturing'
+        when 'EDUCATION_MANAGEMENT' then 'Education'
+        when 'MEDIA_PRODUCTION' then 'Media'
+        when 'LOGISTICS_AND_SUPPLY_CHAIN' then 'Logistics'
+        else nullif(trim(c.industry), '')
+    end                                                   as industry,
+    c.numberofemployees                                   as employees,
+    c.annualrevenue                                       as annual_revenue,
+    coalesce(k.iso2, nullif(trim(c.country), ''))         as country,
+    k.region                                              as region,
+    coalesce(o.owner_name, c.hubspot_owner_id)            as owner,
+    coalesce(c.strategic_account, false)                  as is_strategic,
+    coalesce(list_filter(list_transform(string_split(c.strategic_reasons, ';'), lambda r: lower(trim(r))),
+                         lambda r: r in ('brand', 'reference', 'influence', 'partnership')),
+             []::varchar[])                               as strategic_reasons,
+    c.created_at::timestamp                               as created_at
+from latest c
+left join owner_names o on o.id = c.hubspot_owner_id
+left join ref_countries k on k.country_key = lower(trim(c.country))
+where not coalesce(c.archived, false)
+  and c.created_at::timestamp < cutoff()
+order by account_id

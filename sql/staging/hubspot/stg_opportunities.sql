@@ -1,0 +1,107 @@
+-- stg_opportunities: one row per HubSpot deal created before as_of (docs/staging.md,
+-- stg_opportunities; domain.md sections 1 and 8).
+-- Inputs: raw_hubspot__deals (CRM v3 deals list with associations=companies),
+-- raw_hubspot__owners (owners list).
+-- Rules: the latest version of each deal wins (updatedAt, then _extracted_at); archived deals
+-- are then dropped; deals created at or after cutoff() are not yet known. A deal closed at or
+-- after cutoff() was still open at as_of: no close date, win flag or loss reason, and its stage
+-- is NULL (HubSpot keeps only the current stage, so the open stage it was in is unknown).
+-- closedate is a closed deal's close time; on an open deal it is the expected close, ignored.
+-- Vocabulary (docs/vendors/hubspot.md):
+--   account_id  the first associated company (HubSpot lists the primary one first).
+--   amount      amount in deal_currency_code; a deal without one (single-currency portal) is
+--               read in the reporting currency.
+--   stage       default pipeline stage ids: appointmentscheduled prospecting, qualifiedtobuy
+--               discovery, presentationscheduled demo, decisionmakerboughtin proposal,
+--               contractsent negotiation; closed deals closed_won / closed_lost from
+--               hs_is_closed and hs_is_closed_won (which also cover custom pipelines); any other
+--               open stage id NULL.
+--   stage_entered_at  hs_v2_date_entered_current_stage.
+--   motion      custom property deal_motion (new_business, expansion, renewal); without it,
+--               dealtype newbusiness is new_business, anything else NULL.
+--   source      custom property lead_source (inbound, outbound, partner, campaign), else NULL.
+--   product     custom property product_line, as is.
+--   forecast_category  hs_manual_forecast_category: PIPELINE pipeline, BEST_CASE best_case,
+--               COMMIT commit, CLOSED closed; OMIT and anything else NULL.
+--   owner       hubspot_owner_id -> the owner's first and last name (the id if not listed).
+--   loss_reason closed_lost_reason (free text): Price price, Competitor / Lost to competitor
+--               competitor, No decision no_decision, Timing timing, Not a fit / Fit fit (any
+--               case); other text kept as typed. Lost deals only.
+--   last_activity_at, last_activity_type  notes_last_updated ("Last activity date") and the
+--               custom property last_activity_type (meeting, demo, proposal, email, else NULL).
+with latest as (
+    select *
+    from raw_hubspot__deals
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+),
+owner_names as (
+    select id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
+    from raw_hubspot__owners
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+),
+deals as (
+    select
+        *,
+        coalesce(hs_is_closed, dealstage in ('closedwon', 'closedlost'))          as closed,
+        coalesce(hs_is_closed_won, dealstage = 'closedwon')                       as won,
+        coalesce(hs_is_closed, dealstage in ('closedwon', 'closedlost'))
+            and closedate::timestamp < cutoff()                                   as closed_by_cutoff,
+        upper(coalesce(nullif(trim(deal_currency_code), ''), getvariable('currency'))) as currency
+    from latest
+    where not coalesce(archived, false)
+)
+select
+    d.id                                                  as opportunity_id,
+    d.company_id                                          as account_id,
+    d.dealname                                            as opportunity_name,
+    to_reporting(d.amount, d.currency)                    as amount,
+    d.currency                                            as currency_original,
+    d.amount                                              as amount_original,
+    case
+        when d.closed_by_cutoff then case when d.won then 'closed_won' else 'closed_lost' end
+        when d.closed then null
+        else case d.dealstage
+            when 'appointmentscheduled' then 'prospecting'
+            when 'qualifiedtobuy' then 'discovery'
+            when 'presentationscheduled' then 'demo'
+            when 'decisionmakerboughtin' then 'proposal'
+            when 'contractsent' then 'negotiation'
+        end
+    end                                                   as stage,
+    d.hs_v2_date_entered_current_stage::timestamp         as stage_entered_at,
+    coalesce(d.closed_by_cutoff, false)                   as is_closed,
+    coalesce(d.closed_by_cutoff and d.won, false)         as is_won,
+    case
+        when d.deal_motion in ('new_business', 'expansion', 'renewal') then d.deal_motion
+        when d.deal_motion is null and d.dealtype = 'newbusiness' then 'new_business'
+    end                                                   as motion,
+    case when d.lead_source in ('inbound', 'outbound', 'partner', 'campaign') then d.lead_source end as source,
+    nullif(trim(d.product_line), '')                      as product,
+    case d.hs_manual_forecast_category
+        when 'PIPELINE' then 'pipeline'
+        when 'BEST_CASE' then 'best_case'
+        when 'COMMIT' then 'commit'
+        when 'CLOSED' then 'closed'
+    end                                                   as forecast_category,
+    coalesce(o.owner_name, d.hubspot_owner_id)            as owner,
+    case when d.closed_by_cutoff and not d.won then
+        case lower(trim(d.closed_lost_reason))
+            when 'price' then 'price'
+            when 'competitor' then 'competitor'
+            when 'lost to competitor' then 'competitor'
+            when 'no decision' then 'no_decision'
+            when 'timing' then 'timing'
+            when 'not a fit' then 'fit'
+            when 'fit' then 'fit'
+            else nullif(trim(d.closed_lost_reason), '')
+        end
+    end                                                   as loss_reason,
+    case when d.notes_last_updated::timestamp < cutoff() then d.notes_last_updated::timestamp end as last_activity_at,
+    case when d.notes_last_updated::timestamp < cutoff()
+          and d.last_activity_type in ('meeting', 'demo', 'proposal', 'email') then d.last_activity_type end as last_activity_type,
+    d.created_at::timestamp                               as created_at,
+    case when d.closed_by_cutoff then d.closedate::timestamp end as closed_at
+from deals d
+left join owner_names o on o.id = d.hubspot_owner_id
+where d.created_at::timestamp < cutoff()
+order by opportunity_id

@@ -1,0 +1,112 @@
+-- stg_opportunities: one row per Salesforce Opportunity created before as_of (docs/staging.md,
+-- stg_opportunities; domain.md sections 1 and 8).
+-- Input: raw_salesforce__opportunity (Bulk API 2.0 query of Opportunity).
+-- Rules: the latest version of each opportunity wins (SystemModstamp, then _extracted_at);
+-- deleted ones (IsDeleted, returned by queryAll) are then dropped; opportunities created at or
+-- after cutoff() are not yet known. One closed on or after cutoff() (CloseDate) was still open
+-- at as_of: no close date, win flag or loss reason, and its stage is NULL (Salesforce keeps
+-- only the current stage on the record). CloseDate of an open opportunity is the expected
+-- close, ignored.
+-- Precision: CloseDate and LastActivityDate are dates, so closed_at and last_activity_at are
+-- midnight UTC of that day (a day's precision; the as_of cut is exact, being a day boundary).
+-- Vocabulary (docs/vendors/salesforce.md):
+--   amount      Amount in CurrencyIsoCode (multi-currency orgs); without one it is read in the
+--               reporting currency.
+--   stage       StageName of the default sales process: Prospecting prospecting; Qualification,
+--               Needs Analysis discovery; Value Proposition, Id. Decision Makers, Perception
+--               Analysis demo; Proposal/Price Quote proposal; Negotiation/Review negotiation;
+--               closed ones closed_won / closed_lost from IsClosed and IsWon; any other open
+--               stage NULL.
+--   stage_entered_at  LastStageChangeDate, or CreatedDate when the stage never changed.
+--   motion      Type: New Customer, New Business new_business; Existing Customer - Upgrade
+--               expansion; Renewal renewal; anything else NULL.
+--   source      LeadSource: Web, Phone Inquiry inbound; Outbound outbound; Partner Referral,
+--               Partner partner; Campaign campaign; anything else NULL.
+--   product     custom picklist Product_Line__c, as is.
+--   forecast_category  ForecastCategoryName: Pipeline pipeline, Best Case best_case, Commit
+--               commit, Closed closed; Omitted and anything else NULL.
+--   owner       Owner.Name (the OwnerId if the name did not come back).
+--   loss_reason custom picklist Loss_Reason__c: Price price, Competitor / Lost to Competitor
+--               competitor, No Decision no_decision, Timing timing, Not a Fit / Fit fit (any
+--               case); other values kept as they are. Lost opportunities only.
+--   last_activity_at, last_activity_type  LastActivityDate and the custom picklist
+--               Last_Activity_Type__c (Meeting, Demo, Proposal, Email, compared lower-case).
+with latest as (
+    select *
+    from raw_salesforce__opportunity
+    qualify row_number() over (partition by id order by system_modstamp desc nulls last, _extracted_at desc) = 1
+),
+opportunities as (
+    select
+        *,
+        coalesce(is_closed, false) and close_date::timestamp < cutoff()          as closed_by_cutoff,
+        upper(coalesce(nullif(trim(currency_iso_code), ''), getvariable('currency'))) as currency
+    from latest
+    where not coalesce(is_deleted, false)
+)
+select
+    o.id                                                  as opportunity_id,
+    o.account_id                                          as account_id,
+    o.name                                                as opportunity_name,
+    to_reporting(o.amount, o.currency)                    as amount,
+    o.currency                                            as currency_original,
+    o.amount                                              as amount_original,
+    case
+        when o.closed_by_cutoff then case when o.is_won then 'closed_won' else 'closed_lost' end
+        when o.is_closed then null
+        else case o.stage_name
+            when 'Prospecting' then 'prospecting'
+            when 'Qualification' then 'discovery'
+            when 'Needs Analysis' then 'discovery'
+            when 'Value Proposition' then 'demo'
+            when 'Id. Decision Makers' then 'demo'
+            when 'Perception Analysis' then 'demo'
+            when 'Proposal/Price Quote' then 'proposal'
+            when 'Negotiation/Review' then 'negotiation'
+        end
+    end                                                   as stage,
+    coalesce(o.last_stage_change_date, o.created_date)::timestamp as stage_entered_at,
+    coalesce(o.closed_by_cutoff, false)                   as is_closed,
+    coalesce(o.closed_by_cutoff and o.is_won, false)      as is_won,
+    case o.type
+        when 'New Customer' then 'new_business'
+        when 'New Business' then 'new_business'
+        when 'Existing Customer - Upgrade' then 'expansion'
+        when 'Renewal' then 'renewal'
+    end                                                   as motion,
+    case o.lead_source
+        when 'Web' then 'inbound'
+        when 'Phone Inquiry' then 'inbound'
+        when 'Outbound' then 'outbound'
+        when 'Partner Referral' then 'partner'
+        when 'Partner' then 'partner'
+        when 'Campaign' then 'campaign'
+    end                                                   as source,
+    nullif(trim(o.product_line), '')                      as product,
+    case o.forecast_category_name
+        when 'Pipeline' then 'pipeline'
+        when 'Best Case' then 'best_case'
+        when 'Commit' then 'commit'
+        when 'Closed' then 'closed'
+    end                                                   as forecast_category,
+    coalesce(nullif(trim(o.owner_name), ''), o.owner_id)  as owner,
+    case when o.closed_by_cutoff and not coalesce(o.is_won, false) then
+        case lower(trim(o.loss_reason))
+            when 'price' then 'price'
+            when 'competitor' then 'competitor'
+            when 'lost to competitor' then 'competitor'
+            when 'no decision' then 'no_decision'
+            when 'timing' then 'timing'
+            when 'not a fit' then 'fit'
+            when 'fit' then 'fit'
+            else nullif(trim(o.loss_reason), '')
+        end
+    end                                                   as loss_reason,
+    case when o.last_activity_date::timestamp < cutoff() then o.last_activity_date::timestamp end as last_activity_at,
+    case when o.last_activity_date::timestamp < cutoff()
+          and lower(o.last_activity_type) in ('meeting', 'demo', 'proposal', 'email') then lower(o.last_activity_type) end as last_activity_type,
+    o.created_date::timestamp                             as created_at,
+    case when o.closed_by_cutoff then o.close_date::timestamp end as closed_at
+from opportunities o
+where o.created_date::timestamp < cutoff()
+order by opportunity_id
