@@ -171,3 +171,39 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		})
 	}
 }
+
+// A preset fills in what the config leaves out; problems in what it filled in point at the
+// config's source block, and the config's own keys win.
+func TestPresetsMergeUnderTheConfig(t *testing.T) {
+	yaml := strings.Replace(minimal, `  crm:
+    vendor: demo
+    base_url: http://localhost:1/api
+    auth: {type: bearer, token: "${TOKEN}"}
+    entities:
+      accounts:
+        path: /accounts
+        format: json
+        primary_key: id
+        columns:
+          id: string
+          employees: int64
+`, `  support:
+    vendor: zendesk
+    auth: {type: bearer, token: "${TOKEN}"}
+`, 1)
+	_, err := config.Parse("c.yaml", []byte(yaml), envOf(map[string]string{"TOKEN": "x"}))
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:5: sources.support.base_url: environment variable SEGPIPE_ZENDESK_SUBDOMAIN is not set") {
+		t.Fatalf("want the preset's base_url problem at the source block, got %v", err)
+	}
+	cfg, err := config.Parse("c.yaml", []byte(yaml), envOf(map[string]string{"TOKEN": "x", "SEGPIPE_ZENDESK_SUBDOMAIN": "acme"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zd := cfg.Sources["support"]
+	if zd.BaseURL != "https://acme.zendesk.com/api/v2" || zd.Entities["tickets"] == nil || zd.Entities["tickets"].Incremental == nil {
+		t.Fatalf("preset not applied: %+v", zd)
+	}
+	if zd.Auth.Type != "bearer" || zd.Auth.Token.Reveal() != "x" {
+		t.Errorf("the config's auth must win: %+v", zd.Auth)
+	}
+}

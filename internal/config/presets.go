@@ -61,10 +61,21 @@ func mergeUnder(dst, base *yaml.Node) {
 		dv := mapValue(dst, k.Value)
 		switch {
 		case dv == nil:
+			// Errors in what the preset supplied point at the config's source block: the
+			// preset's own line numbers mean nothing in the user's file.
+			atLine(k, dst.Line)
+			atLine(bv, dst.Line)
 			dst.Content = append(dst.Content, k, bv)
 		case dv.Kind == yaml.MappingNode && bv.Kind == yaml.MappingNode && k.Value != "columns":
 			mergeUnder(dv, bv)
 		}
+	}
+}
+
+func atLine(n *yaml.Node, line int) {
+	n.Line = line
+	for _, c := range n.Content {
+		atLine(c, line)
 	}
 }
 
