@@ -150,6 +150,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad cron", "currency: USD", "currency: USD\nschedule: {segment: \"61 * * * *\"}", env, []string{"c.yaml:2: schedule.segment", "cron"}},
 		{"unknown job", "currency: USD", "currency: USD\nschedule: {segmnt: \"0 2 * * *\"}", env, []string{"schedule.segmnt: unknown job"}},
 		{"not yaml", "lake: ./data", "lake: [./data", env, []string{"c.yaml", "not valid YAML"}},
+		{"unquoted env in flow mapping", `token: "${TOKEN}"`, `token: ${TOKEN}`, env, []string{"c.yaml:6: not valid YAML", `must be quoted: token: "${VAR}"`}},
 		{"bad zone", "currency: USD", "currency: USD\ntimezone: Mars/Olympus", env, []string{"timezone", "Mars/Olympus"}},
 	}
 	for _, c := range cases {

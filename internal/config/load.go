@@ -69,7 +69,19 @@ func Parse(name string, data []byte, env LookupEnv) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, &Error{Problems: []Problem{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML: " + cleanYAMLErr(err)}}}
+		line := yamlErrLine(err)
+		msg := "not valid YAML: " + cleanYAMLErr(err)
+		// The parser may report the line before the one it choked on.
+		if strings.Contains(msg, "did not find expected") {
+			lines := strings.Split(string(data), "\n")
+			for _, l := range []int{line, line + 1} {
+				if l > 0 && l <= len(lines) && strings.Contains(lines[l-1], "${") && strings.Contains(lines[l-1], ": {") {
+					msg += ` (inside { } a ${VAR} reference must be quoted: token: "${VAR}")`
+					break
+				}
+			}
+		}
+		return nil, &Error{Problems: []Problem{{File: name, Line: line, Msg: msg}}}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{Problems: []Problem{{File: name, Line: 1, Msg: "the file must be a YAML mapping of keys to values"}}}
