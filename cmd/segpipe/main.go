@@ -245,7 +245,7 @@ func buildParams(ctx context.Context, cfg *config.Config, asOfFlag, lakeURL stri
 	if lakeURL == "" {
 		lakeURL = cfg.Lake
 	}
-	store, err := lake.Open(ctx, lakeURL)
+	store, err := lake.Open(ctx, lakeURL, lake.Options{CredentialsFile: cfg.GCS.CredentialsFile, CacheDir: cfg.GCS.CacheDir})
 	if err != nil {
 		return jobs.Params{}, usageError{err}
 	}

@@ -15,6 +15,10 @@ type Config struct {
 	FXRates map[string]float64 `yaml:"fx_rates"`
 	// Lake is where data lands and marts are published: a path or file:// URL.
 	Lake string `yaml:"lake"`
+	// GCS configures Google Cloud Storage lakes (gs://bucket/prefix).
+	GCS GCS `yaml:"gcs"`
+	// Lease keeps two runs from writing the same partition at once.
+	Lease Lease `yaml:"lease"`
 	// Timezone is the IANA zone schedules run in and the default as_of is taken in.
 	Timezone string `yaml:"timezone"`
 	// Schedule maps a job name (ingest, segment) to a five-field cron expression.
@@ -28,6 +32,26 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
+}
+
+// GCS configures access to a Google Cloud Storage lake.
+type GCS struct {
+	// CredentialsFile is a service-account key file; empty means Application Default
+	// Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth, or the metadata server).
+	CredentialsFile string `yaml:"credentials_file"`
+	// CacheDir keeps downloaded lake files, keyed by object generation (default: the user
+	// cache directory's segpipe folder).
+	CacheDir string `yaml:"cache_dir"`
+}
+
+// Lease configures the run lease: one writer per job and as_of at a time.
+type Lease struct {
+	// TTL is how long a lease holds without renewal; a holder that died loses it after this.
+	TTL Duration `yaml:"ttl"`
+	// OnConflict is wait (poll until the lease is free or WaitTimeout passes) or exit.
+	OnConflict string `yaml:"on_conflict"`
+	// WaitTimeout bounds the wait for a held lease.
+	WaitTimeout Duration `yaml:"wait_timeout"`
 }
 
 // Warehouse tunes the in-process DuckDB session.

@@ -22,6 +22,15 @@ func (c *Config) applyDefaults() {
 	if c.Timezone == "" {
 		c.Timezone = "UTC"
 	}
+	if c.Lease.TTL == 0 {
+		c.Lease.TTL = Duration(30 * time.Minute)
+	}
+	if c.Lease.OnConflict == "" {
+		c.Lease.OnConflict = "wait"
+	}
+	if c.Lease.WaitTimeout == 0 {
+		c.Lease.WaitTimeout = Duration(2 * time.Hour)
+	}
 	for _, s := range c.Sources {
 		if s == nil {
 			continue
@@ -104,6 +113,20 @@ func (p *parser) validate(c *Config) {
 	}
 	if strings.TrimSpace(c.Lake) == "" {
 		p.add("lake", "must name where data lands, e.g. ./segpipe-data or file:///var/lib/segpipe")
+	}
+	if c.Lease.TTL < Duration(time.Minute) {
+		p.add("lease.ttl", "must be at least 1m (the holder renews it at a third of the TTL)")
+	}
+	if c.Lease.OnConflict != "wait" && c.Lease.OnConflict != "exit" {
+		p.add("lease.on_conflict", "must be wait or exit, got %q", c.Lease.OnConflict)
+	}
+	if c.Lease.WaitTimeout < 0 {
+		p.add("lease.wait_timeout", "must be positive")
+	}
+	if f := c.GCS.CredentialsFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			p.add("gcs.credentials_file", "cannot read the service-account file: %v", err)
+		}
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		p.add("timezone", "unknown time zone %q (use an IANA name such as Europe/Warsaw)", c.Timezone)

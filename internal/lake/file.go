@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -80,7 +81,13 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	_ = n
-	return ObjectInfo{Key: key, Size: st.Size(), Updated: st.ModTime()}, nil
+	return fileInfo(key, st), nil
+}
+
+// fileInfo describes a file; its generation is its modification time in nanoseconds, which
+// every Put changes (the file is replaced by a rename of a new one).
+func fileInfo(key string, st fs.FileInfo) ObjectInfo {
+	return ObjectInfo{Key: key, Size: st.Size(), Updated: st.ModTime(), Generation: st.ModTime().UnixNano()}
 }
 
 // Get opens the object at key.
@@ -110,7 +117,7 @@ func (s *FileStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("stat %s: %w", key, err)
 	}
-	return ObjectInfo{Key: key, Size: st.Size(), Updated: st.ModTime()}, nil
+	return fileInfo(key, st), nil
 }
 
 // List returns objects under prefix in key order, skipping in-flight temporary files.
@@ -130,7 +137,7 @@ func (s *FileStore) List(ctx context.Context, prefix string) ([]ObjectInfo, erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() || d.Type()&fs.ModeSymlink != 0 || strings.HasPrefix(d.Name(), ".tmp-") {
+		if d.IsDir() || d.Type()&fs.ModeSymlink != 0 || strings.HasPrefix(d.Name(), ".") {
 			return nil
 		}
 		rel, err := filepath.Rel(s.root, p)
@@ -148,7 +155,7 @@ func (s *FileStore) List(ctx context.Context, prefix string) ([]ObjectInfo, erro
 			}
 			return err
 		}
-		out = append(out, ObjectInfo{Key: key, Size: info.Size(), Updated: info.ModTime()})
+		out = append(out, fileInfo(key, info))
 		return nil
 	})
 	if err != nil {
@@ -175,6 +182,76 @@ func (s *FileStore) Delete(ctx context.Context, key string) error {
 		}
 	}
 	return nil
+}
+
+// PutIf writes the object only if its generation is ifGeneration (0: only if absent). The
+// check and the write hold an exclusive lock on the lake's lock file, so conditional writes
+// exclude each other across processes on this host.
+func (s *FileStore) PutIf(ctx context.Context, key string, r io.Reader, ifGeneration int64) (ObjectInfo, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	defer unlock()
+	if err := s.checkGeneration(ctx, key, ifGeneration); err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	info, err := s.Put(ctx, key, r)
+	if err == nil && info.Generation == ifGeneration {
+		// The clock did not move between two writes: make the new generation differ.
+		later := time.Unix(0, ifGeneration+1)
+		if err := os.Chtimes(s.LocalPath(key), later, later); err == nil {
+			info.Generation, info.Updated = later.UnixNano(), later
+		}
+	}
+	return info, err
+}
+
+// DeleteIf deletes the object only if its generation is ifGeneration.
+func (s *FileStore) DeleteIf(ctx context.Context, key string, ifGeneration int64) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	defer unlock()
+	if ifGeneration == 0 {
+		return fmt.Errorf("delete %s: a conditional delete needs the generation to match", key)
+	}
+	if err := s.checkGeneration(ctx, key, ifGeneration); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return s.Delete(ctx, key)
+}
+
+func (s *FileStore) checkGeneration(ctx context.Context, key string, want int64) error {
+	info, err := s.Stat(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotExist) && want == 0:
+		return nil
+	case errors.Is(err, ErrNotExist):
+		return fmt.Errorf("%w: it no longer exists", ErrNotExist)
+	case err != nil:
+		return err
+	case info.Generation != want:
+		return fmt.Errorf("%w: generation %d, expected %d", ErrPrecondition, info.Generation, want)
+	}
+	return nil
+}
+
+// lock takes the lake-wide lock for a conditional operation.
+func (s *FileStore) lock() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.root, ".segpipe.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // SwitchLink points name at the folder target with a relative symlink, swapped in by rename(2)

@@ -16,11 +16,17 @@ import (
 // ErrNotExist is returned (wrapped) when an object is not in the lake.
 var ErrNotExist = errors.New("object does not exist")
 
+// ErrPrecondition is returned (wrapped) by PutIf and DeleteIf when the object's generation is
+// not the one the caller expected: someone else changed it first.
+var ErrPrecondition = errors.New("object changed since it was read (generation precondition failed)")
+
 // ObjectInfo describes one stored object.
 type ObjectInfo struct {
 	Key     string
 	Size    int64
 	Updated time.Time
+	// Generation changes with every write of the object; PutIf and DeleteIf compare it.
+	Generation int64
 }
 
 // Store is an object store addressed by slash-separated keys such as
@@ -38,6 +44,12 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	// Delete removes the object at key; deleting an absent object is not an error.
 	Delete(ctx context.Context, key string) error
+	// PutIf is Put only if the object's generation is ifGeneration (0: only if it does not
+	// exist); otherwise it writes nothing and its error wraps ErrPrecondition.
+	PutIf(ctx context.Context, key string, r io.Reader, ifGeneration int64) (ObjectInfo, error)
+	// DeleteIf is Delete only if the object's generation is ifGeneration; otherwise its error
+	// wraps ErrPrecondition (or ErrNotExist when it is gone).
+	DeleteIf(ctx context.Context, key string, ifGeneration int64) error
 	// URL names the store for messages, e.g. file:///srv/segpipe-data.
 	URL() string
 }
@@ -48,8 +60,17 @@ type LocalReader interface {
 	LocalPath(key string) string
 }
 
+// Options are what opening a lake may need besides its URL.
+type Options struct {
+	// CredentialsFile is a Google service-account key file for gs:// lakes; empty means
+	// Application Default Credentials.
+	CredentialsFile string
+	// CacheDir is where files of a remote lake are cached for DuckDB, keyed by generation.
+	CacheDir string
+}
+
 // Open returns the store a lake URL names: a plain path or file:// URL.
-func Open(ctx context.Context, lakeURL string) (Store, error) {
+func Open(ctx context.Context, lakeURL string, opts Options) (Store, error) {
 	if lakeURL == "" {
 		return nil, errors.New("open lake: no lake URL given")
 	}

@@ -368,3 +368,61 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatalf("state %+v, %v", got, err)
 	}
 }
+
+func TestConditionalWrites(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	first, err := s.PutIf(ctx, "leases/x.json", strings.NewReader("a"), 0)
+	if err != nil || first.Generation == 0 {
+		t.Fatalf("create if absent: %+v, %v", first, err)
+	}
+	if _, err := s.PutIf(ctx, "leases/x.json", strings.NewReader("b"), 0); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("create when present: %v, want ErrPrecondition", err)
+	}
+	second, err := s.PutIf(ctx, "leases/x.json", strings.NewReader("c"), first.Generation)
+	if err != nil || second.Generation == first.Generation {
+		t.Fatalf("replace at the read generation: %+v, %v", second, err)
+	}
+	if _, err := s.PutIf(ctx, "leases/x.json", strings.NewReader("d"), first.Generation); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("replace at a stale generation: %v", err)
+	}
+	if b, _ := GetBytes(ctx, s, "leases/x.json"); string(b) != "c" {
+		t.Fatalf("content %q, want c", b)
+	}
+	if err := s.DeleteIf(ctx, "leases/x.json", first.Generation); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("delete at a stale generation: %v", err)
+	}
+	if err := s.DeleteIf(ctx, "leases/x.json", second.Generation); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteIf(ctx, "leases/x.json", second.Generation); !errors.Is(err, ErrNotExist) {
+		t.Fatalf("delete of a gone object: %v", err)
+	}
+	if objs, _ := s.List(ctx, ""); len(objs) != 0 {
+		t.Fatalf("the lock file or leftovers are listed: %v", objs)
+	}
+}
+
+// Conditional creates race: exactly one of many writers wins.
+func TestPutIfHasOneWinner(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	var wg sync.WaitGroup
+	wins := make(chan int, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := s.PutIf(ctx, "leases/run.json", strings.NewReader("holder"), 0); err == nil {
+				wins <- i
+			} else if !errors.Is(err, ErrPrecondition) {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(wins)
+	if n := len(wins); n != 1 {
+		t.Fatalf("%d writers won, want exactly 1", n)
+	}
+}
