@@ -2,9 +2,7 @@ package hubspot
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -13,57 +11,26 @@ import (
 	"testing"
 
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 )
 
 const testToken = "pat-na1-test"
 
-var (
-	companyOnce sync.Once
-	company     *demo.Company
-)
-
 // testCompany is a small generated company with HubSpot ids, shared by the tests.
-func testCompany(t testing.TB) *demo.Company {
-	t.Helper()
-	companyOnce.Do(func() {
-		company = demo.Generate(demo.Options{Accounts: 400, Seed: 11}).WithAccountIDs(demo.IDStyleHubSpot)
-	})
-	return company
-}
+var testCompany = sync.OnceValue(func() *demo.Company {
+	return demo.Generate(demo.Options{Accounts: 400, Seed: 11}).WithAccountIDs(demo.IDStyleHubSpot)
+})
 
 // serve mounts the fake under /hubspot, as the demo server does.
 func serve(t *testing.T, api *API) string {
 	t.Helper()
-	srv := httptest.NewServer(http.StripPrefix("/hubspot", api))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/hubspot"
+	return vendortest.ServeUnder(t, "/hubspot", api)
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func get(t *testing.T, rawURL, token string) response {
+// get sends a GET with token (none if "").
+func get(t *testing.T, rawURL, token string) vendortest.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, b}
+	return vendortest.Call(t, http.MethodGet, rawURL, token, nil, nil)
 }
 
 type testRecord struct {
@@ -93,12 +60,12 @@ func walk(t *testing.T, base, path string, q url.Values) ([]json.RawMessage, int
 	pages := 0
 	for {
 		res := get(t, base+path+"?"+q.Encode(), testToken)
-		if res.status != http.StatusOK {
-			t.Fatalf("GET %s?%s: %d %s", path, q.Encode(), res.status, res.body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("GET %s?%s: %d %s", path, q.Encode(), res.Status, res.Body)
 		}
 		pages++
 		var p testPage
-		if err := json.Unmarshal(res.body, &p); err != nil {
+		if err := json.Unmarshal(res.Body, &p); err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, p.Results...)
@@ -125,7 +92,7 @@ func decodeRecords(t *testing.T, raws []json.RawMessage) []testRecord {
 }
 
 func TestPaginationWalksEveryRecordOnce(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	for _, tc := range []struct {
 		path  string
@@ -180,24 +147,24 @@ func owners(c *demo.Company) []string {
 }
 
 func TestDefaultLimitIsTen(t *testing.T) {
-	base := serve(t, New(testCompany(t), testToken))
+	base := serve(t, New(testCompany(), testToken))
 	res := get(t, base+PathCompanies, testToken)
 	var p testPage
-	if err := json.Unmarshal(res.body, &p); err != nil || len(p.Results) != DefaultLimit || p.Paging == nil {
+	if err := json.Unmarshal(res.Body, &p); err != nil || len(p.Results) != DefaultLimit || p.Paging == nil {
 		t.Fatalf("default page: %d records, paging %v, err %v", len(p.Results), p.Paging, err)
 	}
 }
 
 func TestOnlyRequestedPropertiesComeBack(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	keys := func(path string, q url.Values) []string {
 		res := get(t, base+path+"?"+q.Encode(), testToken)
-		if res.status != http.StatusOK {
-			t.Fatalf("%d %s", res.status, res.body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%d %s", res.Status, res.Body)
 		}
 		var p struct{ Results []testRecord }
-		if err := json.Unmarshal(res.body, &p); err != nil {
+		if err := json.Unmarshal(res.Body, &p); err != nil {
 			t.Fatal(err)
 		}
 		var union []string
@@ -234,7 +201,7 @@ func TestOnlyRequestedPropertiesComeBack(t *testing.T) {
 }
 
 func TestPropertyValuesAreStringsOrNull(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	res := get(t, base+PathDeals+"?limit=100&properties=amount,closed_lost_reason,hs_is_closed,notes_last_updated", testToken)
 	var p struct {
@@ -242,7 +209,7 @@ func TestPropertyValuesAreStringsOrNull(t *testing.T) {
 			Properties map[string]any `json:"properties"`
 		}
 	}
-	if err := json.Unmarshal(res.body, &p); err != nil {
+	if err := json.Unmarshal(res.Body, &p); err != nil {
 		t.Fatal(err)
 	}
 	nulls := 0
@@ -263,7 +230,7 @@ func TestPropertyValuesAreStringsOrNull(t *testing.T) {
 }
 
 func TestCompaniesMapTheDemoAccounts(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	raws, _ := walk(t, base, PathCompanies, url.Values{"limit": {"100"},
 		"properties": {"name,industry,numberofemployees,annualrevenue,country,hubspot_owner_id,strategic_account,strategic_reasons"}})
@@ -299,7 +266,7 @@ func TestCompaniesMapTheDemoAccounts(t *testing.T) {
 }
 
 func TestDealsMapTheDemoOpportunities(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	raws, _ := walk(t, base, PathDeals, url.Values{"limit": {"100"}, "associations": {"companies"},
 		"properties": {"dealname,amount,dealstage,hs_is_closed,hs_is_closed_won,closedate,hs_manual_forecast_category,closed_lost_reason," + PropMotion}})
@@ -349,48 +316,48 @@ func TestDealsMapTheDemoOpportunities(t *testing.T) {
 	}
 	// Without associations=companies there is no associations member.
 	res := get(t, base+PathDeals+"?limit=3", testToken)
-	if strings.Contains(string(res.body), `"associations"`) {
-		t.Errorf("associations listed without being asked for: %s", res.body)
+	if strings.Contains(string(res.Body), `"associations"`) {
+		t.Errorf("associations listed without being asked for: %s", res.Body)
 	}
 }
 
 func TestAuthFailures(t *testing.T) {
-	base := serve(t, New(testCompany(t), testToken))
+	base := serve(t, New(testCompany(), testToken))
 	for name, token := range map[string]string{"missing": "", "wrong": "pat-na1-other"} {
 		t.Run(name, func(t *testing.T) {
 			res := get(t, base+PathCompanies, token)
 			var e apiError
-			if err := json.Unmarshal(res.body, &e); err != nil {
+			if err := json.Unmarshal(res.Body, &e); err != nil {
 				t.Fatal(err)
 			}
-			if res.status != http.StatusUnauthorized || e.Status != "error" || e.Category != "INVALID_AUTHENTICATION" || e.CorrelationID == "" || e.Message == "" {
-				t.Errorf("%d %s", res.status, res.body)
+			if res.Status != http.StatusUnauthorized || e.Status != "error" || e.Category != "INVALID_AUTHENTICATION" || e.CorrelationID == "" || e.Message == "" {
+				t.Errorf("%d %s", res.Status, res.Body)
 			}
 		})
 	}
 }
 
 func TestBadParamsAreValidationErrors(t *testing.T) {
-	base := serve(t, New(testCompany(t), testToken))
+	base := serve(t, New(testCompany(), testToken))
 	for _, q := range []string{"limit=0", "limit=101", "limit=ten", "after=bm9wZQ", "after=%21%21", "archived=maybe"} {
 		t.Run(q, func(t *testing.T) {
 			res := get(t, base+PathCompanies+"?"+q, testToken)
 			var e apiError
-			if err := json.Unmarshal(res.body, &e); err != nil {
-				t.Fatalf("%d %s: %v", res.status, res.body, err)
+			if err := json.Unmarshal(res.Body, &e); err != nil {
+				t.Fatalf("%d %s: %v", res.Status, res.Body, err)
 			}
-			if res.status != http.StatusBadRequest || e.Status != "error" || e.Category != "VALIDATION_ERROR" || e.Message == "" {
-				t.Errorf("%d %s", res.status, res.body)
+			if res.Status != http.StatusBadRequest || e.Status != "error" || e.Category != "VALIDATION_ERROR" || e.Message == "" {
+				t.Errorf("%d %s", res.Status, res.Body)
 			}
 		})
 	}
 	res := get(t, base+PathOwners+"?limit=500", testToken)
-	if res.status != http.StatusOK {
-		t.Errorf("owners accept limit=500: %d %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		t.Errorf("owners accept limit=500: %d %s", res.Status, res.Body)
 	}
 	res = get(t, base+"/crm/v3/objects/widgets", testToken)
-	if !strings.Contains(string(res.body), "OBJECT_NOT_FOUND") || res.status != http.StatusNotFound {
-		t.Errorf("unknown object: %d %s", res.status, res.body)
+	if !strings.Contains(string(res.Body), "OBJECT_NOT_FOUND") || res.Status != http.StatusNotFound {
+		t.Errorf("unknown object: %d %s", res.Status, res.Body)
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+PathCompanies, strings.NewReader("{}"))
 	req.Header.Set("Authorization", "Bearer "+testToken)
@@ -405,44 +372,44 @@ func TestBadParamsAreValidationErrors(t *testing.T) {
 }
 
 func TestRateLimitFault(t *testing.T) {
-	api := New(testCompany(t), testToken)
+	api := New(testCompany(), testToken)
 	api.InjectFault(Fault{Request: 2, Status: http.StatusTooManyRequests})
 	base := serve(t, api)
 	first := get(t, base+PathCompanies, testToken)
-	if first.status != http.StatusOK || first.header.Get("X-HubSpot-RateLimit-Max") != strconv.Itoa(rateMax) ||
-		first.header.Get("X-HubSpot-RateLimit-Remaining") != strconv.Itoa(rateMax-1) ||
-		first.header.Get("X-HubSpot-RateLimit-Interval-Milliseconds") != "10000" {
-		t.Fatalf("first request: %d %v", first.status, first.header)
+	if first.Status != http.StatusOK || first.Header.Get("X-HubSpot-RateLimit-Max") != strconv.Itoa(rateMax) ||
+		first.Header.Get("X-HubSpot-RateLimit-Remaining") != strconv.Itoa(rateMax-1) ||
+		first.Header.Get("X-HubSpot-RateLimit-Interval-Milliseconds") != "10000" {
+		t.Fatalf("first request: %d %v", first.Status, first.Header)
 	}
 	limited := get(t, base+PathCompanies, testToken)
 	var e apiError
-	if err := json.Unmarshal(limited.body, &e); err != nil {
+	if err := json.Unmarshal(limited.Body, &e); err != nil {
 		t.Fatal(err)
 	}
-	if limited.status != http.StatusTooManyRequests || limited.header.Get("X-HubSpot-RateLimit-Remaining") != "0" ||
+	if limited.Status != http.StatusTooManyRequests || limited.Header.Get("X-HubSpot-RateLimit-Remaining") != "0" ||
 		e.ErrorType != "RATE_LIMIT" || e.PolicyName != "TEN_SECONDLY_ROLLING" || e.Category != "RATE_LIMITS" {
-		t.Fatalf("second request: %d %v %s", limited.status, limited.header, limited.body)
+		t.Fatalf("second request: %d %v %s", limited.Status, limited.Header, limited.Body)
 	}
-	if again := get(t, base+PathCompanies, testToken); again.status != http.StatusOK {
-		t.Fatalf("third request: %d", again.status)
+	if again := get(t, base+PathCompanies, testToken); again.Status != http.StatusOK {
+		t.Fatalf("third request: %d", again.Status)
 	}
 	if api.Requests() != 3 {
 		t.Errorf("Requests() = %d, want 3", api.Requests())
 	}
 	api.InjectFault(Fault{Request: 4, Status: http.StatusTooManyRequests, Policy: "SECONDLY"})
 	secondly := get(t, base+PathCompanies, testToken)
-	if secondly.status != http.StatusTooManyRequests || secondly.header.Get("X-HubSpot-RateLimit-Secondly-Remaining") != "0" ||
-		secondly.header.Get("X-HubSpot-RateLimit-Remaining") == "0" || !strings.Contains(string(secondly.body), `"policyName":"SECONDLY"`) {
-		t.Errorf("SECONDLY: %d %v %s", secondly.status, secondly.header, secondly.body)
+	if secondly.Status != http.StatusTooManyRequests || secondly.Header.Get("X-HubSpot-RateLimit-Secondly-Remaining") != "0" ||
+		secondly.Header.Get("X-HubSpot-RateLimit-Remaining") == "0" || !strings.Contains(string(secondly.Body), `"policyName":"SECONDLY"`) {
+		t.Errorf("SECONDLY: %d %v %s", secondly.Status, secondly.Header, secondly.Body)
 	}
 	api.InjectFault(Fault{Request: 5, Status: http.StatusBadGateway})
-	if res := get(t, base+PathCompanies, testToken); res.status != http.StatusBadGateway || !strings.Contains(string(res.body), "INTERNAL_ERROR") {
-		t.Errorf("5xx fault: %d %s", res.status, res.body)
+	if res := get(t, base+PathCompanies, testToken); res.Status != http.StatusBadGateway || !strings.Contains(string(res.Body), "INTERNAL_ERROR") {
+		t.Errorf("5xx fault: %d %s", res.Status, res.Body)
 	}
 }
 
 func TestArchivedRecordsListSeparately(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	api := New(c, testToken)
 	at := c.End
 	gone := []string{c.Accounts[0].ID, c.Accounts[5].ID}

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -16,66 +14,27 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 )
 
 const testToken = "00Dxx0000000001!AQ4AQFakeToken"
 
-var (
-	companyOnce sync.Once
-	company     *demo.Company
-)
-
 // testCompany is a small generated company with Salesforce ids, shared by the tests.
-func testCompany(t testing.TB) *demo.Company {
-	t.Helper()
-	companyOnce.Do(func() {
-		company = demo.Generate(demo.Options{Accounts: 400, Seed: 5}).WithAccountIDs(demo.IDStyleSalesforce)
-	})
-	return company
-}
+var testCompany = sync.OnceValue(func() *demo.Company {
+	return demo.Generate(demo.Options{Accounts: 400, Seed: 5}).WithAccountIDs(demo.IDStyleSalesforce)
+})
 
 // serve mounts the fake under /salesforce, as the demo server does.
 func serve(t *testing.T, api *API) string {
 	t.Helper()
-	srv := httptest.NewServer(http.StripPrefix("/salesforce", api))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/salesforce"
+	return vendortest.ServeUnder(t, "/salesforce", api)
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func do(t *testing.T, method, rawURL, token string, body any) response {
+// do sends a request with token (none if ""), body as JSON (none if nil) and a JSON
+// Content-Type.
+func do(t *testing.T, method, rawURL, token string, body any) vendortest.Response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, rawURL, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, b}
+	return vendortest.Call(t, method, rawURL, token, body, map[string]string{"Content-Type": "application/json"})
 }
 
 type jobInfo struct {
@@ -87,11 +46,11 @@ type jobInfo struct {
 func createJob(t *testing.T, base string, body map[string]string) jobInfo {
 	t.Helper()
 	res := do(t, http.MethodPost, base+PathJobs, testToken, body)
-	if res.status != http.StatusOK {
-		t.Fatalf("create job: %d %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		t.Fatalf("create job: %d %s", res.Status, res.Body)
 	}
 	var j jobInfo
-	if err := json.Unmarshal(res.body, &j); err != nil {
+	if err := json.Unmarshal(res.Body, &j); err != nil {
 		t.Fatal(err)
 	}
 	return j
@@ -100,11 +59,11 @@ func createJob(t *testing.T, base string, body map[string]string) jobInfo {
 func poll(t *testing.T, base, id string) jobInfo {
 	t.Helper()
 	res := do(t, http.MethodGet, base+PathJobs+"/"+id, testToken, nil)
-	if res.status != http.StatusOK {
-		t.Fatalf("poll: %d %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		t.Fatalf("poll: %d %s", res.Status, res.Body)
 	}
 	var j jobInfo
-	if err := json.Unmarshal(res.body, &j); err != nil {
+	if err := json.Unmarshal(res.Body, &j); err != nil {
 		t.Fatal(err)
 	}
 	return j
@@ -130,11 +89,11 @@ func runQuery(t *testing.T, base, soql, operation string, maxRecords int) ([]str
 			q.Set("locator", locator)
 		}
 		res := do(t, http.MethodGet, base+PathJobs+"/"+j.ID+"/results?"+q.Encode(), testToken, nil)
-		if res.status != http.StatusOK {
-			t.Fatalf("results: %d %s", res.status, res.body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("results: %d %s", res.Status, res.Body)
 		}
 		sets++
-		recs, err := csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+		recs, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,14 +102,14 @@ func runQuery(t *testing.T, base, soql, operation string, maxRecords int) ([]str
 		} else if !slices.Equal(header, recs[0]) {
 			t.Fatalf("result set %d has header %v, want %v", sets, recs[0], header)
 		}
-		if n, _ := strconv.Atoi(res.header.Get("Sforce-NumberOfRecords")); n != len(recs)-1 {
-			t.Fatalf("Sforce-NumberOfRecords %s for %d rows", res.header.Get("Sforce-NumberOfRecords"), len(recs)-1)
+		if n, _ := strconv.Atoi(res.Header.Get("Sforce-NumberOfRecords")); n != len(recs)-1 {
+			t.Fatalf("Sforce-NumberOfRecords %s for %d rows", res.Header.Get("Sforce-NumberOfRecords"), len(recs)-1)
 		}
 		if len(recs)-1 > maxRecords {
 			t.Fatalf("%d rows in a result set of at most %d", len(recs)-1, maxRecords)
 		}
 		rows = append(rows, recs[1:]...)
-		locator = res.header.Get("Sforce-Locator")
+		locator = res.Header.Get("Sforce-Locator")
 		if locator == "" {
 			t.Fatal("no Sforce-Locator header")
 		}
@@ -161,15 +120,15 @@ func runQuery(t *testing.T, base, soql, operation string, maxRecords int) ([]str
 }
 
 func TestJobLifecycle(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	j := createJob(t, base, map[string]string{"operation": "query", "query": "SELECT Id, Name FROM Account"})
 	if j.State != "UploadComplete" || j.Object != "Account" || j.Operation != "query" || j.APIVersion != 60 || !strings.HasPrefix(j.ID, "750") {
 		t.Fatalf("created job: %+v", j)
 	}
 	early := do(t, http.MethodGet, base+PathJobs+"/"+j.ID+"/results", testToken, nil)
-	if early.status != http.StatusBadRequest || !strings.Contains(string(early.body), `"errorCode"`) {
-		t.Errorf("results before JobComplete: %d %s", early.status, early.body)
+	if early.Status != http.StatusBadRequest || !strings.Contains(string(early.Body), `"errorCode"`) {
+		t.Errorf("results before JobComplete: %d %s", early.Status, early.Body)
 	}
 	if p := poll(t, base, j.ID); p.State != "InProgress" || p.JobType != "V2Query" {
 		t.Fatalf("first poll: %+v", p)
@@ -193,14 +152,14 @@ func TestJobLifecycle(t *testing.T) {
 	}
 	// A locator can be read again while the job exists.
 	again := do(t, http.MethodGet, base+PathJobs+"/"+j.ID+"/results?maxRecords=150&locator="+encodeLocator(150), testToken, nil)
-	if again.status != http.StatusOK || again.header.Get("Sforce-NumberOfRecords") != "150" {
-		t.Errorf("re-reading a locator: %d %v", again.status, again.header)
+	if again.Status != http.StatusOK || again.Header.Get("Sforce-NumberOfRecords") != "150" {
+		t.Errorf("re-reading a locator: %d %v", again.Status, again.Header)
 	}
-	if res := do(t, http.MethodDelete, base+PathJobs+"/"+j.ID, testToken, nil); res.status != http.StatusNoContent {
-		t.Errorf("delete job: %d %s", res.status, res.body)
+	if res := do(t, http.MethodDelete, base+PathJobs+"/"+j.ID, testToken, nil); res.Status != http.StatusNoContent {
+		t.Errorf("delete job: %d %s", res.Status, res.Body)
 	}
-	if res := do(t, http.MethodGet, base+PathJobs+"/"+j.ID, testToken, nil); res.status != http.StatusNotFound || !strings.Contains(string(res.body), "NOT_FOUND") {
-		t.Errorf("deleted job: %d %s", res.status, res.body)
+	if res := do(t, http.MethodGet, base+PathJobs+"/"+j.ID, testToken, nil); res.Status != http.StatusNotFound || !strings.Contains(string(res.Body), "NOT_FOUND") {
+		t.Errorf("deleted job: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -216,24 +175,24 @@ func runQueryFrom(t *testing.T, base, id string, maxRecords int) ([]string, [][]
 			u += "&locator=" + url.QueryEscape(locator)
 		}
 		res := do(t, http.MethodGet, u, testToken, nil)
-		if res.status != http.StatusOK || res.header.Get("Content-Type") != "text/csv" {
-			t.Fatalf("results: %d %v %s", res.status, res.header, res.body)
+		if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/csv" {
+			t.Fatalf("results: %d %v %s", res.Status, res.Header, res.Body)
 		}
 		sets++
-		recs, err := csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+		recs, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
 		if err != nil {
 			t.Fatal(err)
 		}
 		header = recs[0]
 		rows = append(rows, recs[1:]...)
-		if locator = res.header.Get("Sforce-Locator"); locator == "null" {
+		if locator = res.Header.Get("Sforce-Locator"); locator == "null" {
 			return header, rows, sets
 		}
 	}
 }
 
 func TestFieldsComeBackInTheOrderAsked(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	header, rows, _ := runQuery(t, base, "select name, OWNER.NAME, id, systemmodstamp from account", "query", 1000)
 	if !slices.Equal(header, []string{"Name", "Owner.Name", "Id", "SystemModstamp"}) {
@@ -246,7 +205,7 @@ func TestFieldsComeBackInTheOrderAsked(t *testing.T) {
 }
 
 func TestWhereFiltersOnSystemModstamp(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	since := c.End.AddDate(0, -6, 0)
 	want := 0
@@ -291,7 +250,7 @@ func TestWhereFiltersOnSystemModstamp(t *testing.T) {
 }
 
 func TestOpportunitiesMapTheDemo(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	base := serve(t, New(c, testToken))
 	header, rows, _ := runQuery(t, base, "SELECT Id, AccountId, Name, Amount, StageName, IsClosed, IsWon, Type, LeadSource, ForecastCategoryName, CloseDate, LastActivityDate, LastStageChangeDate, Loss_Reason__c, CreatedDate FROM Opportunity", "query", 10000)
 	col := map[string]int{}
@@ -333,7 +292,7 @@ func TestOpportunitiesMapTheDemo(t *testing.T) {
 }
 
 func TestErrorsAreSalesforceErrorArrays(t *testing.T) {
-	base := serve(t, New(testCompany(t), testToken))
+	base := serve(t, New(testCompany(), testToken))
 	for _, tc := range []struct {
 		name   string
 		body   map[string]string
@@ -352,18 +311,18 @@ func TestErrorsAreSalesforceErrorArrays(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := do(t, http.MethodPost, base+PathJobs, testToken, tc.body)
 			var errs []apiError
-			if err := json.Unmarshal(res.body, &errs); err != nil {
-				t.Fatalf("%d %s: %v", res.status, res.body, err)
+			if err := json.Unmarshal(res.Body, &errs); err != nil {
+				t.Fatalf("%d %s: %v", res.Status, res.Body, err)
 			}
-			if res.status != tc.status || len(errs) != 1 || errs[0].ErrorCode != tc.code || errs[0].Message == "" {
-				t.Errorf("%d %s", res.status, res.body)
+			if res.Status != tc.status || len(errs) != 1 || errs[0].ErrorCode != tc.code || errs[0].Message == "" {
+				t.Errorf("%d %s", res.Status, res.Body)
 			}
 		})
 	}
 	for name, token := range map[string]string{"missing": "", "wrong": "00Dxx!other"} {
 		res := do(t, http.MethodGet, base+PathJobs, token, nil)
-		if res.status != http.StatusUnauthorized || !strings.Contains(string(res.body), `"errorCode":"INVALID_SESSION_ID"`) {
-			t.Errorf("%s token: %d %s", name, res.status, res.body)
+		if res.Status != http.StatusUnauthorized || !strings.Contains(string(res.Body), `"errorCode":"INVALID_SESSION_ID"`) {
+			t.Errorf("%s token: %d %s", name, res.Status, res.Body)
 		}
 	}
 	j := createJob(t, base, map[string]string{"operation": "query", "query": "SELECT Id FROM Account"})
@@ -382,28 +341,28 @@ func TestErrorsAreSalesforceErrorArrays(t *testing.T) {
 	} {
 		res := do(t, http.MethodGet, base+tc.path, testToken, nil)
 		var errs []apiError
-		if err := json.Unmarshal(res.body, &errs); err != nil || res.status != tc.status || len(errs) != 1 || errs[0].ErrorCode == "" {
-			t.Errorf("GET %s: %d %s", tc.path, res.status, res.body)
+		if err := json.Unmarshal(res.Body, &errs); err != nil || res.Status != tc.status || len(errs) != 1 || errs[0].ErrorCode == "" {
+			t.Errorf("GET %s: %d %s", tc.path, res.Status, res.Body)
 		}
 	}
 }
 
 func TestFaults(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	api := New(c, testToken)
 	base := serve(t, api)
 	api.InjectFault(Fault{Request: 1, Status: http.StatusServiceUnavailable})
 	api.InjectFault(Fault{Request: 2, Status: http.StatusForbidden})
 	res := do(t, http.MethodGet, base+PathJobs, testToken, nil)
-	if res.status != http.StatusServiceUnavailable || !strings.Contains(string(res.body), "SERVER_UNAVAILABLE") {
-		t.Errorf("503 fault: %d %s", res.status, res.body)
+	if res.Status != http.StatusServiceUnavailable || !strings.Contains(string(res.Body), "SERVER_UNAVAILABLE") {
+		t.Errorf("503 fault: %d %s", res.Status, res.Body)
 	}
 	res = do(t, http.MethodGet, base+PathJobs, testToken, nil)
-	if res.status != http.StatusForbidden || !strings.Contains(string(res.body), `"errorCode":"REQUEST_LIMIT_EXCEEDED"`) {
-		t.Errorf("403 fault: %d %s", res.status, res.body)
+	if res.Status != http.StatusForbidden || !strings.Contains(string(res.Body), `"errorCode":"REQUEST_LIMIT_EXCEEDED"`) {
+		t.Errorf("403 fault: %d %s", res.Status, res.Body)
 	}
-	if res = do(t, http.MethodGet, base+PathJobs, testToken, nil); res.status != http.StatusOK || res.header.Get("Sforce-Limit-Info") != "api-usage=3/100000" {
-		t.Errorf("after the faults: %d %v", res.status, res.header)
+	if res = do(t, http.MethodGet, base+PathJobs, testToken, nil); res.Status != http.StatusOK || res.Header.Get("Sforce-Limit-Info") != "api-usage=3/100000" {
+		t.Errorf("after the faults: %d %v", res.Status, res.Header)
 	}
 	api.FailNextJob("InvalidBatch : Failed to process query: OPERATION_TOO_LARGE")
 	j := createJob(t, base, map[string]string{"operation": "query", "query": "SELECT Id FROM Account"})
@@ -411,8 +370,8 @@ func TestFaults(t *testing.T) {
 	if p := poll(t, base, j.ID); p.State != "Failed" || !strings.Contains(p.ErrorMessage, "OPERATION_TOO_LARGE") {
 		t.Errorf("failed job: %+v", p)
 	}
-	if res := do(t, http.MethodGet, base+PathJobs+"/"+j.ID+"/results", testToken, nil); res.status != http.StatusBadRequest {
-		t.Errorf("results of a failed job: %d %s", res.status, res.body)
+	if res := do(t, http.MethodGet, base+PathJobs+"/"+j.ID+"/results", testToken, nil); res.Status != http.StatusBadRequest {
+		t.Errorf("results of a failed job: %d %s", res.Status, res.Body)
 	}
 	// The next job is healthy again.
 	if _, rows, _ := runQuery(t, base, "SELECT Id FROM Account", "query", 1000); len(rows) != len(c.Accounts) {
@@ -421,7 +380,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestDeletedRecordsOnlyInQueryAll(t *testing.T) {
-	c := testCompany(t)
+	c := testCompany()
 	api := New(c, testToken)
 	base := serve(t, api)
 	at := c.End.Add(time.Hour)
@@ -438,22 +397,22 @@ func TestDeletedRecordsOnlyInQueryAll(t *testing.T) {
 }
 
 func TestDelimiterAndLineEnding(t *testing.T) {
-	base := serve(t, New(testCompany(t), testToken))
+	base := serve(t, New(testCompany(), testToken))
 	j := createJob(t, base, map[string]string{"operation": "query", "query": "SELECT Id, Name FROM Account", "columnDelimiter": "CARET", "lineEnding": "CRLF"})
 	poll(t, base, j.ID)
 	poll(t, base, j.ID)
 	res := do(t, http.MethodGet, base+PathJobs+"/"+j.ID+"/results?maxRecords=2", testToken, nil)
-	if !strings.HasPrefix(string(res.body), "\"Id\"^\"Name\"\r\n") || strings.Count(string(res.body), "\r\n") != 3 {
-		t.Errorf("CARET/CRLF body: %q", res.body)
+	if !strings.HasPrefix(string(res.Body), "\"Id\"^\"Name\"\r\n") || strings.Count(string(res.Body), "\r\n") != 3 {
+		t.Errorf("CARET/CRLF body: %q", res.Body)
 	}
 }
 
 func TestAbortJob(t *testing.T) {
-	base := serve(t, New(testCompany(t), testToken))
+	base := serve(t, New(testCompany(), testToken))
 	j := createJob(t, base, map[string]string{"operation": "query", "query": "SELECT Id FROM User"})
 	res := do(t, http.MethodPatch, base+PathJobs+"/"+j.ID, testToken, map[string]string{"state": "Aborted"})
-	if res.status != http.StatusOK || !strings.Contains(string(res.body), `"state":"Aborted"`) {
-		t.Errorf("abort: %d %s", res.status, res.body)
+	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"state":"Aborted"`) {
+		t.Errorf("abort: %d %s", res.Status, res.Body)
 	}
 	if p := poll(t, base, j.ID); p.State != "Aborted" {
 		t.Errorf("aborted job polled as %s", p.State)

@@ -1,22 +1,16 @@
 package stripe_test
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	defaultconfig "github.com/segpipe/segpipe/config"
-	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/demo/stripe"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 	"github.com/segpipe/segpipe/internal/extract"
-	"github.com/segpipe/segpipe/internal/lake"
-	"github.com/segpipe/segpipe/internal/warehouse"
 )
 
 // exampleFile is the example config this package's tests read.
@@ -29,94 +23,7 @@ const demoToken = stripe.DemoToken
 func serve(t *testing.T, c *demo.Company, opts stripe.Options) (*httptest.Server, *stripe.API) {
 	t.Helper()
 	api := stripe.New(c, demoToken, opts)
-	mux := http.NewServeMux()
-	mux.Handle("/stripe/", http.StripPrefix("/stripe", api))
-	mux.Handle("/", demo.NewHandler(c, demo.DefaultTokens()))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, api
-}
-
-// parseConfig parses a config with SEGPIPE_DEMO_URL pointing at url and no other environment.
-func parseConfig(t *testing.T, name string, data []byte, url string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse(name, data, func(k string) (string, bool) {
-		if k == "SEGPIPE_DEMO_URL" {
-			return url, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatalf("parse %s: %v", name, err)
-	}
-	return cfg
-}
-
-func exampleConfig(t *testing.T, url string) *config.Config {
-	t.Helper()
-	b, err := os.ReadFile(exampleFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parseConfig(t, exampleFile, b, url)
-}
-
-func demoConfig(t *testing.T, url string) *config.Config {
-	t.Helper()
-	return parseConfig(t, defaultconfig.DemoName, defaultconfig.DemoYAML, url)
-}
-
-// landSource lands every entity of one source into store and returns the manifests by entity.
-func landSource(t *testing.T, store lake.Store, cfg *config.Config, source, dt string, opts extract.Options) map[string]*lake.Manifest {
-	t.Helper()
-	src := cfg.Sources[source]
-	if src == nil {
-		t.Fatalf("no source %s", source)
-	}
-	out := map[string]*lake.Manifest{}
-	for _, en := range src.EntityNames() {
-		o := opts
-		o.Dt, o.RunID, o.TempDir = dt, fmt.Sprintf("t%d", time.Now().UnixNano()), t.TempDir()
-		m, err := extract.LandEntity(context.Background(), store, source, src, en, src.Entities[en], o)
-		if err != nil {
-			t.Fatalf("land %s/%s: %v", source, en, err)
-		}
-		out[en] = m
-	}
-	return out
-}
-
-// register creates the raw_<vendor>__<entity> view of every landed manifest.
-func register(t *testing.T, sess *warehouse.Session, store *lake.FileStore, vendor string, landed map[string]*lake.Manifest) {
-	t.Helper()
-	for en, m := range landed {
-		var files []string
-		for _, f := range m.Files {
-			files = append(files, store.LocalPath(f.Key))
-		}
-		if err := sess.RegisterParquet(context.Background(), config.RawView(vendor, en), files); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func openSession(t *testing.T) *warehouse.Session {
-	t.Helper()
-	sess, err := warehouse.Open(context.Background(), warehouse.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	return sess
-}
-
-func query(t *testing.T, sess *warehouse.Session, q string, args ...any) []warehouse.Row {
-	t.Helper()
-	rows, err := sess.Query(context.Background(), q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return rows
+	return vendortest.ServeWithDemo(t, c, "/stripe", api), api
 }
 
 // TestPresetLandsEveryEntity lands the example config's Stripe source from the fake, one
@@ -129,7 +36,7 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 		}
 		return 0
 	}})
-	cfg := exampleConfig(t, srv.URL)
+	cfg := vendortest.ReadConfig(t, exampleFile, srv.URL)
 	src := cfg.Sources["billing"]
 	if src.Vendor != "stripe" || src.PageSize != stripe.MaxLimit || src.Auth.Type != "bearer" || src.BaseURL != srv.URL+"/stripe/v1" {
 		t.Fatalf("billing source from the preset: vendor %s, page size %d, auth %s, base %s", src.Vendor, src.PageSize, src.Auth.Type, src.BaseURL)
@@ -139,11 +46,8 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 			t.Errorf("source %s: vendor %s, want demo", other, cfg.Sources[other].Vendor)
 		}
 	}
-	store, err := lake.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	landed := landSource(t, store, cfg, "billing", c.AsOf().Format(time.DateOnly), extract.Options{})
+	store := vendortest.NewStore(t)
+	landed := vendortest.LandSource(t, store, cfg, "billing", c.AsOf().Format(time.DateOnly), extract.Options{})
 	nCust, nSub, nInv := api.Counts()
 	pages := 0
 	for en, want := range map[string]int{"customers": nCust, "subscriptions": nSub, "invoices": nInv} {
@@ -161,8 +65,8 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 		t.Errorf("%d requests for %d pages: the 429 should cost exactly one retry", api.Requests(), pages)
 	}
 
-	sess := openSession(t)
-	register(t, sess, store, "stripe", landed)
+	sess := vendortest.OpenSession(t)
+	vendortest.RegisterSource(t, sess, store, "stripe", landed)
 	// Spot checks against the demo records: amounts in cents, Unix times, the CRM id.
 	var eur *demo.Invoice
 	for i := range c.Invoices {
@@ -174,16 +78,16 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 	if eur == nil {
 		t.Fatal("no paid EUR invoice in the company")
 	}
-	rows := query(t, sess, `select i.total, i.currency, i.created, i.period_start, i.period_end, i.paid_at, i.subscription,
+	rows := vendortest.Query(t, sess, `select i.total, i.currency, i.created, i.period_start, i.period_end, i.paid_at, i.subscription,
 		i.legacy_subscription, c.crm_account_id
 		from raw_stripe__invoices i join raw_stripe__customers c on c.id = i.customer where i.id = ?`, stripe.InvoiceID(eur.ID))
 	if len(rows) != 1 {
 		t.Fatalf("invoice %s: %d rows", eur.ID, len(rows))
 	}
 	r := rows[0]
-	if r.Get("total") != eur.AmountCents || r.Get("currency") != "eur" || !sameTime(r.Get("created"), eur.IssuedAt) ||
-		!sameTime(r.Get("period_start"), eur.PeriodStart) || !sameTime(r.Get("period_end"), eur.PeriodEnd) ||
-		!sameTime(r.Get("paid_at"), *eur.PaidAt) || r.Get("subscription") != eur.SubscriptionID ||
+	if r.Get("total") != eur.AmountCents || r.Get("currency") != "eur" || !vendortest.SameTime(r.Get("created"), eur.IssuedAt) ||
+		!vendortest.SameTime(r.Get("period_start"), eur.PeriodStart) || !vendortest.SameTime(r.Get("period_end"), eur.PeriodEnd) ||
+		!vendortest.SameTime(r.Get("paid_at"), *eur.PaidAt) || r.Get("subscription") != eur.SubscriptionID ||
 		r.Get("legacy_subscription") != nil || r.Get("crm_account_id") != eur.CustomerID {
 		t.Errorf("invoice %s landed as %v, want %+v", eur.ID, r, eur)
 	}
@@ -197,26 +101,21 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 	if canceled == nil {
 		t.Fatal("no canceled annual subscription in the company")
 	}
-	rows = query(t, sess, `select status, plan, billing_interval, quantity, unit_amount_decimal, ended_at, start_date,
+	rows = vendortest.Query(t, sess, `select status, plan, billing_interval, quantity, unit_amount_decimal, ended_at, start_date,
 		current_period_end, legacy_current_period_end from raw_stripe__subscriptions where id = ?`, canceled.ID)
 	r = rows[0]
 	if r.Get("status") != "canceled" || r.Get("plan") != canceled.Plan || r.Get("billing_interval") != "year" ||
-		r.Get("quantity") != int64(canceled.Seats) || !sameTime(r.Get("ended_at"), *canceled.CanceledAt) ||
-		!sameTime(r.Get("start_date"), canceled.StartedAt) || !sameTime(r.Get("current_period_end"), canceled.CurrentPeriodEnd) ||
+		r.Get("quantity") != int64(canceled.Seats) || !vendortest.SameTime(r.Get("ended_at"), *canceled.CanceledAt) ||
+		!vendortest.SameTime(r.Get("start_date"), canceled.StartedAt) || !vendortest.SameTime(r.Get("current_period_end"), canceled.CurrentPeriodEnd) ||
 		r.Get("legacy_current_period_end") != nil {
 		t.Errorf("subscription %s landed as %v, want %+v", canceled.ID, r, canceled)
 	}
 	if got := r.Float("unit_amount_decimal") * float64(canceled.Seats); int64(got+0.5) != canceled.MRRCents*12 {
 		t.Errorf("subscription %s: %v x %d seats = %v, want %d", canceled.ID, r.Get("unit_amount_decimal"), canceled.Seats, got, canceled.MRRCents*12)
 	}
-	rows = query(t, sess, `select count(*) as n, count(distinct crm_account_id) as accounts,
+	rows = vendortest.Query(t, sess, `select count(*) as n, count(distinct crm_account_id) as accounts,
 		count(*) filter (where crm_account_id is null) as unmapped from raw_stripe__customers`)
 	if rows[0].Get("n") != int64(nCust) || rows[0].Get("accounts") != int64(nCust) || rows[0].Get("unmapped") != int64(0) {
 		t.Errorf("customers: %v", rows[0])
 	}
-}
-
-func sameTime(v any, want time.Time) bool {
-	got, ok := v.(time.Time)
-	return ok && got.Equal(want)
 }

@@ -9,64 +9,9 @@ import (
 
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/demo/stripe"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 	"github.com/segpipe/segpipe/internal/extract"
-	"github.com/segpipe/segpipe/internal/lake"
-	"github.com/segpipe/segpipe/internal/warehouse"
-	sqlfiles "github.com/segpipe/segpipe/sql"
 )
-
-// model returns the body of a staging model, e.g. "stripe/stg_invoices".
-func model(t *testing.T, name string) string {
-	t.Helper()
-	b, err := sqlfiles.Files.ReadFile("staging/" + name + ".sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func exec(t *testing.T, sess *warehouse.Session, q string) {
-	t.Helper()
-	if err := sess.Exec(context.Background(), q); err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-}
-
-// bindAsOf binds the config's variables for asOf and (re)creates the prelude's macros.
-func bindAsOf(t *testing.T, sess *warehouse.Session, vars []warehouse.Variable) {
-	t.Helper()
-	if err := sess.SetVariables(context.Background(), vars); err != nil {
-		t.Fatal(err)
-	}
-	prelude, err := sqlfiles.Files.ReadFile("prelude.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec(t, sess, string(prelude))
-}
-
-// schema returns "name type, ..." of a table, in column order.
-func schema(t *testing.T, sess *warehouse.Session, table string) string {
-	t.Helper()
-	var cols []string
-	for _, r := range query(t, sess, "select column_name, data_type from information_schema.columns where table_name = ? order by ordinal_position", table) {
-		cols = append(cols, fmt.Sprintf("%v %v", r.Get("column_name"), r.Get("data_type")))
-	}
-	return strings.Join(cols, ", ")
-}
-
-// assertSameRows checks that two queries return the same multiset of rows.
-func assertSameRows(t *testing.T, sess *warehouse.Session, what, a, b string) {
-	t.Helper()
-	for _, q := range []struct{ name, sql string }{
-		{"only in " + a, fmt.Sprintf("select * from (%s except all %s) limit 5", a, b)},
-		{"only in " + b, fmt.Sprintf("select * from (%s except all %s) limit 5", b, a)},
-	} {
-		if rows := query(t, sess, q.sql); len(rows) > 0 {
-			t.Errorf("%s: rows %s, e.g.\n%v", what, q.name, rows)
-		}
-	}
-}
 
 // TestStagingMatchesDemo lands the same company from the demo billing exports and from the
 // Stripe fake, runs each vendor's staging models and checks they give the same canonical
@@ -75,34 +20,28 @@ func assertSameRows(t *testing.T, sess *warehouse.Session, what, a, b string) {
 func TestStagingMatchesDemo(t *testing.T) {
 	c := demo.Generate(demo.Options{Accounts: 800})
 	srv, _ := serve(t, c, stripe.Options{})
-	stripeCfg := exampleConfig(t, srv.URL)
-	demoCfg := demoConfig(t, srv.URL)
+	stripeCfg := vendortest.ReadConfig(t, exampleFile, srv.URL)
+	demoCfg := vendortest.DemoConfig(t, srv.URL)
 	dt := c.AsOf().Format(time.DateOnly)
-	demoStore, err := lake.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stripeStore, err := lake.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	demoLanded := landSource(t, demoStore, demoCfg, "billing", dt, extract.Options{})
-	stripeLanded := landSource(t, stripeStore, stripeCfg, "billing", dt, extract.Options{})
+	demoStore := vendortest.NewStore(t)
+	stripeStore := vendortest.NewStore(t)
+	demoLanded := vendortest.LandSource(t, demoStore, demoCfg, "billing", dt, extract.Options{})
+	stripeLanded := vendortest.LandSource(t, stripeStore, stripeCfg, "billing", dt, extract.Options{})
 
-	sess := openSession(t)
-	register(t, sess, demoStore, "demo", demoLanded)
-	register(t, sess, stripeStore, "stripe", stripeLanded)
+	sess := vendortest.OpenSession(t)
+	vendortest.RegisterSource(t, sess, demoStore, "demo", demoLanded)
+	vendortest.RegisterSource(t, sess, stripeStore, "stripe", stripeLanded)
 	for _, asOf := range []time.Time{c.AsOf(), c.AsOf().AddDate(0, -6, 0)} {
 		t.Run(asOf.Format(time.DateOnly), func(t *testing.T) {
-			bindAsOf(t, sess, warehouse.ConfigVariables(stripeCfg, asOf))
+			vendortest.Bind(t, sess, stripeCfg, asOf)
 			for _, canonical := range []string{"stg_subscriptions", "stg_invoices"} {
-				exec(t, sess, "create or replace table demo_"+canonical+" as\n"+model(t, "demo/"+canonical))
-				exec(t, sess, "create or replace table stripe_"+canonical+" as\n"+model(t, "stripe/"+canonical))
-				if d, s := schema(t, sess, "demo_"+canonical), schema(t, sess, "stripe_"+canonical); d != s {
+				vendortest.Exec(t, sess, "create or replace table demo_"+canonical+" as\n"+vendortest.StagingModel(t, "demo/"+canonical))
+				vendortest.Exec(t, sess, "create or replace table stripe_"+canonical+" as\n"+vendortest.StagingModel(t, "stripe/"+canonical))
+				if d, s := vendortest.Columns(t, sess, "demo_"+canonical), vendortest.Columns(t, sess, "stripe_"+canonical); d != s {
 					t.Errorf("%s columns differ:\n demo   %s\n stripe %s", canonical, d, s)
 				}
 			}
-			n := query(t, sess, `select (select count(*) from stripe_stg_subscriptions) as subs, (select count(*) from stripe_stg_invoices) as invs,
+			n := vendortest.Query(t, sess, `select (select count(*) from stripe_stg_subscriptions) as subs, (select count(*) from stripe_stg_invoices) as invs,
 				(select count(*) from stripe_stg_subscriptions where status = 'canceled') as canceled,
 				(select count(*) from stripe_stg_invoices where status = 'void') as void,
 				(select count(*) from stripe_stg_invoices where status = 'open') as open,
@@ -113,14 +52,14 @@ func TestStagingMatchesDemo(t *testing.T) {
 					t.Errorf("no %s rows: the comparison would prove little", col)
 				}
 			}
-			assertSameRows(t, sess, "stg_subscriptions",
+			vendortest.AssertSameRows(t, sess, "stg_subscriptions",
 				"select * exclude (seat_limit) from demo_stg_subscriptions",
 				"select * exclude (seat_limit) from stripe_stg_subscriptions")
-			if r := query(t, sess, "select count(*) as n from stripe_stg_subscriptions where seat_limit is not null")[0]; r.Get("n") != int64(0) {
+			if r := vendortest.Query(t, sess, "select count(*) as n from stripe_stg_subscriptions where seat_limit is not null")[0]; r.Get("n") != int64(0) {
 				t.Errorf("Stripe has no seat limits, yet %v rows carry one", r.Get("n"))
 			}
 			// Stripe invoice ids are in_000123 for the demo's inv_000123.
-			assertSameRows(t, sess, "stg_invoices",
+			vendortest.AssertSameRows(t, sess, "stg_invoices",
 				"select * replace ('in_' || substr(invoice_id, 5) as invoice_id) from demo_stg_invoices",
 				"select * from stripe_stg_invoices")
 		})
@@ -131,17 +70,17 @@ func TestStagingMatchesDemo(t *testing.T) {
 // fake does not produce: several items, prorations, older API versions, zero-decimal
 // currencies, drafts, trials and never-started subscriptions, a late cancellation.
 func TestStagingVendorCases(t *testing.T) {
-	sess := openSession(t)
+	sess := vendortest.OpenSession(t)
 	ctx := context.Background()
-	cfg := exampleConfig(t, "http://127.0.0.1:1")
+	cfg := vendortest.ReadConfig(t, exampleFile, "http://127.0.0.1:1")
 	asOf := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
-	bindAsOf(t, sess, warehouse.ConfigVariables(cfg, asOf))
+	vendortest.Bind(t, sess, cfg, asOf)
 	ts := func(s string) string { return fmt.Sprintf("'%s'::timestamptz", s) }
 	// The raw views as the preset lands them (columns in the preset's names), _raw holding JSON.
-	exec(t, sess, `create or replace view raw_stripe__customers as select * from (values
+	vendortest.Exec(t, sess, `create or replace view raw_stripe__customers as select * from (values
 		('cus_A', 'acc_1', now()::timestamptz, '{}'), ('cus_B', 'acc_2', now()::timestamptz, '{}'))
 		t(id, crm_account_id, _extracted_at, _raw)`)
-	exec(t, sess, `create or replace view raw_stripe__subscriptions as select * from (values
+	vendortest.Exec(t, sess, `create or replace view raw_stripe__subscriptions as select * from (values
 		-- two licensed items (monthly 10 x 12.50 USD, yearly 2 x 1200.00 USD) and a metered one
 		('sub_multi', 'cus_A', 'active', 'usd', 'core', null, 'prod_core', 'month', 1, 1250.0, 10, `+ts("2025-01-10")+`, null, null,
 		 `+ts("2026-04-10")+`, null, '{"items":{"data":[{"quantity":10,"price":{"unit_amount_decimal":"1250","recurring":{"interval":"month","interval_count":1,"usage_type":"licensed"}}},{"quantity":2,"price":{"unit_amount_decimal":"120000","recurring":{"interval":"year","interval_count":1,"usage_type":"licensed"}}},{"quantity":null,"price":{"unit_amount_decimal":"5","recurring":{"interval":"month","interval_count":1,"usage_type":"metered"}}}]}}'),
@@ -157,7 +96,7 @@ func TestStagingVendorCases(t *testing.T) {
 		) t(id, customer, status, currency, plan, price_lookup_key, product, billing_interval, interval_count, unit_amount_decimal,
 		    quantity, start_date, canceled_at, ended_at, current_period_end, legacy_current_period_end, _raw),
 		(select now()::timestamptz as _extracted_at)`)
-	rows, err := sess.Query(ctx, "select * from ("+model(t, "stripe/stg_subscriptions")+") order by subscription_id")
+	rows, err := sess.Query(ctx, "select * from ("+vendortest.StagingModel(t, "stripe/stg_subscriptions")+") order by subscription_id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +120,7 @@ func TestStagingVendorCases(t *testing.T) {
 		}
 	}
 
-	exec(t, sess, `create or replace view raw_stripe__invoices as select * from (values
+	vendortest.Exec(t, sess, `create or replace view raw_stripe__invoices as select * from (values
 		-- a renewal with a proration line first: the service period is the subscription line's
 		('in_pro', 'cus_A', 'sub_multi', null, 'paid', 'usd', 15000, `+ts("2026-03-01")+`, `+ts("2026-03-01 01:00:00")+`, `+ts("2026-03-02")+`, null,
 		 `+ts("2026-02-15")+`, `+ts("2026-03-01")+`,
@@ -198,7 +137,7 @@ func TestStagingVendorCases(t *testing.T) {
 		) t(id, customer, subscription, legacy_subscription, status, currency, total, created, finalized_at, paid_at, voided_at,
 		    period_start, period_end, _raw),
 		(select now()::timestamptz as _extracted_at)`)
-	rows, err = sess.Query(ctx, "select invoice_id, account_id, subscription_id, amount_original, currency_original, strftime(period_start, '%Y-%m-%d') as ps, strftime(period_end, '%Y-%m-%d') as pe, paid_at is not null as paid, status from ("+model(t, "stripe/stg_invoices")+") order by invoice_id")
+	rows, err = sess.Query(ctx, "select invoice_id, account_id, subscription_id, amount_original, currency_original, strftime(period_start, '%Y-%m-%d') as ps, strftime(period_end, '%Y-%m-%d') as pe, paid_at is not null as paid, status from ("+vendortest.StagingModel(t, "stripe/stg_invoices")+") order by invoice_id")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,35 +15,21 @@ import (
 
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/demo/stripe"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 )
 
 const token = "sk_test_segpipe0000000000001234"
 
-var (
-	smallOnce sync.Once
-	small     *demo.Company
-)
-
 // smallCompany is a company small enough to walk page by page at limit=1.
-func smallCompany() *demo.Company {
-	smallOnce.Do(func() { small = demo.Generate(demo.Options{Accounts: 60}) })
-	return small
-}
+var smallCompany = sync.OnceValue(func() *demo.Company { return demo.Generate(demo.Options{Accounts: 60}) })
 
 // get sends one GET to the API and decodes the JSON answer.
 func get(t *testing.T, h http.Handler, target string, header map[string]string) (int, http.Header, map[string]any) {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.Header.Set("Authorization", "Bearer "+token)
-	for k, v := range header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	// The token, unless header replaces or removes it ("").
+	fields := map[string]string{"Authorization": "Bearer " + token}
+	maps.Copy(fields, header)
+	w := vendortest.Record(h, target, fields)
 	var body map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
 		t.Fatalf("GET %s: %d, body is not JSON: %v: %q", target, w.Code, err, w.Body.String())

@@ -1,24 +1,19 @@
 package zendesk_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	defaultconfig "github.com/segpipe/segpipe/config"
-	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 	"github.com/segpipe/segpipe/internal/demo/zendesk"
 	"github.com/segpipe/segpipe/internal/extract"
-	"github.com/segpipe/segpipe/internal/lake"
-	"github.com/segpipe/segpipe/internal/warehouse"
 )
 
 // exampleFile is the example config this package's tests read.
@@ -46,102 +41,11 @@ func serve(t *testing.T, c *demo.Company, opts zendesk.Options) (*httptest.Serve
 	t.Helper()
 	api := zendesk.New(c, demoToken, opts)
 	log := &requestLog{}
-	mux := http.NewServeMux()
-	mux.Handle("/zendesk/", http.StripPrefix("/zendesk", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := vendortest.ServeWithDemo(t, c, "/zendesk", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log.add(r)
 		api.ServeHTTP(w, r)
-	})))
-	mux.Handle("/", demo.NewHandler(c, demo.DefaultTokens()))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	}))
 	return srv, api, log
-}
-
-// parseConfig parses a config with SEGPIPE_DEMO_URL pointing at url and no other environment.
-func parseConfig(t *testing.T, name string, data []byte, url string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse(name, data, func(k string) (string, bool) {
-		if k == "SEGPIPE_DEMO_URL" {
-			return url, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatalf("parse %s: %v", name, err)
-	}
-	return cfg
-}
-
-func exampleConfig(t *testing.T, url string) *config.Config {
-	t.Helper()
-	b, err := os.ReadFile(exampleFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parseConfig(t, exampleFile, b, url)
-}
-
-func demoConfig(t *testing.T, url string) *config.Config {
-	t.Helper()
-	return parseConfig(t, defaultconfig.DemoName, defaultconfig.DemoYAML, url)
-}
-
-// landEntity lands one entity of a source into store.
-func landEntity(t *testing.T, store lake.Store, cfg *config.Config, source, entity, dt string, opts extract.Options) *lake.Manifest {
-	t.Helper()
-	src := cfg.Sources[source]
-	if src == nil || src.Entities[entity] == nil {
-		t.Fatalf("no entity %s/%s", source, entity)
-	}
-	opts.Dt, opts.TempDir = dt, t.TempDir()
-	opts.RunID = fmt.Sprintf("t%d", time.Now().UnixNano())
-	m, err := extract.LandEntity(context.Background(), store, source, src, entity, src.Entities[entity], opts)
-	if err != nil {
-		t.Fatalf("land %s/%s: %v", source, entity, err)
-	}
-	return m
-}
-
-// register creates the raw_<vendor>__<entity> view over the files of one or more landings.
-func register(t *testing.T, sess *warehouse.Session, store *lake.FileStore, vendor, entity string, landed ...*lake.Manifest) {
-	t.Helper()
-	var files []string
-	for _, m := range landed {
-		for _, f := range m.Files {
-			files = append(files, store.LocalPath(f.Key))
-		}
-	}
-	if err := sess.RegisterParquet(context.Background(), config.RawView(vendor, entity), files); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func openSession(t *testing.T) *warehouse.Session {
-	t.Helper()
-	sess, err := warehouse.Open(context.Background(), warehouse.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	return sess
-}
-
-func query(t *testing.T, sess *warehouse.Session, q string, args ...any) []warehouse.Row {
-	t.Helper()
-	rows, err := sess.Query(context.Background(), q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return rows
-}
-
-func newStore(t *testing.T) *lake.FileStore {
-	t.Helper()
-	s, err := lake.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // TestPresetLandsEveryEntity lands the example config's Zendesk source from the fake, one
@@ -154,7 +58,7 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 		}
 		return 0
 	}})
-	cfg := exampleConfig(t, srv.URL)
+	cfg := vendortest.ReadConfig(t, exampleFile, srv.URL)
 	src := cfg.Sources["support"]
 	if src.Vendor != "zendesk" || src.PageSize != zendesk.MaxExportPage || src.Auth.Type != "bearer" || src.BaseURL != srv.URL+"/zendesk/api/v2" {
 		t.Fatalf("support source from the preset: vendor %s, page size %d, auth %s, base %s", src.Vendor, src.PageSize, src.Auth.Type, src.BaseURL)
@@ -164,10 +68,10 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 			t.Errorf("source %s: vendor %s, want demo", other, cfg.Sources[other].Vendor)
 		}
 	}
-	store := newStore(t)
+	store := vendortest.NewStore(t)
 	dt := c.AsOf().Format(time.DateOnly)
-	tickets := landEntity(t, store, cfg, "support", "tickets", dt, extract.Options{})
-	orgs := landEntity(t, store, cfg, "support", "organizations", dt, extract.Options{})
+	tickets := vendortest.Land(t, store, cfg, "support", "tickets", dt, extract.Options{})
+	orgs := vendortest.Land(t, store, cfg, "support", "organizations", dt, extract.Options{})
 	nTickets, nOrgs := api.Counts()
 	if tickets.Rows != int64(len(c.Tickets)+5) || nTickets != len(c.Tickets)+5 || tickets.Quarantined != 0 {
 		t.Fatalf("tickets: landed %d rows (%d quarantined), want %d", tickets.Rows, tickets.Quarantined, len(c.Tickets)+5)
@@ -194,9 +98,9 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 		}
 	}
 
-	sess := openSession(t)
-	register(t, sess, store, "zendesk", "tickets", tickets)
-	register(t, sess, store, "zendesk", "organizations", orgs)
+	sess := vendortest.OpenSession(t)
+	vendortest.RegisterRaw(t, sess, store, "zendesk", "tickets", tickets)
+	vendortest.RegisterRaw(t, sess, store, "zendesk", "organizations", orgs)
 	var d *demo.Ticket
 	for i := range c.Tickets {
 		if c.Tickets[i].CSAT == 2 {
@@ -204,7 +108,7 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 			break
 		}
 	}
-	rows := query(t, sess, `select t.status, t.priority, t.type, t.satisfaction_score, t.created_at, t.solved_at, t.updated_at,
+	rows := vendortest.Query(t, sess, `select t.status, t.priority, t.type, t.satisfaction_score, t.created_at, t.solved_at, t.updated_at,
 		o.external_id from raw_zendesk__tickets t join raw_zendesk__organizations o on o.id = t.organization_id where t.id = ?`,
 		fmt.Sprint(zendesk.TicketID(d.TicketID)))
 	if len(rows) != 1 {
@@ -212,11 +116,11 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 	}
 	r := rows[0]
 	if r.Get("priority") != d.Priority || r.Get("satisfaction_score") != "bad" || r.Get("external_id") != d.OrganizationID ||
-		!sameTime(r.Get("created_at"), d.CreatedAt) || !sameTime(r.Get("solved_at"), d.SolvedAt) ||
+		!vendortest.SameTime(r.Get("created_at"), d.CreatedAt) || !vendortest.SameTime(r.Get("solved_at"), d.SolvedAt) ||
 		(r.Get("status") != "solved" && r.Get("status") != "closed") || r.Get("type") == nil {
 		t.Errorf("ticket %s landed as %v, want %+v", d.TicketID, r, d)
 	}
-	rows = query(t, sess, `select count(*) filter (where status = 'deleted') as deleted, count(*) filter (where solved_at is not null) as solved,
+	rows = vendortest.Query(t, sess, `select count(*) filter (where status = 'deleted') as deleted, count(*) filter (where solved_at is not null) as solved,
 		count(*) filter (where organization_id is null) as no_org from raw_zendesk__tickets`)
 	solved := 0
 	for _, tk := range c.Tickets {
@@ -235,9 +139,9 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 func TestIncrementalLanding(t *testing.T) {
 	c := demo.Generate(demo.Options{Accounts: 300})
 	srv, _, log := serve(t, c, zendesk.Options{})
-	cfg := exampleConfig(t, srv.URL)
-	store := newStore(t)
-	full := landEntity(t, store, cfg, "support", "tickets", c.AsOf().AddDate(0, 0, -1).Format(time.DateOnly), extract.Options{})
+	cfg := vendortest.ReadConfig(t, exampleFile, srv.URL)
+	store := vendortest.NewStore(t)
+	full := vendortest.Land(t, store, cfg, "support", "tickets", c.AsOf().AddDate(0, 0, -1).Format(time.DateOnly), extract.Options{})
 	if full.Mode == "incremental" || full.CursorMax == nil {
 		t.Fatalf("full landing: mode %q, cursor_max %v", full.Mode, full.CursorMax)
 	}
@@ -256,7 +160,7 @@ func TestIncrementalLanding(t *testing.T) {
 		}
 	}
 	n := len(log.queries)
-	inc := landEntity(t, store, cfg, "support", "tickets", c.AsOf().Format(time.DateOnly), extract.Options{Since: &since})
+	inc := vendortest.Land(t, store, cfg, "support", "tickets", c.AsOf().Format(time.DateOnly), extract.Options{Since: &since})
 	if inc.Mode != "incremental" || inc.Rows != int64(want) || want == 0 || want >= len(c.Tickets) {
 		t.Fatalf("incremental landing: mode %q, %d rows, want %d of %d", inc.Mode, inc.Rows, want, len(c.Tickets))
 	}
@@ -266,18 +170,13 @@ func TestIncrementalLanding(t *testing.T) {
 	t.Logf("full: %d tickets; incremental since %s: %d tickets in %d pages", full.Rows, since.Format(time.RFC3339), inc.Rows, inc.Pages)
 
 	// Staging over both landings keeps one row per ticket.
-	sess := openSession(t)
-	register(t, sess, store, "zendesk", "tickets", full, inc)
-	orgs := landEntity(t, store, cfg, "support", "organizations", c.AsOf().Format(time.DateOnly), extract.Options{})
-	register(t, sess, store, "zendesk", "organizations", orgs)
-	bindAsOf(t, sess, warehouse.ConfigVariables(cfg, c.AsOf()))
-	rows := query(t, sess, "select count(*) as n, count(distinct ticket_id) as ids from ("+model(t, "zendesk/stg_tickets")+")")
+	sess := vendortest.OpenSession(t)
+	vendortest.RegisterRaw(t, sess, store, "zendesk", "tickets", full, inc)
+	orgs := vendortest.Land(t, store, cfg, "support", "organizations", c.AsOf().Format(time.DateOnly), extract.Options{})
+	vendortest.RegisterRaw(t, sess, store, "zendesk", "organizations", orgs)
+	vendortest.Bind(t, sess, cfg, c.AsOf())
+	rows := vendortest.Query(t, sess, "select count(*) as n, count(distinct ticket_id) as ids from ("+vendortest.StagingModel(t, "zendesk/stg_tickets")+")")
 	if rows[0].Get("n") != int64(len(c.Tickets)) || rows[0].Get("ids") != int64(len(c.Tickets)) {
 		t.Errorf("stg_tickets over a full and an incremental landing: %v, want %d tickets once each", rows[0], len(c.Tickets))
 	}
-}
-
-func sameTime(v any, want time.Time) bool {
-	got, ok := v.(time.Time)
-	return ok && got.Equal(want)
 }

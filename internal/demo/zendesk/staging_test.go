@@ -1,69 +1,16 @@
 package zendesk_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 	"github.com/segpipe/segpipe/internal/demo/zendesk"
 	"github.com/segpipe/segpipe/internal/extract"
-	"github.com/segpipe/segpipe/internal/warehouse"
-	sqlfiles "github.com/segpipe/segpipe/sql"
 )
-
-// model returns the body of a staging model, e.g. "zendesk/stg_tickets".
-func model(t *testing.T, name string) string {
-	t.Helper()
-	b, err := sqlfiles.Files.ReadFile("staging/" + name + ".sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func exec(t *testing.T, sess *warehouse.Session, q string) {
-	t.Helper()
-	if err := sess.Exec(context.Background(), q); err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-}
-
-// bindAsOf binds the config's variables and (re)creates the prelude's macros.
-func bindAsOf(t *testing.T, sess *warehouse.Session, vars []warehouse.Variable) {
-	t.Helper()
-	if err := sess.SetVariables(context.Background(), vars); err != nil {
-		t.Fatal(err)
-	}
-	prelude, err := sqlfiles.Files.ReadFile("prelude.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec(t, sess, string(prelude))
-}
-
-func schema(t *testing.T, sess *warehouse.Session, table string) string {
-	t.Helper()
-	var cols []string
-	for _, r := range query(t, sess, "select column_name, data_type from information_schema.columns where table_name = ? order by ordinal_position", table) {
-		cols = append(cols, fmt.Sprintf("%v %v", r.Get("column_name"), r.Get("data_type")))
-	}
-	return strings.Join(cols, ", ")
-}
-
-func assertSameRows(t *testing.T, sess *warehouse.Session, what, a, b string) {
-	t.Helper()
-	for _, q := range []struct{ name, sql string }{
-		{"only in " + a, fmt.Sprintf("select * from (%s except all %s) limit 5", a, b)},
-		{"only in " + b, fmt.Sprintf("select * from (%s except all %s) limit 5", b, a)},
-	} {
-		if rows := query(t, sess, q.sql); len(rows) > 0 {
-			t.Errorf("%s: rows %s, e.g.\n%v", what, q.name, rows)
-		}
-	}
-}
 
 // TestStagingMatchesDemo lands the same company from the demo support desk's CSV export and
 // from the Zendesk fake (with deleted spam tickets), runs each vendor's stg_tickets and checks
@@ -73,35 +20,35 @@ func assertSameRows(t *testing.T, sess *warehouse.Session, what, a, b string) {
 func TestStagingMatchesDemo(t *testing.T) {
 	c := demo.Generate(demo.Options{Accounts: 800})
 	srv, _, _ := serve(t, c, zendesk.Options{DeletedTickets: 25})
-	zdCfg := exampleConfig(t, srv.URL)
-	demoCfg := demoConfig(t, srv.URL)
+	zdCfg := vendortest.ReadConfig(t, exampleFile, srv.URL)
+	demoCfg := vendortest.DemoConfig(t, srv.URL)
 	dt := c.AsOf().Format(time.DateOnly)
-	demoStore, zdStore := newStore(t), newStore(t)
-	demoTickets := landEntity(t, demoStore, demoCfg, "support", "tickets", dt, extract.Options{})
-	zdTickets := landEntity(t, zdStore, zdCfg, "support", "tickets", dt, extract.Options{})
-	zdOrgs := landEntity(t, zdStore, zdCfg, "support", "organizations", dt, extract.Options{})
+	demoStore, zdStore := vendortest.NewStore(t), vendortest.NewStore(t)
+	demoTickets := vendortest.Land(t, demoStore, demoCfg, "support", "tickets", dt, extract.Options{})
+	zdTickets := vendortest.Land(t, zdStore, zdCfg, "support", "tickets", dt, extract.Options{})
+	zdOrgs := vendortest.Land(t, zdStore, zdCfg, "support", "organizations", dt, extract.Options{})
 	planted := len(c.Tickets) / demo.BadCSATEvery
 	if demoTickets.Quarantined != int64(planted) || zdTickets.Quarantined != 0 {
 		t.Fatalf("quarantined: demo %d (want %d planted n/a), zendesk %d", demoTickets.Quarantined, planted, zdTickets.Quarantined)
 	}
 
-	sess := openSession(t)
-	register(t, sess, demoStore, "demo", "tickets", demoTickets)
-	register(t, sess, zdStore, "zendesk", "tickets", zdTickets)
-	register(t, sess, zdStore, "zendesk", "organizations", zdOrgs)
+	sess := vendortest.OpenSession(t)
+	vendortest.RegisterRaw(t, sess, demoStore, "demo", "tickets", demoTickets)
+	vendortest.RegisterRaw(t, sess, zdStore, "zendesk", "tickets", zdTickets)
+	vendortest.RegisterRaw(t, sess, zdStore, "zendesk", "organizations", zdOrgs)
 	for _, asOf := range []time.Time{c.AsOf(), c.AsOf().AddDate(0, -4, 0)} {
 		t.Run(asOf.Format(time.DateOnly), func(t *testing.T) {
-			bindAsOf(t, sess, warehouse.ConfigVariables(zdCfg, asOf))
-			exec(t, sess, "create or replace table demo_stg_tickets as\n"+model(t, "demo/stg_tickets"))
-			exec(t, sess, "create or replace table zendesk_stg_tickets as\n"+model(t, "zendesk/stg_tickets"))
-			if d, z := schema(t, sess, "demo_stg_tickets"), schema(t, sess, "zendesk_stg_tickets"); d != z {
+			vendortest.Bind(t, sess, zdCfg, asOf)
+			vendortest.Exec(t, sess, "create or replace table demo_stg_tickets as\n"+vendortest.StagingModel(t, "demo/stg_tickets"))
+			vendortest.Exec(t, sess, "create or replace table zendesk_stg_tickets as\n"+vendortest.StagingModel(t, "zendesk/stg_tickets"))
+			if d, z := vendortest.Columns(t, sess, "demo_stg_tickets"), vendortest.Columns(t, sess, "zendesk_stg_tickets"); d != z {
 				t.Errorf("stg_tickets columns differ:\n demo    %s\n zendesk %s", d, z)
 			}
 			// Demo ids are tkt_000123, Zendesk's 123; the planted n/a tickets are only in Zendesk.
 			demoSide := "select * exclude (csat) replace (ltrim(substr(ticket_id, 5), '0') as ticket_id) from demo_stg_tickets"
 			zdSide := fmt.Sprintf("select * exclude (csat) from zendesk_stg_tickets where ticket_id::bigint %% %d <> 0", demo.BadCSATEvery)
-			assertSameRows(t, sess, "stg_tickets", demoSide, zdSide)
-			n := query(t, sess, fmt.Sprintf(`select count(*) as tickets, count(solved_at) as solved, count(csat) as rated,
+			vendortest.AssertSameRows(t, sess, "stg_tickets", demoSide, zdSide)
+			n := vendortest.Query(t, sess, fmt.Sprintf(`select count(*) as tickets, count(solved_at) as solved, count(csat) as rated,
 				count(*) filter (where ticket_id::bigint %% %d = 0) as planted,
 				count(*) filter (where ticket_id::bigint > %d) as deleted from zendesk_stg_tickets`, demo.BadCSATEvery, len(c.Tickets)))[0]
 			t.Logf("as_of %s: %v", asOf.Format(time.DateOnly), n)
@@ -110,14 +57,14 @@ func TestStagingMatchesDemo(t *testing.T) {
 			}
 			// The lossy csat: 4-5 is good (5), 1-3 bad (1), none stays none. A rating is known once
 			// the ticket was solved before cutoff() (the demo model keeps it regardless).
-			bad := query(t, sess, `select d.ticket_id, d.solved_at, d.csat as demo_csat, z.csat as zendesk_csat
+			bad := vendortest.Query(t, sess, `select d.ticket_id, d.solved_at, d.csat as demo_csat, z.csat as zendesk_csat
 				from demo_stg_tickets d join zendesk_stg_tickets z on z.ticket_id = ltrim(substr(d.ticket_id, 5), '0')
 				where z.csat is distinct from case when d.solved_at is null then null
 				                                   when d.csat >= 4 then 5 when d.csat >= 1 then 1 end limit 5`)
 			if len(bad) > 0 {
 				t.Errorf("csat does not map 4-5 to 5 and 1-3 to 1: %v", bad)
 			}
-			if r := query(t, sess, fmt.Sprintf("select count(*) as n from zendesk_stg_tickets where ticket_id::bigint %% %d = 0 and csat is not null", demo.BadCSATEvery))[0]; r.Get("n") != int64(0) {
+			if r := vendortest.Query(t, sess, fmt.Sprintf("select count(*) as n from zendesk_stg_tickets where ticket_id::bigint %% %d = 0 and csat is not null", demo.BadCSATEvery))[0]; r.Get("n") != int64(0) {
 				t.Errorf("%v planted n/a tickets carry a rating", r.Get("n"))
 			}
 		})
@@ -129,9 +76,9 @@ func TestStagingMatchesDemo(t *testing.T) {
 // without external_id, unknown priority, no category tag, a rating on a ticket solved after
 // as_of, a reopened ticket.
 func TestStagingVendorCases(t *testing.T) {
-	sess := openSession(t)
-	cfg := exampleConfig(t, "http://127.0.0.1:1")
-	bindAsOf(t, sess, warehouse.ConfigVariables(cfg, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)))
+	sess := vendortest.OpenSession(t)
+	cfg := vendortest.ReadConfig(t, exampleFile, "http://127.0.0.1:1")
+	vendortest.Bind(t, sess, cfg, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC))
 	ts := func(s string) string {
 		if s == "" {
 			return "null::timestamptz"
@@ -142,7 +89,7 @@ func TestStagingVendorCases(t *testing.T) {
 		return fmt.Sprintf("('%s', %s, '%s', %s, %s, %s, %s, %s, %s, '{\"tags\": %s}')", id, org, status, priority, score,
 			ts(created), ts(updated), ts(solved), ts(extracted), tags)
 	}
-	exec(t, sess, `create or replace view raw_zendesk__tickets as select * from (values `+strings.Join([]string{
+	vendortest.Exec(t, sess, `create or replace view raw_zendesk__tickets as select * from (values `+strings.Join([]string{
 		// Two versions: the later one (solved, rated) wins even though landed earlier.
 		row("1", "'900'", "solved", "'high'", "'good'", "2026-03-01", "2026-03-02", "2026-03-02", "2026-03-05", `["vip", "outage"]`),
 		row("1", "'900'", "open", "'high'", "'unoffered'", "2026-03-01", "2026-03-01", "", "2026-03-06", `["vip"]`),
@@ -158,10 +105,10 @@ func TestStagingVendorCases(t *testing.T) {
 		// Created after as_of.
 		row("5", "'900'", "new", "'normal'", "null", "2026-04-01", "2026-04-01", "", "2026-04-03", `[]`),
 	}, ",\n")+`) t(id, organization_id, status, priority, satisfaction_score, created_at, updated_at, solved_at, _extracted_at, _raw)`)
-	exec(t, sess, `create or replace view raw_zendesk__organizations as select * from (values
+	vendortest.Exec(t, sess, `create or replace view raw_zendesk__organizations as select * from (values
 		('900', 'acc_9', '2026-01-01'::timestamptz, '2026-01-01'::timestamptz),
 		('901', '  ', '2026-01-01'::timestamptz, '2026-01-01'::timestamptz)) t(id, external_id, updated_at, _extracted_at)`)
-	rows := query(t, sess, "select ticket_id, account_id, strftime(solved_at, '%Y-%m-%d') as solved, priority, category, csat from ("+model(t, "zendesk/stg_tickets")+")")
+	rows := vendortest.Query(t, sess, "select ticket_id, account_id, strftime(solved_at, '%Y-%m-%d') as solved, priority, category, csat from ("+vendortest.StagingModel(t, "zendesk/stg_tickets")+")")
 	var got []string
 	for _, r := range rows {
 		got = append(got, r.String())

@@ -13,34 +13,25 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/vendortest"
 	"github.com/segpipe/segpipe/internal/demo/zendesk"
 )
 
 const token = "zd-oauth-token-0001"
 
-var (
-	smallOnce sync.Once
-	small     *demo.Company
-)
-
 // smallCompany is a company small enough to walk page by page at one record a page.
-func smallCompany() *demo.Company {
-	smallOnce.Do(func() { small = demo.Generate(demo.Options{Accounts: 60}) })
-	return small
-}
+var smallCompany = sync.OnceValue(func() *demo.Company { return demo.Generate(demo.Options{Accounts: 60}) })
 
 // get sends one GET (absolute URL or path) and returns the status, headers and raw body.
 func get(t *testing.T, h http.Handler, target string, auth string) (int, http.Header, []byte) {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	if auth == "" {
+	switch auth {
+	case "":
 		auth = "Bearer " + token
+	case "-":
+		auth = "" // no Authorization header
 	}
-	if auth != "-" {
-		r.Header.Set("Authorization", auth)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	w := vendortest.Record(h, target, map[string]string{"Authorization": auth})
 	return w.Code, w.Header(), w.Body.Bytes()
 }
 
