@@ -30,7 +30,15 @@ type IngestResult struct {
 // rest; entities landed before it stay landed, and a rerun replaces them.
 func Ingest(ctx context.Context, p Params) (*IngestResult, error) {
 	rec := newRecord(&p, JobIngest)
-	res, err := ingest(ctx, &p, rec)
+	leaseCtx, release, err := takeLease(ctx, &p, JobIngest, rec)
+	if err != nil {
+		return nil, finish(ctx, &p, rec, err)
+	}
+	res, err := ingest(leaseCtx, &p, rec)
+	if lost := leaseLost(leaseCtx); lost != nil && err != nil {
+		err = fmt.Errorf("ingest stopped: %w", lost)
+	}
+	release()
 	return res, finish(ctx, &p, rec, err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,9 @@ type Params struct {
 	WorkDir string
 	// FullRefresh makes ingest pull incremental entities whole, ignoring their saved cursors.
 	FullRefresh bool
+	// Cache keeps local copies of a remote (GCS) lake's files for DuckDB, one per object
+	// generation; nil means one in the user cache directory. A local lake is read in place.
+	Cache *lake.Cache
 }
 
 // Names of the jobs, as `segpipe run` takes them.
@@ -92,8 +96,17 @@ type RunRecord struct {
 	Models       []ModelSummary     `json:"models,omitempty"`
 	Assertions   []AssertionSummary `json:"assertions,omitempty"`
 	Publication  *lake.Publication  `json:"publication,omitempty"`
+	Lease        *LeaseSummary      `json:"lease,omitempty"`
 	Stages       map[string]float64 `json:"stage_seconds,omitempty"`
 	Extra        map[string]any     `json:"extra,omitempty"`
+}
+
+// LeaseSummary is the run lease a run held (or found held) in a run record.
+type LeaseSummary struct {
+	Name   string      `json:"name"`
+	Holder lake.Holder `json:"holder"`
+	// Held is true when this run held the lease, false when another run did.
+	Held bool `json:"held"`
 }
 
 // DatasetSummary is one landed dataset in a run record.
@@ -165,4 +178,42 @@ func finish(ctx context.Context, p *Params, r *RunRecord, jobErr error) error {
 		return err
 	}
 	return jobErr
+}
+
+// LeaseName is the run lease a job takes for an as_of: <job>-<as_of>, e.g. segment-2026-10-31.
+func LeaseName(job, asOf string) string { return job + "-" + asOf }
+
+// takeLease acquires the job's lease for p's as_of under the config's lease policy and
+// records it in rec. It returns the context the job runs under (cancelled if the lease is
+// lost) and a release function to defer.
+func takeLease(ctx context.Context, p *Params, job string, rec *RunRecord) (context.Context, func(), error) {
+	name := LeaseName(job, p.asOf())
+	holder := lake.NewHolder(p.RunID)
+	lc := p.Config.Lease
+	l, err := lake.AcquireWait(ctx, p.Lake, name, holder, lc.TTL.D(), lc.OnConflict, lc.WaitTimeout.D())
+	if err != nil {
+		var held *lake.LeaseHeldError
+		if errors.As(err, &held) {
+			rec.Lease = &LeaseSummary{Name: name, Holder: held.Holder}
+			return nil, nil, fmt.Errorf("%s %s: another run is writing it: %w", job, p.asOf(), err)
+		}
+		return nil, nil, fmt.Errorf("%s: %w", job, err)
+	}
+	rec.Lease = &LeaseSummary{Name: name, Holder: holder, Held: true}
+	log := p.logger().With("job", job, "run_id", p.RunID, "lease", name)
+	log.Debug("lease acquired", "expires_at", l.ExpiresAt())
+	release := func() {
+		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("releasing the run lease failed", "error", err)
+		}
+	}
+	return l.Context(), release, nil
+}
+
+// leaseLost returns the lease-lost cause when ctx was cancelled because the lease was lost.
+func leaseLost(ctx context.Context) error {
+	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, lake.ErrLeaseLost) {
+		return cause
+	}
+	return nil
 }

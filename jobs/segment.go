@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -41,7 +39,15 @@ var summaryTables = []string{"segment_metrics", "ltv_quintiles"}
 // published tables as they were.
 func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 	rec := newRecord(&p, JobSegment)
-	res, err := segment(ctx, &p, rec)
+	leaseCtx, release, err := takeLease(ctx, &p, JobSegment, rec)
+	if err != nil {
+		return nil, finish(ctx, &p, rec, err)
+	}
+	res, err := segment(leaseCtx, &p, rec)
+	if lost := leaseLost(leaseCtx); lost != nil && err != nil {
+		err = fmt.Errorf("segment stopped before publishing: %w", lost)
+	}
+	release()
 	if res != nil {
 		rec.Publication = res.Publication
 		for _, m := range res.Models {
@@ -148,6 +154,9 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	stage("export", t0)
 
 	t0 = time.Now()
+	if lost := leaseLost(ctx); lost != nil {
+		return res, lost
+	}
 	res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, time.Now())
 	res.LatestMoved = err == nil
 	if errors.Is(err, lake.ErrOlderThanPublished) {
@@ -165,7 +174,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 
 // registerLanded creates a raw_<vendor>__<entity> view over each configured entity's snapshot
 // as of the run (the newest full landing and the incremental ones after it; lake.Snapshot).
-// Files of a local lake are read in place; others are copied into dir.
+// Files of a local lake are read in place; others through p.Cache (localCopy).
 func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir string, res *SegmentResult) error {
 	for _, sourceName := range p.Config.SourceNames() {
 		src := p.Config.Sources[sourceName]
@@ -178,7 +187,7 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 			for _, m := range snapshot {
 				res.Inputs = append(res.Inputs, m)
 				for _, f := range m.Files {
-					local, err := localCopy(ctx, p.Lake, f.Key, dir)
+					local, err := localCopy(ctx, p, f.Key)
 					if err != nil {
 						return fmt.Errorf("segment: read %s: %w", f.Key, err)
 					}
@@ -193,26 +202,15 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 	return nil
 }
 
-func localCopy(ctx context.Context, s lake.Store, key, dir string) (string, error) {
-	if lr, ok := s.(lake.LocalReader); ok {
+// localCopy returns a file DuckDB can read for the object at key: the lake's own file when
+// the lake is local, else the cache's copy of the object's current generation (downloaded
+// only when the cache does not have that generation yet).
+func localCopy(ctx context.Context, p *Params, key string) (string, error) {
+	if lr, ok := p.Lake.(lake.LocalReader); ok {
 		return lr.LocalPath(key), nil
 	}
-	dst := filepath.Join(dir, "lake", filepath.FromSlash(key))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
+	if p.Cache == nil {
+		p.Cache = lake.NewCache("")
 	}
-	r, err := s.Get(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	defer r.Close()
-	f, err := os.Create(dst)
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return "", err
-	}
-	return dst, f.Close()
+	return p.Cache.LocalPath(ctx, p.Lake, key)
 }

@@ -69,10 +69,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, new(usageError)), errors.As(err, new(*config.Error)):
 		fmt.Fprintln(stderr, "segpipe: "+oneLine(err))
 		return exitUsage
+	case errors.As(err, new(*lake.LeaseHeldError)):
+		fmt.Fprintln(stderr, "segpipe: "+leaseConflict(err))
+		return exitFailed
 	default:
 		fmt.Fprintln(stderr, "segpipe: "+oneLine(err))
 		return exitFailed
 	}
+}
+
+// leaseConflict is the one-line reason a run did not start: who holds its lease and until when.
+func leaseConflict(err error) string {
+	var held *lake.LeaseHeldError
+	errors.As(err, &held)
+	hint := "rerun after it finishes, or set lease.on_conflict: wait"
+	if held.Waited > 0 {
+		hint = "it is still running; raise lease.wait_timeout or rerun later"
+	}
+	return oneLine(err) + " (" + hint + ")"
 }
 
 func oneLine(err error) string {
@@ -245,11 +259,14 @@ func buildParams(ctx context.Context, cfg *config.Config, asOfFlag, lakeURL stri
 	if lakeURL == "" {
 		lakeURL = cfg.Lake
 	}
-	store, err := lake.Open(ctx, lakeURL, lake.Options{CredentialsFile: cfg.GCS.CredentialsFile, CacheDir: cfg.GCS.CacheDir})
-	if err != nil {
+	store, err := lake.Open(ctx, lakeURL, lake.Options{CredentialsFile: cfg.GCS.CredentialsFile})
+	if errors.Is(err, lake.ErrBadLakeURL) {
 		return jobs.Params{}, usageError{err}
 	}
-	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(now), Logger: logger}, nil
+	if err != nil {
+		return jobs.Params{}, err // the lake is configured right but could not be opened: a failed run
+	}
+	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(now), Logger: logger, Cache: lake.NewCache(cfg.GCS.CacheDir)}, nil
 }
 
 // newLogger logs JSON when stderr is not a terminal, text when it is.

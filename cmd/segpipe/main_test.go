@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/segpipe/segpipe/internal/lake"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -107,5 +110,42 @@ func TestThousandsAndMoney(t *testing.T) {
 		if got := money(f); got != want {
 			t.Errorf("money(%v) = %s, want %s", f, got, want)
 		}
+	}
+}
+
+// A segment run whose lease another run holds exits 1 with one line naming the holder and
+// when the lease expires.
+func TestLeaseConflictExitsWithTheHolder(t *testing.T) {
+	yaml, err := os.ReadFile("../../config/segpipe.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(t.TempDir(), "segpipe.yaml")
+	exitCfg := strings.Replace(string(yaml), "on_conflict: wait", "on_conflict: exit", 1)
+	if err := os.WriteFile(cfgFile, []byte(exitCfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lakeDir := t.TempDir()
+	store, err := lake.NewFileStore(lakeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := lake.Acquire(context.Background(), store, "segment-2026-10-31", lake.Holder{Host: "etl-1", PID: 42, RunID: "other-run"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release(context.Background())
+	code, _, errOut := runCLI(t, "run", "segment", "--config", cfgFile, "--lake", lakeDir, "--as-of", "2026-10-31", "--log-level", "error")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, errOut)
+	}
+	line := lastLine(errOut)
+	for _, want := range []string{"lease segment-2026-10-31 is held by run other-run (host etl-1, pid 42) until 20", "lease.on_conflict: wait"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("message %q lacks %q", line, want)
+		}
+	}
+	if strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("more than one line: %q", errOut)
 	}
 }

@@ -13,7 +13,7 @@ type Config struct {
 	Currency string `yaml:"currency"`
 	// FXRates converts other currencies: units of Currency per one unit of the key currency.
 	FXRates map[string]float64 `yaml:"fx_rates"`
-	// Lake is where data lands and marts are published: a path or file:// URL.
+	// Lake is where data lands and marts are published: a path, file:// URL or gs://bucket/prefix.
 	Lake string `yaml:"lake"`
 	// GCS configures Google Cloud Storage lakes (gs://bucket/prefix).
 	GCS GCS `yaml:"gcs"`

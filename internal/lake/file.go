@@ -102,6 +102,10 @@ func (s *FileStore) Get(ctx context.Context, key string) (io.ReadCloser, error) 
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", key, err)
 	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close() // a folder is not an object (as in Stat)
+		return nil, fmt.Errorf("get %s: %w", key, ErrNotExist)
+	}
 	return f, nil
 }
 

@@ -1,5 +1,5 @@
 // Package lake is segpipe's object store: raw landings, state, quarantine, run records and
-// published marts, on the local filesystem (the default) or, later, Google Cloud Storage.
+// published marts, on the local filesystem (the default) or in Google Cloud Storage.
 package lake
 
 import (
@@ -65,29 +65,35 @@ type Options struct {
 	// CredentialsFile is a Google service-account key file for gs:// lakes; empty means
 	// Application Default Credentials.
 	CredentialsFile string
-	// CacheDir is where files of a remote lake are cached for DuckDB, keyed by generation.
-	CacheDir string
 }
 
-// Open returns the store a lake URL names: a plain path or file:// URL.
+// ErrBadLakeURL marks a lake URL segpipe cannot use at all (as opposed to a lake it could
+// not reach): a configuration mistake.
+var ErrBadLakeURL = errors.New("bad lake URL")
+
+// Open returns the store a lake URL names: a plain path or file:// URL (FileStore), or
+// gs://bucket/prefix (GCSStore, which checks the bucket can be listed).
 func Open(ctx context.Context, lakeURL string, opts Options) (Store, error) {
 	if lakeURL == "" {
-		return nil, errors.New("open lake: no lake URL given")
+		return nil, fmt.Errorf("open lake: %w: none given", ErrBadLakeURL)
 	}
 	if !strings.Contains(lakeURL, "://") {
 		return NewFileStore(lakeURL)
 	}
 	u, err := url.Parse(lakeURL)
 	if err != nil {
-		return nil, fmt.Errorf("open lake %q: %w", lakeURL, err)
+		return nil, fmt.Errorf("open lake %q: %w: %v", lakeURL, ErrBadLakeURL, err)
 	}
 	switch u.Scheme {
 	case "file":
 		return NewFileStore(u.Path)
 	case "gs":
-		return nil, fmt.Errorf("open lake %s: Google Cloud Storage lakes are not available in this build yet; use a path or file:// URL", lakeURL)
+		if u.Host == "" {
+			return nil, fmt.Errorf("open lake %s: %w: name a bucket, as in gs://my-bucket/segpipe", lakeURL, ErrBadLakeURL)
+		}
+		return OpenGCS(ctx, u.Host, u.Path, opts)
 	default:
-		return nil, fmt.Errorf("open lake %s: unknown scheme %q (use a path or file://)", lakeURL, u.Scheme)
+		return nil, fmt.Errorf("open lake %s: %w: unknown scheme %q (use a path, file:// or gs://bucket/prefix)", lakeURL, ErrBadLakeURL, u.Scheme)
 	}
 }
 

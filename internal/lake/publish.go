@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -68,21 +69,49 @@ type Linker interface {
 // history partition is written, latest stays where it is.
 var ErrOlderThanPublished = errors.New("as_of is older than the published run")
 
-// Publish makes an audited run visible, in an order that never shows readers a partial run:
+// StagingPrefix holds a run's marts while it publishes to a store without links:
+// staging/<run_id>/, deleted once the run is published.
+const StagingPrefix = "staging/"
+
+// ErrPublishConflict marks a publish that found marts/_published.json moved by another
+// publisher after this one read it; this run's pointer was not written.
+var ErrPublishConflict = errors.New("another run published first")
+
+// Copier is a store that copies an object server-side; Publish uses it, when a store has it,
+// to copy staged marts into place instead of uploading them again.
+type Copier interface {
+	// Copy writes the object at src to dst, replacing dst.
+	Copy(ctx context.Context, src, dst string) (ObjectInfo, error)
+}
+
+// Publish makes an audited run visible, in an order that never shows readers a partial run.
+//
+// On a store that implements Linker (the file store):
 //  1. each table to marts/<table>/as_of=<asOf>/data.parquet (the history; a rerun replaces it);
 //  2. unless a newer as_of is already published, every table and segments.duckdb into
 //     releases/<asOf>_<runID>/, then latest switches to that release in one atomic step;
 //  3. marts/_published.json, last.
 //
-// A backfill of an older date (step 2 skipped) returns the publication and ErrOlderThanPublished.
+// On other stores (GCS): the tables and database go to staging/<runID>/ first; then the
+// history; then releases/<asOf>_<runID>/; then marts/_published.json with PutIf at the
+// generation read at the start (a concurrent publisher that moved it first fails this publish
+// with ErrPublishConflict); then latest/<table>.parquet and latest/segments.duckdb are
+// refreshed as convenience copies; then staging is deleted. Readers that need one consistent
+// run follow _published.json, which names the release files.
+//
+// A backfill of an older date (releases, pointer and latest skipped) returns the publication
+// and ErrOlderThanPublished. Old releases are pruned on both paths.
 func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, now time.Time) (*Publication, error) {
-	linker, ok := s.(Linker)
-	if !ok {
-		return nil, fmt.Errorf("publish to %s: this store cannot switch latest atomically", s.URL())
+	if linker, ok := s.(Linker); ok {
+		return publishLinked(ctx, s, linker, asOf, runID, tables, database, now)
 	}
+	return publishCopied(ctx, s, asOf, runID, tables, database, now)
+}
+
+func publishLinked(ctx context.Context, s Store, linker Linker, asOf, runID string, tables []LocalTable, database string, now time.Time) (*Publication, error) {
 	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC()}
 	for _, t := range tables {
-		f, err := putFile(ctx, s, fmt.Sprintf("marts/%s/as_of=%s/data.parquet", t.Name, asOf), t.Path)
+		f, err := putFile(ctx, s, historyKey(t.Name, asOf), t.Path)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s history: %w", t.Name, err)
 		}
@@ -96,7 +125,7 @@ func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTab
 	if prev != nil && prev.AsOf > asOf {
 		return pub, fmt.Errorf("%w (%s > %s): history written, latest kept", ErrOlderThanPublished, prev.AsOf, asOf)
 	}
-	pub.Release = fmt.Sprintf("releases/%s_%s", asOf, runID)
+	pub.Release = releaseKey(asOf, runID)
 	for _, t := range tables {
 		f, err := putFile(ctx, s, pub.Release+"/"+t.Name+".parquet", t.Path)
 		if err != nil {
@@ -111,11 +140,10 @@ func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTab
 	}
 	db.Name = DatabaseName
 	pub.Database = db
-	body, err := json.MarshalIndent(pub, "", "  ")
+	body, err := pub.encode()
 	if err != nil {
 		return nil, err
 	}
-	body = append(body, '\n')
 	if err := PutBytes(ctx, s, pub.Release+"/_published.json", body); err != nil {
 		return nil, err
 	}
@@ -129,6 +157,237 @@ func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTab
 		return pub, fmt.Errorf("published, but pruning old releases failed: %w", err)
 	}
 	return pub, nil
+}
+
+// publishCopied is Publish for stores without links; see Publish for the order.
+func publishCopied(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, now time.Time) (*Publication, error) {
+	prev, prevGen, err := readPublishedGen(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC()}
+	staging := StagingPrefix + runID + "/"
+	if err := CheckKey(staging + DatabaseName); err != nil {
+		return nil, fmt.Errorf("publish: run id %q: %w", runID, err)
+	}
+
+	// Write: every file under staging/<run>/, with its checksum.
+	staged := map[string]PublishedFile{}
+	locals := map[string]string{}
+	for _, t := range tables {
+		f, err := putFile(ctx, s, staging+t.Name+".parquet", t.Path)
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: stage: %w", t.Name, err)
+		}
+		f.Name, f.Rows = t.Name, t.Rows
+		staged[t.Name], locals[t.Name] = f, t.Path
+	}
+	db, err := putFile(ctx, s, staging+DatabaseName, database)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: stage: %w", DatabaseName, err)
+	}
+	db.Name = DatabaseName
+	staged[DatabaseName], locals[DatabaseName] = db, database
+	place := func(name, dst string) (PublishedFile, error) {
+		f, err := copyStaged(ctx, s, staged[name], locals[name], dst)
+		if err != nil {
+			return PublishedFile{}, fmt.Errorf("publish %s to %s: %w", name, dst, err)
+		}
+		return f, nil
+	}
+
+	// History.
+	for _, t := range tables {
+		f, err := place(t.Name, historyKey(t.Name, asOf))
+		if err != nil {
+			return nil, err
+		}
+		pub.History = append(pub.History, f)
+	}
+	if prev != nil && prev.AsOf > asOf {
+		if err := deletePrefix(ctx, s, staging); err != nil {
+			return pub, fmt.Errorf("%w (%s > %s): history written, latest kept; deleting %s failed: %v", ErrOlderThanPublished, prev.AsOf, asOf, staging, err)
+		}
+		return pub, fmt.Errorf("%w (%s > %s): history written, latest kept", ErrOlderThanPublished, prev.AsOf, asOf)
+	}
+
+	// The release, then the pointer, last and conditionally.
+	pub.Release = releaseKey(asOf, runID)
+	for _, t := range tables {
+		f, err := place(t.Name, pub.Release+"/"+t.Name+".parquet")
+		if err != nil {
+			return nil, err
+		}
+		pub.Tables = append(pub.Tables, f)
+	}
+	if pub.Database, err = place(DatabaseName, pub.Release+"/"+DatabaseName); err != nil {
+		return nil, err
+	}
+	body, err := pub.encode()
+	if err != nil {
+		return nil, err
+	}
+	if err := PutBytes(ctx, s, pub.Release+"/_published.json", body); err != nil {
+		return nil, err
+	}
+	pointer, err := s.PutIf(ctx, PublishedKey, bytes.NewReader(body), prevGen)
+	if errors.Is(err, ErrPrecondition) {
+		// Best effort: this run's release and staging are its own, nobody reads them.
+		cleanup := context.WithoutCancel(ctx)
+		_ = deletePrefix(cleanup, s, pub.Release+"/")
+		_ = deletePrefix(cleanup, s, staging)
+		return nil, fmt.Errorf("publish %s run %s: %w: %s changed since this run read it, so it was not overwritten (its history partitions are written; rerun to publish): %v",
+			asOf, runID, ErrPublishConflict, PublishedKey, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", PublishedKey, err)
+	}
+
+	// Published. Now the convenience copies in latest/, staging and old releases.
+	if err := refreshLatest(ctx, s, pub, pointer.Generation, staged, locals); err != nil {
+		return pub, fmt.Errorf("published %s, but refreshing %s/ failed (readers following %s are unaffected; the next publish refreshes it): %w", pub.Release, LatestDir, PublishedKey, err)
+	}
+	if err := deletePrefix(ctx, s, staging); err != nil {
+		return pub, fmt.Errorf("published, but deleting %s failed: %w", staging, err)
+	}
+	if err := pruneReleases(ctx, s, pub.Release); err != nil {
+		return pub, fmt.Errorf("published, but pruning old releases failed: %w", err)
+	}
+	return pub, nil
+}
+
+// refreshLatest copies the published files to latest/<table>.parquet, latest/segments.duckdb
+// and latest/_published.json (last), and deletes latest/ files of tables no longer published.
+// It stops, without error, as soon as the pointer is no longer the one this run wrote: the
+// newer publisher refreshes latest/ itself.
+func refreshLatest(ctx context.Context, s Store, pub *Publication, pointerGen int64, staged map[string]PublishedFile, locals map[string]string) error {
+	ours := func() (bool, error) {
+		info, err := s.Stat(ctx, PublishedKey)
+		if err != nil {
+			return false, err
+		}
+		return info.Generation == pointerGen, nil
+	}
+	keep := map[string]bool{}
+	names := make([]string, 0, len(pub.Tables)+1)
+	for _, t := range pub.Tables {
+		names = append(names, t.Name)
+	}
+	names = append(names, DatabaseName)
+	for _, name := range names {
+		dst := LatestDir + "/" + name + ".parquet"
+		if name == DatabaseName {
+			dst = LatestDir + "/" + DatabaseName
+		}
+		keep[dst] = true
+		if ok, err := ours(); err != nil || !ok {
+			return err
+		}
+		if _, err := copyStaged(ctx, s, staged[name], locals[name], dst); err != nil {
+			return err
+		}
+	}
+	body, err := pub.encode()
+	if err != nil {
+		return err
+	}
+	if ok, err := ours(); err != nil || !ok {
+		return err
+	}
+	if err := PutBytes(ctx, s, LatestDir+"/_published.json", body); err != nil {
+		return err
+	}
+	keep[LatestDir+"/_published.json"] = true
+	objs, err := s.List(ctx, LatestDir+"/")
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if !keep[o.Key] {
+			if err := s.Delete(ctx, o.Key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// copyStaged puts the staged file at dst: a server-side copy when the store is a Copier,
+// else an upload of the local file it was staged from, checked against the staged checksum.
+func copyStaged(ctx context.Context, s Store, staged PublishedFile, local, dst string) (PublishedFile, error) {
+	var f PublishedFile
+	if c, ok := s.(Copier); ok {
+		info, err := c.Copy(ctx, staged.Key, dst)
+		if err != nil {
+			return PublishedFile{}, err
+		}
+		if info.Size != staged.Bytes {
+			return PublishedFile{}, fmt.Errorf("copied %d bytes, staged %d", info.Size, staged.Bytes)
+		}
+		f = PublishedFile{Key: dst, Bytes: info.Size, SHA256: staged.SHA256}
+	} else {
+		var err error
+		if f, err = putFile(ctx, s, dst, local); err != nil {
+			return PublishedFile{}, err
+		}
+		if f.SHA256 != staged.SHA256 {
+			return PublishedFile{}, fmt.Errorf("%s changed since it was staged (sha256 %s, staged %s)", local, f.SHA256, staged.SHA256)
+		}
+	}
+	f.Name, f.Rows = staged.Name, staged.Rows
+	return f, nil
+}
+
+// readPublishedGen reads the pointer and the generation it was read at (0: none yet).
+func readPublishedGen(ctx context.Context, s Store) (*Publication, int64, error) {
+	for range 5 {
+		before, err := s.Stat(ctx, PublishedKey)
+		if errors.Is(err, ErrNotExist) {
+			return nil, 0, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		p, err := ReadPublished(ctx, s)
+		if errors.Is(err, ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		after, err := s.Stat(ctx, PublishedKey)
+		if err == nil && after.Generation == before.Generation {
+			return p, before.Generation, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("read %s: %w: it keeps changing", PublishedKey, ErrPublishConflict)
+}
+
+func deletePrefix(ctx context.Context, s Store, prefix string) error {
+	objs, err := s.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := s.Delete(ctx, o.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func historyKey(table, asOf string) string {
+	return fmt.Sprintf("marts/%s/as_of=%s/data.parquet", table, asOf)
+}
+
+func releaseKey(asOf, runID string) string { return fmt.Sprintf("releases/%s_%s", asOf, runID) }
+
+func (p *Publication) encode() ([]byte, error) {
+	body, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(body, '\n'), nil
 }
 
 // ReadPublished loads marts/_published.json; the error wraps ErrNotExist before the first publish.
