@@ -44,6 +44,10 @@ const mainUsage = `segpipe: B2B SaaS customer segmentation, as a batch ETL job.
 Usage:
   segpipe demo [flags]             run the whole pipeline on a synthetic company, print the segments
   segpipe run <job> [flags]        run a job: ingest, segment or nightly (ingest then segment)
+  segpipe serve [flags]            run the configured schedules, with health and metrics endpoints
+  segpipe backfill [flags]         run segment (or ingest,segment) as of each date from --from to --to
+  segpipe runs [flags]             list run records, newest first
+  segpipe status [flags]           last success per job, the published pointer, the next scheduled runs
   segpipe config check [flags]     validate a config file
   segpipe version                  print the version
 
@@ -107,12 +111,20 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "backfill":
+		return cmdBackfill(ctx, args[1:], stdout, stderr)
+	case "runs":
+		return cmdRuns(ctx, args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "config":
 		return cmdConfig(args[1:], stdout, stderr)
 	default:
-		return usagef("unknown command %q (commands: demo, run, config check, version)", args[0])
+		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, config check, version)", args[0])
 	}
 }
 

@@ -23,6 +23,10 @@ type Config struct {
 	Timezone string `yaml:"timezone"`
 	// Schedule maps a job name (ingest, segment) to a five-field cron expression.
 	Schedule map[string]string `yaml:"schedule"`
+	// Serve configures `segpipe serve`: retries, shutdown and the ops HTTP server.
+	Serve Serve `yaml:"serve"`
+	// Notify says whom `segpipe serve` tells about a run that failed for good.
+	Notify Notify `yaml:"notify"`
 	// Warehouse tunes the DuckDB session.
 	Warehouse Warehouse `yaml:"warehouse"`
 	// Sources are the HTTP export systems to extract, by name (crm, billing, support, ...).
@@ -52,6 +56,28 @@ type Lease struct {
 	OnConflict string `yaml:"on_conflict"`
 	// WaitTimeout bounds the wait for a held lease.
 	WaitTimeout Duration `yaml:"wait_timeout"`
+}
+
+// Serve configures the scheduler (`segpipe serve`).
+type Serve struct {
+	// Address is where the ops HTTP server (/healthz, /readyz, /metrics) listens.
+	Address string `yaml:"address"`
+	// Retries is how many times a failed scheduled run is retried (default 2); lease
+	// conflicts and failed audits are never retried.
+	Retries *int `yaml:"retries"`
+	// RetryBackoff is the wait before the first retry; it doubles for each further one.
+	RetryBackoff Duration `yaml:"retry_backoff"`
+	// ShutdownGrace is how long a running job may finish after SIGTERM before it is cancelled.
+	ShutdownGrace Duration `yaml:"shutdown_grace"`
+}
+
+// Notify configures failure notifications of scheduled runs.
+type Notify struct {
+	// WebhookURL gets a JSON POST when a scheduled run fails for good; it may carry a token,
+	// so it is a Secret (never printed).
+	WebhookURL Secret `yaml:"webhook_url"`
+	// Timeout bounds one POST to the webhook (default 10s).
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Warehouse tunes the in-process DuckDB session.

@@ -151,6 +151,11 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown job", "currency: USD", "currency: USD\nschedule: {segmnt: \"0 2 * * *\"}", env, []string{"schedule.segmnt: unknown job"}},
 		{"not yaml", "lake: ./data", "lake: [./data", env, []string{"c.yaml", "not valid YAML"}},
 		{"unquoted env in flow mapping", `token: "${TOKEN}"`, `token: ${TOKEN}`, env, []string{"c.yaml:6: not valid YAML", `must be quoted: token: "${VAR}"`}},
+		{"bad serve address", "currency: USD", "currency: USD\nserve:\n  address: \"9464\"", env, []string{"c.yaml:3: serve.address", "host:port"}},
+		{"bad retries", "currency: USD", "currency: USD\nserve: {retries: -1}", env, []string{"c.yaml:2: serve.retries", "between 0 and 10"}},
+		{"bad backoff", "currency: USD", "currency: USD\nserve: {retry_backoff: 10ms}", env, []string{"c.yaml:2: serve.retry_backoff", "at least 1s"}},
+		{"bad grace", "currency: USD", "currency: USD\nserve: {shutdown_grace: soon}", env, []string{"c.yaml:2: serve.shutdown_grace: \"soon\" is not a duration", `"soon" is not a duration`}},
+		{"bad webhook", "currency: USD", "currency: USD\nnotify:\n  webhook_url: ftp://hooks.example.com/t0ken-value", env, []string{"c.yaml:3: notify.webhook_url", "http:// or https://"}},
 		{"bad zone", "currency: USD", "currency: USD\ntimezone: Mars/Olympus", env, []string{"timezone", "Mars/Olympus"}},
 	}
 	for _, c := range cases {
@@ -170,6 +175,35 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 				t.Errorf("error leaks the token: %v", err)
 			}
 		})
+	}
+}
+
+func TestServeDefaultsAndWebhookSecret(t *testing.T) {
+	cfg, err := config.Parse("segpipe.yaml", defaultconfig.DemoYAML, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Serve
+	if s.Address != "127.0.0.1:9464" || *s.Retries != 2 || s.RetryBackoff.D().String() != "5m0s" || s.ShutdownGrace.D().String() != "5m0s" {
+		t.Errorf("serve defaults: %+v (retries %d)", s, *s.Retries)
+	}
+	if cfg.Notify.WebhookURL != "" || cfg.Notify.Timeout.D().String() != "10s" {
+		t.Errorf("notify defaults: %+v", cfg.Notify)
+	}
+	yaml := string(defaultconfig.DemoYAML) + "\nserve: {retries: 0}\nnotify:\n  webhook_url: https://hooks.example.com/services/${HOOK_TOKEN}\n"
+	cfg, err = config.Parse("c.yaml", []byte(yaml), envOf(map[string]string{"HOOK_TOKEN": "t0ken-value"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *cfg.Serve.Retries != 0 {
+		t.Errorf("an explicit retries: 0 must stay 0, got %d", *cfg.Serve.Retries)
+	}
+	if cfg.Notify.WebhookURL.Reveal() != "https://hooks.example.com/services/t0ken-value" {
+		t.Errorf("webhook_url not expanded: %q", cfg.Notify.WebhookURL.Reveal())
+	}
+	b, _ := json.Marshal(cfg)
+	if strings.Contains(string(b)+fmt.Sprintf("%v %+v", cfg.Notify, cfg.Notify), "t0ken-value") {
+		t.Error("the webhook URL leaks through JSON or fmt")
 	}
 }
 

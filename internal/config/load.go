@@ -278,7 +278,13 @@ var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 func (p *parser) typeErrors(err error) {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		p.problems = append(p.problems, Problem{File: p.file, Msg: cleanYAMLErr(err)})
+		// Our own UnmarshalYAML errors ("line N: ...") name a line: find its key.
+		line, text := 0, cleanYAMLErr(err)
+		if m := yamlLine.FindStringSubmatch(text); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			text = m[2]
+		}
+		p.problems = append(p.problems, Problem{File: p.file, Line: line, Key: p.keyAt(line, text), Msg: text})
 		return
 	}
 	for _, msg := range te.Errors {

@@ -2,10 +2,12 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +32,22 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Lease.WaitTimeout == 0 {
 		c.Lease.WaitTimeout = Duration(2 * time.Hour)
+	}
+	if c.Serve.Address == "" {
+		c.Serve.Address = "127.0.0.1:9464"
+	}
+	if c.Serve.Retries == nil {
+		two := 2
+		c.Serve.Retries = &two
+	}
+	if c.Serve.RetryBackoff == 0 {
+		c.Serve.RetryBackoff = Duration(5 * time.Minute)
+	}
+	if c.Serve.ShutdownGrace == 0 {
+		c.Serve.ShutdownGrace = Duration(5 * time.Minute)
+	}
+	if c.Notify.Timeout == 0 {
+		c.Notify.Timeout = Duration(10 * time.Second)
 	}
 	for _, s := range c.Sources {
 		if s == nil {
@@ -141,6 +159,7 @@ func (p *parser) validate(c *Config) {
 			p.add(key, "not a five-field cron expression: %v", err)
 		}
 	}
+	p.validateServe(&c.Serve, &c.Notify)
 	if c.Warehouse.Threads < 0 {
 		p.add("warehouse.threads", "must be 0 (all cores) or more")
 	}
@@ -166,6 +185,33 @@ func (p *parser) validate(c *Config) {
 		}
 	}
 	p.validateSegments(&c.Segments)
+}
+
+func (p *parser) validateServe(s *Serve, n *Notify) {
+	if host, port, err := net.SplitHostPort(s.Address); err != nil {
+		p.add("serve.address", "must be host:port such as 127.0.0.1:9464 or :9464, got %q", s.Address)
+	} else if pn, err := strconv.Atoi(port); err != nil || pn < 0 || pn > 65535 || strings.ContainsAny(host, " /") {
+		p.add("serve.address", "must be host:port with a port number, got %q", s.Address)
+	}
+	if r := *s.Retries; r < 0 || r > 10 {
+		p.add("serve.retries", "must be between 0 and 10, got %d", r)
+	}
+	if s.RetryBackoff < Duration(time.Second) {
+		p.add("serve.retry_backoff", "must be at least 1s")
+	}
+	if s.ShutdownGrace < 0 {
+		p.add("serve.shutdown_grace", "must be 0 or more")
+	}
+	if w := n.WebhookURL.Reveal(); w != "" {
+		// The URL may carry a token: never quote it back.
+		u, err := url.Parse(w)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("notify.webhook_url", "must be an http:// or https:// URL (not shown: it may carry a token)")
+		}
+	}
+	if n.Timeout < 0 {
+		p.add("notify.timeout", "must be positive")
+	}
 }
 
 func (p *parser) validateSource(name string, s *Source) {
