@@ -6,7 +6,7 @@ from account_segments
 where (customer_status in ('active', 'churned')) <> (ltv_quintile is not null)
 union all
 select null, 'quintile sizes differ by more than one', (max(customers) - min(customers))::double
-from ltv_quintiles having max(customers) - min(customers) > 1 or count(*) <> least(5, sum(customers))
+from ltv_quintiles having max(customers) - min(customers) > 1 or count(*) <> least(5, coalesce(sum(customers), 0))
 union all
 select null, 'quintile ' || q.ltv_quintile || ' min ltv below quintile ' || n.ltv_quintile || ' max ltv', q.ltv_min
 from ltv_quintiles q join ltv_quintiles n on n.ltv_quintile = q.ltv_quintile + 1

@@ -343,12 +343,16 @@ func IDMap(t testing.TB, s *warehouse.Session, demoIDs, vendorIDs []string) {
 	Exec(t, s, "create table id_map as select unnest(getvariable('demo_ids')) as demo_id, unnest(getvariable('vendor_ids')) as vendor_id")
 }
 
-// Rounded makes <table>_rounded: table with every DOUBLE rounded to 9 significant digits.
+// Rounded makes <table>_rounded: table with every DOUBLE rounded to 9 significant digits and
+// without opportunity_id, which differs between CRMs for the same deal.
 func Rounded(t testing.TB, s *warehouse.Session, table string) {
 	t.Helper()
 	var cols []string
 	for _, r := range Query(t, s, "select column_name, data_type from information_schema.columns where table_name = ? order by ordinal_position", table) {
 		name := fmt.Sprint(r.Values[0])
+		if name == "opportunity_id" {
+			continue // each CRM has its own deal ids (the account ids are shared)
+		}
 		if r.Values[1] == "DOUBLE" {
 			cols = append(cols, fmt.Sprintf(`case when "%[1]s" = 0 or not isfinite("%[1]s") then "%[1]s" else round("%[1]s", 8 - floor(log10(abs("%[1]s")))::int) end as "%[1]s"`, name))
 		} else {

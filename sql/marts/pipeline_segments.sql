@@ -1,0 +1,90 @@
+-- pipeline_segments: one row per grouping and segment of opportunities (domain.md sections 8, 11).
+-- Dimensions: deal_size_tier (the config's tiers applied to the amount in the reporting
+-- currency), motion, source, and the account's region and industry (int_accounts). Rolled up
+-- with GROUPING SETS: each dimension alone, the full combination and the grand total; the
+-- grouping column names the set and a NULL dimension means "all". A missing value is 'Unknown'.
+-- Open = not closed at as_of (stg_opportunities). win_rate = won / (won + lost) by count,
+-- win_rate_amount the same by amount; avg_sales_cycle_days = mean closed_at - created_at of won
+-- deals in days; expected_value = avg_deal_size x win_rate x open_opportunities;
+-- segment_forecast = pipeline_value (open amount) x win_rate.
+with opps as (
+    select
+        o.opportunity_id,
+        o.amount,
+        o.is_closed,
+        o.is_won,
+        o.created_at,
+        o.closed_at,
+        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        coalesce(nullif(o.motion, ''), 'Unknown') as motion,
+        coalesce(a.region, 'Unknown')             as region,
+        coalesce(a.industry, 'Unknown')           as industry,
+        coalesce(nullif(o.source, ''), 'Unknown') as source
+    from stg_opportunities o
+    left join int_accounts a using (account_id)
+),
+grouped as (
+    select
+        case grouping_id(deal_size_tier, motion, region, industry, source)
+            when 0 then 'combination'
+            when 15 then 'deal_size_tier'
+            when 23 then 'motion'
+            when 27 then 'region'
+            when 29 then 'industry'
+            when 30 then 'source'
+            when 31 then 'total'
+        end as grouping,
+        deal_size_tier,
+        motion,
+        region,
+        industry,
+        source,
+        count(*)                                                        as opportunities,
+        count(*) filter (where not is_closed)                           as open_opportunities,
+        coalesce(sum(amount) filter (where not is_closed), 0)           as pipeline_value,
+        avg(amount)                                                     as avg_deal_size,
+        count(*) filter (where is_won)                                  as won,
+        count(*) filter (where is_closed and not is_won)                as lost,
+        coalesce(sum(amount) filter (where is_won), 0)                  as revenue_won,
+        coalesce(sum(amount) filter (where is_closed), 0)               as closed_amount,
+        avg(date_diff('day', created_at::date, closed_at::date)) filter (where is_won) as avg_sales_cycle_days
+    from opps
+    group by grouping sets (
+        (deal_size_tier), (motion), (region), (industry), (source),
+        (deal_size_tier, motion, region, industry, source),
+        ()
+    )
+),
+rated as (
+    select
+        *,
+        won / nullif(won + lost, 0)::double          as win_rate,
+        revenue_won / nullif(closed_amount, 0)       as win_rate_amount,
+        lost / nullif(won + lost, 0)::double         as loss_rate
+    from grouped
+)
+select
+    as_of() as as_of,
+    grouping,
+    deal_size_tier,
+    motion,
+    region,
+    industry,
+    source,
+    opportunities,
+    open_opportunities,
+    pipeline_value,
+    avg_deal_size,
+    won,
+    lost,
+    win_rate,
+    win_rate_amount,
+    loss_rate,
+    avg_sales_cycle_days,
+    revenue_won,
+    opportunities / nullif(sum(opportunities) over (partition by grouping), 0)::double as share_of_opportunities,
+    revenue_won / nullif(sum(revenue_won) over (partition by grouping), 0)            as share_of_revenue_won,
+    avg_deal_size * win_rate * open_opportunities                                      as expected_value,
+    pipeline_value * win_rate                                                          as segment_forecast
+from rated
+order by grouping, deal_size_tier nulls first, motion nulls first, region nulls first, industry nulls first, source nulls first
