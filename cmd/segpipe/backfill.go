@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/jobs"
 )
 
@@ -99,15 +98,6 @@ func parsePlan(from, to, every, jobList string) (jobs.BackfillPlan, error) {
 		return pl, usageError{err}
 	}
 	return pl, nil
-}
-
-// loadConfig loads --config; a missing file is a usage error.
-func loadConfig(file string) (*config.Config, error) {
-	cfg, err := config.Load(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, usagef("config file %s not found (give --config FILE)", file)
-	}
-	return cfg, err
 }
 
 // isTerminal reports whether w is a character device (an interactive terminal).

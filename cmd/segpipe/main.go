@@ -178,11 +178,8 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("config check takes no arguments, got %q", fs.Args())
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(*file)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return usagef("config file %s not found", *file)
-		}
 		return err
 	}
 	entities := 0
@@ -218,11 +215,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(*file)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return usagef("config file %s not found (give --config FILE)", *file)
-		}
 		return err
 	}
 	p, err := buildParams(ctx, cfg, *asOfFlag, *lakeURL, logger, time.Now())
@@ -302,4 +296,13 @@ func demoConfig(file string, env config.LookupEnv) (*config.Config, error) {
 		return config.LoadWith(file, env)
 	}
 	return config.Parse(defaultconfig.DemoName, defaultconfig.DemoYAML, env)
+}
+
+// loadConfig loads --config; a missing file is a usage error.
+func loadConfig(file string) (*config.Config, error) {
+	cfg, err := config.Load(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, usagef("config file %s not found (give --config FILE)", file)
+	}
+	return cfg, err
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -33,11 +32,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(*file)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return usagef("config file %s not found (give --config FILE)", *file)
-		}
 		return err
 	}
 	if len(cfg.Schedule) == 0 {
