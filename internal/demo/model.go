@@ -369,3 +369,32 @@ func formatOptTime(t time.Time) string {
 	}
 	return formatTime(t)
 }
+
+// CountryNames maps the ISO-2 codes of the demo's countries to the names a CRM user types into
+// a free-text country field; the HubSpot and Salesforce fakes serve them.
+var CountryNames = map[string]string{
+	"US": "United States", "CA": "Canada",
+	"GB": "United Kingdom", "DE": "Germany", "FR": "France", "NL": "Netherlands", "SE": "Sweden",
+	"ES": "Spain", "IT": "Italy", "IE": "Ireland", "PL": "Poland", "IL": "Israel",
+	"AE": "United Arab Emirates", "ZA": "South Africa",
+	"AU": "Australia", "JP": "Japan", "SG": "Singapore", "IN": "India", "NZ": "New Zealand", "KR": "South Korea",
+	"BR": "Brazil", "MX": "Mexico", "AR": "Argentina", "CO": "Colombia", "CL": "Chile",
+}
+
+// WebDomain makes a company's web domain from its name: "Bluepeak Payments GmbH" ->
+// bluepeakpayments.com (the first two words, letters and digits only).
+func WebDomain(name string) string {
+	words := strings.Fields(name)
+	if len(words) > 2 {
+		words = words[:2]
+	}
+	var b strings.Builder
+	for _, w := range words {
+		for _, r := range strings.ToLower(w) {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String() + ".com"
+}

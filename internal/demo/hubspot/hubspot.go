@@ -220,7 +220,7 @@ func buildCompanies(c *demo.Company, owners map[string]string) *objectType {
 	for _, acc := range c.Accounts {
 		p := map[string]*string{
 			"name":                str(acc.Name),
-			"domain":              str(domainOf(acc.Name)),
+			"domain":              str(demo.WebDomain(acc.Name)),
 			"numberofemployees":   str(strconv.Itoa(acc.EmployeeCount)),
 			"annualrevenue":       num(acc.AnnualRevenue),
 			"hubspot_owner_id":    nil,
@@ -233,7 +233,7 @@ func buildCompanies(c *demo.Company, owners map[string]string) *objectType {
 		if v, ok := Industries[acc.Industry]; ok {
 			p["industry"] = str(v)
 		}
-		if name, ok := Countries[acc.Country]; ok {
+		if name, ok := demo.CountryNames[acc.Country]; ok {
 			p["country"] = str(name)
 		} else if acc.Country != "" {
 			p["country"] = str(acc.Country)
@@ -327,23 +327,6 @@ func compareIDs(a, b string) int {
 		}
 	}
 	return strings.Compare(a, b)
-}
-
-// domainOf makes a web domain from a company name: "Bluepeak Payments GmbH" -> bluepeakpayments.com.
-func domainOf(name string) string {
-	words := strings.Fields(name)
-	if len(words) > 2 {
-		words = words[:2]
-	}
-	var b strings.Builder
-	for _, w := range words {
-		for _, r := range strings.ToLower(w) {
-			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-				b.WriteRune(r)
-			}
-		}
-	}
-	return b.String() + ".com"
 }
 
 // apiError is HubSpot's error body.

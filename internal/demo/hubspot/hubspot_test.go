@@ -251,7 +251,7 @@ func TestCompaniesMapTheDemoAccounts(t *testing.T) {
 			return ""
 		}
 		if r.ID != a.ID || p("name") != a.Name || p("industry") != Industries[a.Industry] ||
-			p("numberofemployees") != strconv.Itoa(a.EmployeeCount) || p("country") != Countries[a.Country] ||
+			p("numberofemployees") != strconv.Itoa(a.EmployeeCount) || p("country") != demo.CountryNames[a.Country] ||
 			ownerName[p("hubspot_owner_id")] != a.Owner || p(PropStrategic) != strconv.FormatBool(a.IsStrategic) ||
 			p(PropStrategicReasons) != a.StrategicReasons {
 			t.Fatalf("company %d %+v does not match account %+v", i, r.Properties, a)

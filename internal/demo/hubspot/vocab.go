@@ -52,17 +52,6 @@ var LossReasons = map[string]string{
 	"fit":         "Not a fit",
 }
 
-// Countries maps the ISO-2 codes of the demo's countries to the country names HubSpot keeps in
-// the free-text company property country.
-var Countries = map[string]string{
-	"US": "United States", "CA": "Canada",
-	"GB": "United Kingdom", "DE": "Germany", "FR": "France", "NL": "Netherlands", "SE": "Sweden",
-	"ES": "Spain", "IT": "Italy", "IE": "Ireland", "PL": "Poland", "IL": "Israel",
-	"AE": "United Arab Emirates", "ZA": "South Africa",
-	"AU": "Australia", "JP": "Japan", "SG": "Singapore", "IN": "India", "NZ": "New Zealand", "KR": "South Korea",
-	"BR": "Brazil", "MX": "Mexico", "AR": "Argentina", "CO": "Colombia", "CL": "Chile",
-}
-
 // Custom properties the demo portal defines for what HubSpot has no native property for.
 // Their internal option values are segpipe's canonical values.
 const (

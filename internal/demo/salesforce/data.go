@@ -146,7 +146,7 @@ func buildOrg(c *demo.Company) map[string]*sobject {
 		}
 	}
 	for _, a := range c.Accounts {
-		country := Countries[a.Country]
+		country := demo.CountryNames[a.Country]
 		if country == "" {
 			country = a.Country
 		}
@@ -164,7 +164,7 @@ func buildOrg(c *demo.Company) map[string]*sobject {
 			"Id": a.ID, "IsDeleted": "false", "CreatedDate": dt(a.CreatedAt), "LastModifiedDate": dt(a.UpdatedAt),
 			"SystemModstamp": dt(a.UpdatedAt), "Name": a.Name, "Type": typ, "Industry": Industries[a.Industry],
 			"NumberOfEmployees": strconv.Itoa(a.EmployeeCount), "AnnualRevenue": number(a.AnnualRevenue),
-			"CurrencyIsoCode": "USD", "BillingCountry": country, "Website": "www." + websiteOf(a.Name),
+			"CurrencyIsoCode": "USD", "BillingCountry": country, "Website": "www." + demo.WebDomain(a.Name),
 			"OwnerId": userIDs[a.Owner], "Owner.Name": a.Owner, "Region__c": a.Region,
 			"Strategic__c": strconv.FormatBool(a.IsStrategic), "Strategic_Reasons__c": strings.Join(reasons, ";"),
 		})
@@ -215,21 +215,4 @@ func buildOrg(c *demo.Company) map[string]*sobject {
 var stageProbability = map[string]string{
 	"prospecting": "10", "discovery": "10", "demo": "50", "proposal": "75", "negotiation": "90",
 	"closed_won": "100", "closed_lost": "0",
-}
-
-// websiteOf makes a web domain from a company name: "Bluepeak Payments GmbH" -> bluepeakpayments.com.
-func websiteOf(name string) string {
-	words := strings.Fields(name)
-	if len(words) > 2 {
-		words = words[:2]
-	}
-	var b strings.Builder
-	for _, w := range words {
-		for _, r := range strings.ToLower(w) {
-			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-				b.WriteRune(r)
-			}
-		}
-	}
-	return b.String() + ".com"
 }

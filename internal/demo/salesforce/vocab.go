@@ -84,17 +84,6 @@ var StrategicReasons = map[string]string{
 	"partnership": "Partnership",
 }
 
-// Countries maps the ISO-2 codes of the demo's countries to the country names of the
-// free-text Account.BillingCountry.
-var Countries = map[string]string{
-	"US": "United States", "CA": "Canada",
-	"GB": "United Kingdom", "DE": "Germany", "FR": "France", "NL": "Netherlands", "SE": "Sweden",
-	"ES": "Spain", "IT": "Italy", "IE": "Ireland", "PL": "Poland", "IL": "Israel",
-	"AE": "United Arab Emirates", "ZA": "South Africa",
-	"AU": "Australia", "JP": "Japan", "SG": "Singapore", "IN": "India", "NZ": "New Zealand", "KR": "South Korea",
-	"BR": "Brazil", "MX": "Mexico", "AR": "Argentina", "CO": "Colombia", "CL": "Chile",
-}
-
 // Key prefixes of the 18-character record ids.
 const (
 	prefixOpportunity = "006"
