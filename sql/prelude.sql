@@ -14,6 +14,18 @@ create or replace macro to_reporting(amount, cur) as
 -- Months of a billing period, whole and at least one: 28-31 days is 1, a year is 12.
 create or replace macro period_months(ps, pe) as
     greatest(1, round(date_diff('day', ps, pe) / 30.4375))::integer;
+-- Survival function of the chi-square distribution, P(X >= x) for df degrees of freedom: the
+-- p-value of a chi-square statistic. 1 - the regularized lower incomplete gamma P(df/2, x/2),
+-- summed as its series of Poisson terms (each below 1, so nothing overflows) until the terms are
+-- negligible; exact to about 1e-12 where it matters (p above 1e-10), 0 below.
+create or replace macro chi2_sf(x, df) as
+    case when x is null or df is null or df <= 0 then null
+         when x <= 0 then 1.0
+         else greatest(0.0, 1.0 - list_sum(list_transform(
+             range(0, (greatest(100, ceil(x / 2 + 12 * sqrt(x / 2 + 1) + 50)))::bigint),
+             i -> exp((df / 2 + i) * ln(x / 2) - x / 2 - lgamma(df / 2 + i + 1))))) end;
+-- Two-sided p-value of a standard normal statistic z: P(|Z| >= |z|) = chi2_sf(z^2, 1).
+create or replace macro normal_p_two_sided(z) as chi2_sf(z * z, 1);
 -- Countries: ISO-2 code, sales region (domain.md section 1: NA, EMEA, APAC, LATAM) and every
 -- lower-case name or code a CRM user may type for it. CRM staging maps free-text countries
 -- through it: join on country_key = lower(trim(country)).

@@ -259,6 +259,10 @@ type Segments struct {
 	Validation Validation  `yaml:"validation"`
 	Usage      UsageRules  `yaml:"usage"`
 	Support    SupportRule `yaml:"support"`
+	ChurnRisk  ChurnRisk   `yaml:"churn_risk"`
+	Expansion  Expansion   `yaml:"expansion"`
+	Health     Health      `yaml:"health"`
+	Metrics    Metrics     `yaml:"metrics"`
 }
 
 // Band is a named half-open band [Min, next band's Min).
@@ -295,6 +299,12 @@ type ICP struct {
 	MinTenureMonths int `yaml:"min_tenure_months"`
 	// MinLift flags an attribute value as an ICP or anti-ICP trait.
 	MinLift float64 `yaml:"min_lift"`
+	// MinCustomers: a trait needs at least this many customers of the group.
+	MinCustomers int `yaml:"min_customers"`
+	// MinFit: an account with at least this ICP fit score (0-1) and no anti-ICP trait is ICP.
+	MinFit float64 `yaml:"min_fit"`
+	// EmployeeRanges are the lower bounds of the finer employee ranges ICP analysis uses.
+	EmployeeRanges []float64 `yaml:"employee_ranges"`
 }
 
 // Tiers holds the customer-success tier rules (domain.md section 7).
@@ -304,8 +314,39 @@ type Tiers struct {
 	Tier1GrowthARR    float64 `yaml:"tier1_growth_arr"`
 	Tier2MinARR       float64 `yaml:"tier2_min_arr"`
 	Tier3MinARR       float64 `yaml:"tier3_min_arr"`
-	// HighGrowthMultiple: expansion room (x current ARR) that makes growth potential high.
+	// HighGrowthMultiple: expansion room (x current seats) that makes growth potential high.
 	HighGrowthMultiple float64 `yaml:"high_growth_multiple"`
+	// MediumGrowthMultiple: room that makes growth potential medium.
+	MediumGrowthMultiple float64 `yaml:"medium_growth_multiple"`
+	// AddressableSeatShare: the share of a company's employees that could become seats.
+	AddressableSeatShare float64 `yaml:"addressable_seat_share"`
+	// DefaultRenewalMonths: the renewal cycle a downgrade waits for when billing gives no date.
+	DefaultRenewalMonths int `yaml:"default_renewal_months"`
+	// ScoreWeights of the composite tier score: ARR, growth, strategic, health.
+	ScoreWeights TierScoreWeights `yaml:"score_weights"`
+	// Targets per tier: population and ARR shares, CSM coverage, success criteria.
+	Targets []TierTarget `yaml:"targets"`
+}
+
+// TierScoreWeights weigh the composite tier score (domain.md section 7); they sum to 1.
+type TierScoreWeights struct {
+	ARR       float64 `yaml:"arr"`
+	Growth    float64 `yaml:"growth"`
+	Strategic float64 `yaml:"strategic"`
+	Health    float64 `yaml:"health"`
+}
+
+// TierTarget is what a tier should look like (domain.md section 7); nil means no target.
+type TierTarget struct {
+	Tier              int      `yaml:"tier" json:"tier"`
+	CustomersMin      *float64 `yaml:"customers_min" json:"customers_min"`
+	CustomersMax      *float64 `yaml:"customers_max" json:"customers_max"`
+	ARRMin            *float64 `yaml:"arr_min" json:"arr_min"`
+	ARRMax            *float64 `yaml:"arr_max" json:"arr_max"`
+	AccountsPerCSMMin *float64 `yaml:"accounts_per_csm_min" json:"accounts_per_csm_min"`
+	AccountsPerCSMMax *float64 `yaml:"accounts_per_csm_max" json:"accounts_per_csm_max"`
+	Retention         *float64 `yaml:"retention" json:"retention"`
+	Expansion         *float64 `yaml:"expansion" json:"expansion"`
 }
 
 // Pipeline holds the opportunity segmentation rules (domain.md section 8).
@@ -326,16 +367,65 @@ type Validation struct {
 
 // UsageRules classifies usage intensity from monthly active-user share.
 type UsageRules struct {
+	// WindowMonths: usage averages the trailing this many complete months.
+	WindowMonths int `yaml:"window_months"`
 	// PowerMinActiveShare: active users / seats at or above this is power use.
 	PowerMinActiveShare float64 `yaml:"power_min_active_share"`
-	// RegularMinActiveShare: at or above this is regular; above zero occasional; else inactive.
+	// PowerMinFeatures: power use also needs this many features used (broad adoption).
+	PowerMinFeatures int `yaml:"power_min_features"`
+	// RegularMinActiveShare: at or above this is regular use.
 	RegularMinActiveShare float64 `yaml:"regular_min_active_share"`
+	// OccasionalMinActiveShare: at or above this is occasional use; below it inactive.
+	OccasionalMinActiveShare float64 `yaml:"occasional_min_active_share"`
 }
 
-// SupportRule classifies support need by tickets per account per month (trailing 90 days).
+// SupportRule classifies support need by tickets per account per month.
 type SupportRule struct {
+	// WindowDays: tickets are counted over the trailing this many days.
+	WindowDays                    int     `yaml:"window_days"`
 	HighTicketsPerMonth           float64 `yaml:"high_tickets_per_month"`
 	SelfSufficientTicketsPerMonth float64 `yaml:"self_sufficient_tickets_per_month"`
+}
+
+// ChurnRisk holds the churn-risk flags' thresholds (domain.md section 4).
+type ChurnRisk struct {
+	// UsageDrop: active users down by at least this share (window on window) flags risk.
+	UsageDrop float64 `yaml:"usage_drop"`
+	// FeatureDrop: features used down by at least this share flags risk.
+	FeatureDrop float64 `yaml:"feature_drop"`
+	// TicketRise: problem tickets at least this multiple of the window before flag risk ...
+	TicketRise float64 `yaml:"ticket_rise"`
+	// MinProblemTickets: ... when there are at least this many.
+	MinProblemTickets int `yaml:"min_problem_tickets"`
+	// LowCSAT: a mean CSAT below this flags risk.
+	LowCSAT float64 `yaml:"low_csat"`
+	// HighFlags: this many flags make the risk high (one is medium).
+	HighFlags int `yaml:"high_flags"`
+}
+
+// Expansion holds the expansion signals' thresholds (domain.md section 4).
+type Expansion struct {
+	// SeatLimitShare: seats / seat limit at or above this is near the seat limit.
+	SeatLimitShare float64 `yaml:"seat_limit_share"`
+	// UsageGrowth: active users or events up by this share (window on window) signal expansion.
+	UsageGrowth float64 `yaml:"usage_growth"`
+	// EmployeesPerSeat: employees / seats at or above this is seat whitespace.
+	EmployeesPerSeat float64 `yaml:"employees_per_seat"`
+}
+
+// Health weighs the health score's components; the weights sum to 1.
+type Health struct {
+	UsageWeight   float64 `yaml:"usage_weight"`
+	SupportWeight float64 `yaml:"support_weight"`
+	RiskWeight    float64 `yaml:"risk_weight"`
+}
+
+// Metrics configures the windows of the segment metrics and trends (domain.md section 9).
+type Metrics struct {
+	// CACWindowMonths: CAC divides the spend of the trailing this many months by the customers won.
+	CACWindowMonths int `yaml:"cac_window_months"`
+	// TrendQuarters: segment_trends covers this many quarters, the current one included.
+	TrendQuarters int `yaml:"trend_quarters"`
 }
 
 // Duration is a time.Duration written as "30s", "2m" in YAML.

@@ -157,6 +157,14 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad grace", "currency: USD", "currency: USD\nserve: {shutdown_grace: soon}", env, []string{"c.yaml:2: serve.shutdown_grace: \"soon\" is not a duration", `"soon" is not a duration`}},
 		{"bad webhook", "currency: USD", "currency: USD\nnotify:\n  webhook_url: ftp://hooks.example.com/t0ken-value", env, []string{"c.yaml:3: notify.webhook_url", "http:// or https://"}},
 		{"bad zone", "currency: USD", "currency: USD\ntimezone: Mars/Olympus", env, []string{"timezone", "Mars/Olympus"}},
+		{"health weights", "  validation:", "  health: {usage_weight: 0.5, support_weight: 0.5, risk_weight: 0.5}\n  validation:", env, []string{"segments.health", "sum to 1"}},
+		{"tier score weights", "high_growth_multiple: 3}", "high_growth_multiple: 3, score_weights: {arr: 1, growth: 1}}", env, []string{"segments.tiers.score_weights", "sum to 1"}},
+		{"tier target share", "high_growth_multiple: 3}", "high_growth_multiple: 3, targets: [{tier: 1, customers_min: 0.3, customers_max: 0.2}]}", env, []string{"segments.tiers.targets[0].customers_min", "min <= max"}},
+		{"tier twice", "high_growth_multiple: 3}", "high_growth_multiple: 3, targets: [{tier: 2}, {tier: 2}]}", env, []string{"segments.tiers.targets[1].tier", "each once"}},
+		{"medium above high", "high_growth_multiple: 3}", "high_growth_multiple: 3, medium_growth_multiple: 4}", env, []string{"segments.tiers.medium_growth_multiple", "below high_growth_multiple"}},
+		{"occasional above regular", "regular_min_active_share: 0.25}", "regular_min_active_share: 0.25, occasional_min_active_share: 0.3}", env, []string{"segments.usage.occasional_min_active_share"}},
+		{"churn flags", "  validation:", "  churn_risk: {high_flags: 9}\n  validation:", env, []string{"segments.churn_risk.high_flags", "four flags"}},
+		{"employee ranges", "min_lift: 1.5}", "min_lift: 1.5, employee_ranges: [1, 50, 20]}", env, []string{"segments.icp.employee_ranges", "increasing"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -240,5 +248,72 @@ func TestPresetsMergeUnderTheConfig(t *testing.T) {
 	}
 	if zd.Auth.Type != "bearer" || zd.Auth.Token.Reveal() != "x" {
 		t.Errorf("the config's auth must win: %+v", zd.Auth)
+	}
+}
+
+// TestSegmentDefaults checks that the segmentation keys added with the issue-5 marts read as
+// written in config/segpipe.yaml, and that a config written before them (the vendor examples
+// leave them out) gets the same domain.md defaults.
+func TestSegmentDefaults(t *testing.T) {
+	demo, err := config.Parse("segpipe.yaml", defaultconfig.DemoYAML, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := demo.Segments
+	got, _ := json.Marshal(s.Tiers.Targets)
+	want, _ := json.Marshal(config.DefaultTierTargets())
+	if string(got) != string(want) {
+		t.Errorf("tier targets = %s, want %s", got, want)
+	}
+	if s.Tiers.Targets[0].Retention == nil || *s.Tiers.Targets[0].Retention != 0.98 || s.Tiers.Targets[3].ARRMin != nil {
+		t.Errorf("tier 1 retention or tier 4's missing ARR target misread: %+v", s.Tiers.Targets)
+	}
+	if s.Usage.PowerMinFeatures != 8 || s.ChurnRisk.HighFlags != 2 || s.Health.RiskWeight != 0.3 ||
+		s.Tiers.ScoreWeights.Growth != 0.3 || s.ICP.EmployeeRanges[1] != 20 || s.Metrics.TrendQuarters != 8 {
+		t.Errorf("segments misread: %+v", s)
+	}
+	// Remove every key added later: defaults must equal what segpipe.yaml spells out.
+	var kept []string
+	skip := false
+	for _, line := range strings.Split(string(defaultconfig.DemoYAML), "\n") {
+		trimmed := strings.TrimSpace(line)
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		if skip && (indent > 2 || trimmed == "") {
+			continue
+		}
+		skip = false
+		if indent == 2 && (strings.HasPrefix(trimmed, "churn_risk:") || strings.HasPrefix(trimmed, "expansion:") ||
+			strings.HasPrefix(trimmed, "health:") || strings.HasPrefix(trimmed, "metrics:")) {
+			skip = true
+			continue
+		}
+		if indent == 4 && strings.Contains(line, ":") {
+			for _, k := range []string{"min_customers", "min_fit", "employee_ranges", "medium_growth_multiple",
+				"addressable_seat_share", "default_renewal_months", "score_weights", "window_months",
+				"power_min_features", "occasional_min_active_share", "window_days"} {
+				if strings.HasPrefix(trimmed, k+":") {
+					goto drop
+				}
+			}
+			if strings.HasPrefix(trimmed, "targets:") {
+				skip = true
+				continue
+			}
+		}
+		kept = append(kept, line)
+		continue
+	drop:
+	}
+	old, err := config.Parse("old.yaml", []byte(strings.Join(kept, "\n")), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(old.Segments)
+	b, _ := json.Marshal(demo.Segments)
+	if string(a) != string(b) {
+		t.Errorf("defaults differ from segpipe.yaml:\n%s\n%s", a, b)
+	}
+	if strings.Contains(strings.Join(kept, "\n"), "churn_risk") || strings.Contains(strings.Join(kept, "\n"), "accounts_per_csm") {
+		t.Fatal("the test did not remove the new keys")
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -103,6 +104,73 @@ func (c *Config) applyDefaults() {
 	l := &c.Segments.LTV
 	if l.ChurnSegment == "" {
 		l.ChurnSegment = "size_band"
+	}
+	c.Segments.applyDefaults()
+}
+
+// applyDefaults fills the segmentation keys added after the first release with domain.md's
+// defaults, so configs written before them keep working; a key set to a value is kept.
+func (s *Segments) applyDefaults() {
+	setF := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setI := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setI(&s.ICP.MinCustomers, 5)
+	setF(&s.ICP.MinFit, 0.5)
+	if len(s.ICP.EmployeeRanges) == 0 {
+		s.ICP.EmployeeRanges = []float64{1, 20, 50, 200, 500, 2000}
+	}
+	t := &s.Tiers
+	setF(&t.MediumGrowthMultiple, 1.5)
+	setF(&t.AddressableSeatShare, 0.5)
+	setI(&t.DefaultRenewalMonths, 12)
+	if t.ScoreWeights == (TierScoreWeights{}) {
+		t.ScoreWeights = TierScoreWeights{ARR: 0.4, Growth: 0.3, Strategic: 0.2, Health: 0.1}
+	}
+	if t.Targets == nil {
+		t.Targets = DefaultTierTargets()
+	}
+	u := &s.Usage
+	setI(&u.WindowMonths, 3)
+	setI(&u.PowerMinFeatures, 8)
+	setF(&u.OccasionalMinActiveShare, 0.05)
+	setI(&s.Support.WindowDays, 90)
+	r := &s.ChurnRisk
+	setF(&r.UsageDrop, 0.30)
+	setF(&r.FeatureDrop, 0.30)
+	setF(&r.TicketRise, 2)
+	setI(&r.MinProblemTickets, 2)
+	setF(&r.LowCSAT, 3)
+	setI(&r.HighFlags, 2)
+	e := &s.Expansion
+	setF(&e.SeatLimitShare, 0.9)
+	setF(&e.UsageGrowth, 0.2)
+	setF(&e.EmployeesPerSeat, 10)
+	if s.Health == (Health{}) {
+		s.Health = Health{UsageWeight: 0.5, SupportWeight: 0.2, RiskWeight: 0.3}
+	}
+	setI(&s.Metrics.CACWindowMonths, 12)
+	setI(&s.Metrics.TrendQuarters, 8)
+}
+
+// DefaultTierTargets are domain.md section 7's targets: population and ARR shares, accounts
+// per CSM, and retention / expansion success criteria per tier.
+func DefaultTierTargets() []TierTarget {
+	f := func(v float64) *float64 { return &v }
+	return []TierTarget{
+		{Tier: 1, CustomersMin: f(0.10), CustomersMax: f(0.20), ARRMin: f(0.50), ARRMax: f(0.70),
+			AccountsPerCSMMin: f(15), AccountsPerCSMMax: f(30), Retention: f(0.98), Expansion: f(0.30)},
+		{Tier: 2, CustomersMin: f(0.30), CustomersMax: f(0.40), ARRMin: f(0.25), ARRMax: f(0.35),
+			AccountsPerCSMMin: f(50), AccountsPerCSMMax: f(100), Retention: f(0.90), Expansion: f(0.15)},
+		{Tier: 3, CustomersMin: f(0.40), CustomersMax: f(0.60), ARRMin: f(0.10), ARRMax: f(0.20),
+			AccountsPerCSMMin: f(200), Retention: f(0.80)},
+		{Tier: 4, Retention: f(0.70)},
 	}
 }
 
@@ -554,9 +622,107 @@ func (p *parser) validateSegments(s *Segments) {
 	if !(u.RegularMinActiveShare > 0 && u.RegularMinActiveShare < u.PowerMinActiveShare && u.PowerMinActiveShare <= 1) {
 		p.add(k+".usage", "needs 0 < regular_min_active_share < power_min_active_share <= 1")
 	}
+	if !(u.OccasionalMinActiveShare > 0 && u.OccasionalMinActiveShare < u.RegularMinActiveShare) {
+		p.add(k+".usage.occasional_min_active_share", "must be above 0 and below regular_min_active_share")
+	}
+	if u.WindowMonths < 1 || u.WindowMonths > 12 {
+		p.add(k+".usage.window_months", "must be between 1 and 12")
+	}
+	if u.PowerMinFeatures < 0 {
+		p.add(k+".usage.power_min_features", "must be 0 or more")
+	}
 	sp := s.Support
 	if !(sp.SelfSufficientTicketsPerMonth >= 0 && sp.SelfSufficientTicketsPerMonth < sp.HighTicketsPerMonth) {
 		p.add(k+".support", "needs 0 <= self_sufficient_tickets_per_month < high_tickets_per_month")
+	}
+	if sp.WindowDays < 7 || sp.WindowDays > 366 {
+		p.add(k+".support.window_days", "must be between 7 and 366")
+	}
+	r := s.ChurnRisk
+	share := func(key string, v float64) {
+		if !(v > 0 && v < 1) {
+			p.add(key, "must be a share between 0 and 1, got %v", v)
+		}
+	}
+	share(k+".churn_risk.usage_drop", r.UsageDrop)
+	share(k+".churn_risk.feature_drop", r.FeatureDrop)
+	if !(r.TicketRise > 1) {
+		p.add(k+".churn_risk.ticket_rise", "must be above 1 (a multiple of the window before)")
+	}
+	if r.MinProblemTickets < 1 {
+		p.add(k+".churn_risk.min_problem_tickets", "must be at least 1")
+	}
+	if !(r.LowCSAT > 1 && r.LowCSAT <= 5) {
+		p.add(k+".churn_risk.low_csat", "must be in (1, 5]: CSAT is 1-5")
+	}
+	if r.HighFlags < 1 || r.HighFlags > 4 {
+		p.add(k+".churn_risk.high_flags", "must be between 1 and 4 (there are four flags)")
+	}
+	e := s.Expansion
+	if !(e.SeatLimitShare > 0 && e.SeatLimitShare <= 1) {
+		p.add(k+".expansion.seat_limit_share", "must be in (0, 1]")
+	}
+	if !(e.UsageGrowth > 0) {
+		p.add(k+".expansion.usage_growth", "must be above 0")
+	}
+	if !(e.EmployeesPerSeat > 1) {
+		p.add(k+".expansion.employees_per_seat", "must be above 1")
+	}
+	h := s.Health
+	if h.UsageWeight < 0 || h.SupportWeight < 0 || h.RiskWeight < 0 || math.Abs(h.UsageWeight+h.SupportWeight+h.RiskWeight-1) > 1e-9 {
+		p.add(k+".health", "weights must be 0 or more and sum to 1")
+	}
+	w := t.ScoreWeights
+	if w.ARR < 0 || w.Growth < 0 || w.Strategic < 0 || w.Health < 0 || math.Abs(w.ARR+w.Growth+w.Strategic+w.Health-1) > 1e-9 {
+		p.add(tk+".score_weights", "weights must be 0 or more and sum to 1")
+	}
+	if !(t.MediumGrowthMultiple > 1 && t.MediumGrowthMultiple < t.HighGrowthMultiple) {
+		p.add(tk+".medium_growth_multiple", "must be above 1 and below high_growth_multiple")
+	}
+	share(tk+".addressable_seat_share", t.AddressableSeatShare)
+	if t.DefaultRenewalMonths < 1 || t.DefaultRenewalMonths > 36 {
+		p.add(tk+".default_renewal_months", "must be between 1 and 36")
+	}
+	seen := map[int]bool{}
+	for i, tt := range t.Targets {
+		key := fmt.Sprintf("%s.targets[%d]", tk, i)
+		if tt.Tier < 1 || tt.Tier > 4 || seen[tt.Tier] {
+			p.add(key+".tier", "must be 1, 2, 3 or 4, each once")
+		}
+		seen[tt.Tier] = true
+		for _, pair := range [][3]any{{"customers", tt.CustomersMin, tt.CustomersMax}, {"arr", tt.ARRMin, tt.ARRMax}} {
+			lo, hi := pair[1].(*float64), pair[2].(*float64)
+			if (lo != nil && (*lo < 0 || *lo > 1)) || (hi != nil && (*hi < 0 || *hi > 1)) || (lo != nil && hi != nil && *lo > *hi) {
+				p.add(key+"."+pair[0].(string)+"_min", "shares must be in [0, 1] with min <= max")
+			}
+		}
+		if (tt.AccountsPerCSMMin != nil && *tt.AccountsPerCSMMin <= 0) || (tt.AccountsPerCSMMax != nil && *tt.AccountsPerCSMMax <= 0) ||
+			(tt.AccountsPerCSMMin != nil && tt.AccountsPerCSMMax != nil && *tt.AccountsPerCSMMin > *tt.AccountsPerCSMMax) {
+			p.add(key+".accounts_per_csm_min", "accounts per CSM must be positive with min <= max")
+		}
+		for name, v := range map[string]*float64{"retention": tt.Retention, "expansion": tt.Expansion} {
+			if v != nil && (*v < 0 || *v > 10) {
+				p.add(key+"."+name, "must be a rate such as 0.98")
+			}
+		}
+	}
+	if s.ICP.MinCustomers < 1 {
+		p.add(k+".icp.min_customers", "must be at least 1")
+	}
+	if !(s.ICP.MinFit > 0 && s.ICP.MinFit <= 1) {
+		p.add(k+".icp.min_fit", "must be in (0, 1]")
+	}
+	for i, v := range s.ICP.EmployeeRanges {
+		if v < 1 || (i > 0 && v <= s.ICP.EmployeeRanges[i-1]) {
+			p.add(k+".icp.employee_ranges", "must be increasing lower bounds of at least 1, got %v", s.ICP.EmployeeRanges)
+			break
+		}
+	}
+	if s.Metrics.CACWindowMonths < 1 || s.Metrics.CACWindowMonths > 36 {
+		p.add(k+".metrics.cac_window_months", "must be between 1 and 36")
+	}
+	if s.Metrics.TrendQuarters < 2 || s.Metrics.TrendQuarters > 40 {
+		p.add(k+".metrics.trend_quarters", "must be between 2 and 40")
 	}
 }
 

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -44,7 +45,54 @@ func ConfigVariables(cfg *config.Config, asOf time.Time) []Variable {
 		{"lifetime_cap_months", int64(s.LTV.LifetimeCapMonths)},
 		{"churn_window_months", int64(s.LTV.ChurnWindowMonths)},
 		{"churn_segment", s.LTV.ChurnSegment},
+		{"usage_window_months", int64(s.Usage.WindowMonths)},
+		{"usage_power_min_share", s.Usage.PowerMinActiveShare},
+		{"usage_power_min_features", int64(s.Usage.PowerMinFeatures)},
+		{"usage_regular_min_share", s.Usage.RegularMinActiveShare},
+		{"usage_occasional_min_share", s.Usage.OccasionalMinActiveShare},
+		{"support_window_days", int64(s.Support.WindowDays)},
+		{"support_high_per_month", s.Support.HighTicketsPerMonth},
+		{"support_low_per_month", s.Support.SelfSufficientTicketsPerMonth},
+		{"risk_usage_drop", s.ChurnRisk.UsageDrop},
+		{"risk_feature_drop", s.ChurnRisk.FeatureDrop},
+		{"risk_ticket_rise", s.ChurnRisk.TicketRise},
+		{"risk_min_problem_tickets", int64(s.ChurnRisk.MinProblemTickets)},
+		{"risk_low_csat", s.ChurnRisk.LowCSAT},
+		{"risk_high_flags", int64(s.ChurnRisk.HighFlags)},
+		{"expansion_seat_limit_share", s.Expansion.SeatLimitShare},
+		{"expansion_usage_growth", s.Expansion.UsageGrowth},
+		{"expansion_employees_per_seat", s.Expansion.EmployeesPerSeat},
+		{"health_usage_weight", s.Health.UsageWeight},
+		{"health_support_weight", s.Health.SupportWeight},
+		{"health_risk_weight", s.Health.RiskWeight},
+		{"tier1_arr", s.Tiers.Tier1ARR},
+		{"tier1_strategic_arr", s.Tiers.Tier1StrategicARR},
+		{"tier1_growth_arr", s.Tiers.Tier1GrowthARR},
+		{"tier2_min_arr", s.Tiers.Tier2MinARR},
+		{"tier3_min_arr", s.Tiers.Tier3MinARR},
+		{"high_growth_multiple", s.Tiers.HighGrowthMultiple},
+		{"medium_growth_multiple", s.Tiers.MediumGrowthMultiple},
+		{"addressable_seat_share", s.Tiers.AddressableSeatShare},
+		{"default_renewal_months", int64(s.Tiers.DefaultRenewalMonths)},
+		{"tier_score_weights", []float64{s.Tiers.ScoreWeights.ARR, s.Tiers.ScoreWeights.Growth, s.Tiers.ScoreWeights.Strategic, s.Tiers.ScoreWeights.Health}},
+		{"tier_targets", tierTargetsJSON(s.Tiers.Targets)},
+		{"icp_min_tenure_months", int64(s.ICP.MinTenureMonths)},
+		{"icp_min_lift", s.ICP.MinLift},
+		{"icp_min_customers", int64(s.ICP.MinCustomers)},
+		{"icp_min_fit", s.ICP.MinFit},
+		{"icp_employee_range_mins", s.ICP.EmployeeRanges},
+		{"validation_min_segment_size", int64(s.Validation.MinSegmentSize)},
+		{"validation_alpha", s.Validation.Alpha},
+		{"cac_window_months", int64(s.Metrics.CACWindowMonths)},
+		{"trend_quarters", int64(s.Metrics.TrendQuarters)},
 	}
+}
+
+// tierTargetsJSON is the tier targets as the JSON text the tier marts parse with from_json:
+// an array of objects with the keys of config.TierTarget, null where a tier has no target.
+func tierTargetsJSON(targets []config.TierTarget) string {
+	b, _ := json.Marshal(targets) // numbers and pointers to numbers: Marshal cannot fail
+	return string(b)
 }
 
 func bands(bs []config.Band) ([]string, []float64) {
