@@ -1,6 +1,8 @@
 -- stg_opportunities: one row per opportunity created before as_of (domain.md section 1, 8).
 -- Input: raw_demo__opportunities. A deal closed after as_of was still open at as_of: it is shown
--- open, with no close date, win flag or loss reason.
+-- open, with no close date, win flag or loss reason. A stage entered after as_of (a close, or a
+-- move to the next open stage) hides the stage the deal was in at as_of: stage, its entry date
+-- and the forecast category are NULL (unknown), never the later value.
 with latest as (
     select *
     from raw_demo__opportunities
@@ -15,14 +17,16 @@ select
     amount                                           as amount_original,
     case when closed_at::timestamp < cutoff() then stage
          when stage in ('closed_won', 'closed_lost') then null
-         else stage end                              as stage,
-    stage_entered_at::timestamp                      as stage_entered_at,
+         when stage_entered_at::timestamp < cutoff() then stage end as stage,
+    case when stage_entered_at::timestamp < cutoff() then stage_entered_at::timestamp end as stage_entered_at,
     coalesce(is_closed and closed_at::timestamp < cutoff(), false)            as is_closed,
     coalesce(is_won and is_closed and closed_at::timestamp < cutoff(), false) as is_won,
     motion,
     lead_source                                      as source,
     product,
-    forecast_category,
+    case when closed_at::timestamp < cutoff() then forecast_category
+         when forecast_category = 'closed' then null
+         when stage_entered_at::timestamp < cutoff() then forecast_category end as forecast_category,
     owner,
     case when closed_at::timestamp < cutoff() then loss_reason end as loss_reason,
     case when last_activity_at::timestamp < cutoff() then last_activity_at::timestamp end as last_activity_at,

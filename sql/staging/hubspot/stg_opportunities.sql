@@ -5,7 +5,9 @@
 -- Rules: the latest version of each deal wins (updatedAt, then _extracted_at); archived deals
 -- are then dropped; deals created at or after cutoff() are not yet known. A deal closed at or
 -- after cutoff() was still open at as_of: no close date, win flag or loss reason, and its stage
--- is NULL (HubSpot keeps only the current stage, so the open stage it was in is unknown).
+-- is NULL (HubSpot keeps only the current stage, so the open stage it was in is unknown). Likewise
+-- a stage entered at or after cutoff() hides the one the deal was in at as_of: stage, its entry
+-- date and the forecast category are NULL, never the later value.
 -- closedate is a closed deal's close time; on an open deal it is the expected close, ignored.
 -- Vocabulary (docs/vendors/hubspot.md):
 --   account_id  the first associated company (HubSpot lists the primary one first).
@@ -60,6 +62,7 @@ select
     case
         when d.closed_by_cutoff then case when d.won then 'closed_won' else 'closed_lost' end
         when d.closed then null
+        when not d.hs_v2_date_entered_current_stage::timestamp < cutoff() then null
         else case d.dealstage
             when 'appointmentscheduled' then 'prospecting'
             when 'qualifiedtobuy' then 'discovery'
@@ -68,7 +71,8 @@ select
             when 'contractsent' then 'negotiation'
         end
     end                                                   as stage,
-    d.hs_v2_date_entered_current_stage::timestamp         as stage_entered_at,
+    case when d.hs_v2_date_entered_current_stage::timestamp < cutoff()
+         then d.hs_v2_date_entered_current_stage::timestamp end as stage_entered_at,
     coalesce(d.closed_by_cutoff, false)                   as is_closed,
     coalesce(d.closed_by_cutoff and d.won, false)         as is_won,
     case
@@ -77,11 +81,15 @@ select
     end                                                   as motion,
     case when d.lead_source in ('inbound', 'outbound', 'partner', 'campaign') then d.lead_source end as source,
     nullif(trim(d.product_line), '')                      as product,
-    case d.hs_manual_forecast_category
-        when 'PIPELINE' then 'pipeline'
-        when 'BEST_CASE' then 'best_case'
-        when 'COMMIT' then 'commit'
-        when 'CLOSED' then 'closed'
+    case when d.closed and not coalesce(d.closed_by_cutoff, false) then null
+         when not coalesce(d.closed_by_cutoff, false)
+              and not d.hs_v2_date_entered_current_stage::timestamp < cutoff() then null
+         else case d.hs_manual_forecast_category
+            when 'PIPELINE' then 'pipeline'
+            when 'BEST_CASE' then 'best_case'
+            when 'COMMIT' then 'commit'
+            when 'CLOSED' then 'closed'
+         end
     end                                                   as forecast_category,
     coalesce(o.owner_name, d.hubspot_owner_id)            as owner,
     case when d.closed_by_cutoff and not d.won then

@@ -5,7 +5,9 @@
 -- deleted ones (IsDeleted, returned by queryAll) are then dropped; opportunities created at or
 -- after cutoff() are not yet known. One closed on or after cutoff() (CloseDate) was still open
 -- at as_of: no close date, win flag or loss reason, and its stage is NULL (Salesforce keeps
--- only the current stage on the record). CloseDate of an open opportunity is the expected
+-- only the current stage on the record). Likewise a stage entered at or after cutoff()
+-- (LastStageChangeDate) hides the one it was in at as_of: stage, its entry date and the forecast
+-- category are NULL, never the later value. CloseDate of an open opportunity is the expected
 -- close, ignored.
 -- Precision: CloseDate and LastActivityDate are dates, so closed_at and last_activity_at are
 -- midnight UTC of that day (a day's precision; the as_of cut is exact, being a day boundary).
@@ -54,6 +56,7 @@ select
     case
         when o.closed_by_cutoff then case when o.is_won then 'closed_won' else 'closed_lost' end
         when o.is_closed then null
+        when not coalesce(o.last_stage_change_date, o.created_date)::timestamp < cutoff() then null
         else case o.stage_name
             when 'Prospecting' then 'prospecting'
             when 'Qualification' then 'discovery'
@@ -65,7 +68,9 @@ select
             when 'Negotiation/Review' then 'negotiation'
         end
     end                                                   as stage,
-    coalesce(o.last_stage_change_date, o.created_date)::timestamp as stage_entered_at,
+    case when coalesce(o.last_stage_change_date, o.created_date)::timestamp < cutoff()
+              and not (coalesce(o.is_closed, false) and not o.closed_by_cutoff)
+         then coalesce(o.last_stage_change_date, o.created_date)::timestamp end as stage_entered_at,
     coalesce(o.closed_by_cutoff, false)                   as is_closed,
     coalesce(o.closed_by_cutoff and o.is_won, false)      as is_won,
     case o.type
@@ -83,11 +88,15 @@ select
         when 'Campaign' then 'campaign'
     end                                                   as source,
     nullif(trim(o.product_line), '')                      as product,
-    case o.forecast_category_name
-        when 'Pipeline' then 'pipeline'
-        when 'Best Case' then 'best_case'
-        when 'Commit' then 'commit'
-        when 'Closed' then 'closed'
+    case when coalesce(o.is_closed, false) and not o.closed_by_cutoff then null
+         when not o.closed_by_cutoff
+              and not coalesce(o.last_stage_change_date, o.created_date)::timestamp < cutoff() then null
+         else case o.forecast_category_name
+            when 'Pipeline' then 'pipeline'
+            when 'Best Case' then 'best_case'
+            when 'Commit' then 'commit'
+            when 'Closed' then 'closed'
+         end
     end                                                   as forecast_category,
     coalesce(nullif(trim(o.owner_name), ''), o.owner_id)  as owner,
     case when o.closed_by_cutoff and not coalesce(o.is_won, false) then

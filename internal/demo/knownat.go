@@ -1,0 +1,107 @@
+package demo
+
+import (
+	"slices"
+	"time"
+)
+
+// KnownAt returns the company as its systems would have exported it at instant t, as far as
+// the final records tell: records created, issued or started at or after t are left out; a
+// close, payment, cancellation or solve at or after t is undone (the deal open, the invoice
+// unpaid, the subscription active, the ticket unsolved and unrated); usage months not ended by
+// t are left out. What the systems keep no history of stays as it is at End (seats, seat
+// limits, account attributes), except a deal's open stage, which is derived from its progress
+// at t the way the generator derives it at End. c is unchanged.
+func (c *Company) KnownAt(t time.Time) *Company {
+	out := *c
+	out.End = t
+	out.Accounts = keep(c.Accounts, func(a *Account) bool {
+		if !a.CreatedAt.Before(t) {
+			return false
+		}
+		if !a.UpdatedAt.Before(t) {
+			a.UpdatedAt = a.CreatedAt
+		}
+		return true
+	})
+	out.Opportunities = keep(c.Opportunities, func(o *Opportunity) bool {
+		if !o.CreatedAt.Before(t) {
+			return false
+		}
+		closedLater := o.ClosedAt != nil && !o.ClosedAt.Before(t)
+		if closedLater {
+			cycle := o.ClosedAt.Sub(o.CreatedAt)
+			frac := float64(t.Sub(o.CreatedAt)) / float64(max(cycle, time.Second))
+			st := 0
+			for i, f := range stageStartFrac {
+				if frac >= f {
+					st = i
+				}
+			}
+			o.IsClosed, o.IsWon, o.ClosedAt, o.LossReason = false, false, nil, nil
+			o.Stage = openStages[st]
+			o.StageEnteredAt = o.CreatedAt.Add(time.Duration(stageStartFrac[st] * float64(cycle))).Truncate(time.Second)
+			o.ForecastCategory = stageForecast[st]
+		} else if !o.IsClosed && !o.StageEnteredAt.Before(t) {
+			o.Stage, o.StageEnteredAt, o.ForecastCategory = openStages[0], o.CreatedAt, stageForecast[0]
+		}
+		if !o.LastActivityAt.Before(t) {
+			o.LastActivityAt, o.LastActivityType = o.CreatedAt, "email"
+		}
+		o.UpdatedAt = maxTime(o.StageEnteredAt, o.LastActivityAt)
+		if o.ClosedAt != nil {
+			o.UpdatedAt = *o.ClosedAt
+		}
+		return true
+	})
+	// The period end holding t, from the subscription's invoices, is its renewal date at t.
+	periodEnd := map[string]time.Time{}
+	for _, inv := range c.Invoices {
+		if !inv.PeriodStart.After(t) && inv.PeriodEnd.After(t) && inv.Status != "void" {
+			periodEnd[inv.SubscriptionID] = inv.PeriodEnd
+		}
+	}
+	out.Subscriptions = keep(c.Subscriptions, func(s *Subscription) bool {
+		if !s.StartedAt.Before(t) {
+			return false
+		}
+		if s.CanceledAt != nil && !s.CanceledAt.Before(t) {
+			s.CanceledAt, s.Status = nil, "active"
+		}
+		if end, ok := periodEnd[s.ID]; ok && s.Status == "active" {
+			s.CurrentPeriodEnd = end
+		}
+		return true
+	})
+	out.Invoices = keep(c.Invoices, func(inv *Invoice) bool {
+		if !inv.IssuedAt.Before(t) {
+			return false
+		}
+		if inv.PaidAt != nil && !inv.PaidAt.Before(t) {
+			inv.PaidAt, inv.Status = nil, "open"
+		}
+		return true
+	})
+	out.Tickets = keep(c.Tickets, func(tk *Ticket) bool {
+		if !tk.CreatedAt.Before(t) {
+			return false
+		}
+		if !tk.SolvedAt.IsZero() && !tk.SolvedAt.Before(t) {
+			tk.SolvedAt, tk.CSAT = time.Time{}, 0
+		}
+		return true
+	})
+	out.Usage = keep(c.Usage, func(u *Usage) bool { return !u.Month.AddDate(0, 1, 0).After(t) })
+	return &out
+}
+
+// keep returns copies of the records of rs that f (which may edit its copy) keeps.
+func keep[T any](rs []T, f func(*T) bool) []T {
+	out := make([]T, 0, len(rs))
+	for _, r := range rs {
+		if f(&r) {
+			out = append(out, r)
+		}
+	}
+	return slices.Clip(out)
+}
