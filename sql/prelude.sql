@@ -14,6 +14,13 @@ create or replace macro to_reporting(amount, cur) as
 -- Months of a billing period, whole and at least one: 28-31 days is 1, a year is 12.
 create or replace macro period_months(ps, pe) as
     greatest(1, round(date_diff('day', ps, pe) / 30.4375))::integer;
+-- Which landed version of a record a run as of as_of reads: sort versions by this, descending,
+-- nulls last. Versions the vendor updated before cutoff() come first, the latest of them (what
+-- a run on that day saw); when every landed version was updated later (the lake began after
+-- as_of), the earliest of those, the one closest to as_of.
+create or replace macro as_of_rank(updated) as
+    case when updated::timestamp < cutoff() then epoch(updated::timestamp)
+         else -epoch(updated::timestamp) end;
 -- Survival function of the chi-square distribution, P(X >= x) for df degrees of freedom: the
 -- p-value of a chi-square statistic. 1 - the regularized lower incomplete gamma P(df/2, x/2),
 -- summed as its series of Poisson terms (each below 1, so nothing overflows) until the terms are

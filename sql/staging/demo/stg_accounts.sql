@@ -1,10 +1,10 @@
 -- stg_accounts: one row per CRM account known at as_of (domain.md section 1, CRM accounts).
--- Input: raw_demo__accounts (the demo CRM's JSON export). The latest version of each record wins.
+-- Input: raw_demo__accounts (the demo CRM's JSON export). The version of each record known at as_of wins (as_of_rank of updated_at, then _extracted_at).
 -- Accounts created after as_of are not yet known and are left out (no future leakage).
 with latest as (
     select *
     from raw_demo__accounts
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 )
 select
     id                                   as account_id,

@@ -1,7 +1,7 @@
 -- stg_accounts: one row per HubSpot company known at as_of (docs/staging.md, stg_accounts;
 -- domain.md section 1, CRM accounts).
 -- Inputs: raw_hubspot__companies (CRM v3 companies list), raw_hubspot__owners (owners list).
--- Rules: the latest version of each company wins (updatedAt, then _extracted_at); archived
+-- Rules: the version of each company known at as_of wins (as_of_rank of updatedAt, then _extracted_at); archived
 -- companies are then dropped; companies created at or after cutoff() are not yet known.
 -- Vocabulary (docs/vendors/hubspot.md):
 --   industry  HubSpot's industry enumeration. The values the demo verticals are kept under map
@@ -21,12 +21,12 @@
 with latest as (
     select *
     from raw_hubspot__companies
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 ),
 owner_names as (
     select id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
     from raw_hubspot__owners
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 )
 select
     c.id                                                  as account_id,

@@ -2,7 +2,7 @@
 -- stg_opportunities; domain.md sections 1 and 8).
 -- Inputs: raw_hubspot__deals (CRM v3 deals list with associations=companies),
 -- raw_hubspot__owners (owners list).
--- Rules: the latest version of each deal wins (updatedAt, then _extracted_at); archived deals
+-- Rules: the version of each deal known at as_of wins (as_of_rank of updatedAt, then _extracted_at); archived deals
 -- are then dropped; deals created at or after cutoff() are not yet known. A deal closed at or
 -- after cutoff() was still open at as_of: no close date, win flag or loss reason, and its stage
 -- is NULL (HubSpot keeps only the current stage, so the open stage it was in is unknown). Likewise
@@ -34,12 +34,12 @@
 with latest as (
     select *
     from raw_hubspot__deals
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 ),
 owner_names as (
     select id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
     from raw_hubspot__owners
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 ),
 deals as (
     select

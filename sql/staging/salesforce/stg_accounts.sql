@@ -1,7 +1,7 @@
 -- stg_accounts: one row per Salesforce Account known at as_of (docs/staging.md, stg_accounts;
 -- domain.md section 1, CRM accounts).
 -- Input: raw_salesforce__account (Bulk API 2.0 query of Account).
--- Rules: the latest version of each account wins (SystemModstamp, then _extracted_at);
+-- Rules: the version of each account known at as_of wins (as_of_rank of SystemModstamp, then _extracted_at);
 -- deleted accounts (IsDeleted, returned by queryAll) are then dropped; accounts created at or
 -- after cutoff() are not yet known.
 -- Vocabulary (docs/vendors/salesforce.md):
@@ -20,7 +20,7 @@
 with latest as (
     select *
     from raw_salesforce__account
-    qualify row_number() over (partition by id order by system_modstamp desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(system_modstamp) desc nulls last, _extracted_at desc) = 1
 )
 select
     a.id                                                  as account_id,

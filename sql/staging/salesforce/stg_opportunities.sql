@@ -1,7 +1,7 @@
 -- stg_opportunities: one row per Salesforce Opportunity created before as_of (docs/staging.md,
 -- stg_opportunities; domain.md sections 1 and 8).
 -- Input: raw_salesforce__opportunity (Bulk API 2.0 query of Opportunity).
--- Rules: the latest version of each opportunity wins (SystemModstamp, then _extracted_at);
+-- Rules: the version of each opportunity known at as_of wins (as_of_rank of SystemModstamp, then _extracted_at);
 -- deleted ones (IsDeleted, returned by queryAll) are then dropped; opportunities created at or
 -- after cutoff() are not yet known. One closed on or after cutoff() (CloseDate) was still open
 -- at as_of: no close date, win flag or loss reason, and its stage is NULL (Salesforce keeps
@@ -36,7 +36,7 @@
 with latest as (
     select *
     from raw_salesforce__opportunity
-    qualify row_number() over (partition by id order by system_modstamp desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(system_modstamp) desc nulls last, _extracted_at desc) = 1
 ),
 opportunities as (
     select

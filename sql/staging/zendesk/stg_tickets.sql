@@ -2,8 +2,8 @@
 -- docs/staging.md; docs/vendors/zendesk.md).
 -- Inputs: raw_zendesk__tickets (the cursor-based incremental export with metric_sets, so each
 -- ticket is landed again whenever it changes) and raw_zendesk__organizations, whose
--- external_id is the CRM account id. The latest version of each ticket (updated_at, then
--- _extracted_at) and organization wins; deleted tickets are dropped after that.
+-- external_id is the CRM account id. The version of each ticket known at as_of (as_of_rank
+-- of updated_at, then _extracted_at) and organization wins; deleted tickets are dropped after that.
 -- Vocabulary:
 --   ticket_id   the Zendesk ticket id, as text.
 --   account_id  the ticket organization's external_id; NULL when the ticket has no
@@ -21,12 +21,12 @@
 with tickets as (
     select *
     from raw_zendesk__tickets
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 ),
 organizations as (
     select *
     from raw_zendesk__organizations
-    qualify row_number() over (partition by id order by updated_at desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
 ),
 shaped as (
     select
