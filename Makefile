@@ -4,8 +4,9 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/segpipe
 ACCOUNTS ?= 5000
+BENCH_ACCOUNTS ?= 100000
 
-.PHONY: build demo test vet fmt check clean
+.PHONY: build demo test bench vet fmt check clean
 
 build: $(BIN)
 
@@ -23,6 +24,10 @@ test: vet
 	@unformatted=$$(gofmt -l cmd jobs internal sql config); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test -count=1 -timeout 15m ./...
+
+## bench: time the nightly path at $(BENCH_ACCOUNTS) accounts against its floors (docs/performance.md)
+bench: build
+	./$(BIN) bench --accounts $(BENCH_ACCOUNTS) --out bench-$(BENCH_ACCOUNTS).json
 
 vet:
 	$(GO) vet ./...

@@ -49,6 +49,7 @@ type landing struct {
 	ent            *config.Entity
 	limiter        *rate.Limiter
 	manifest       *lake.Manifest
+	floor          extract.FloorResult // MeasureIngestFloor's measurement
 	seconds        float64
 	err            error
 }
@@ -62,44 +63,13 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 	}
 	defer cleanup()
 
-	var all []*landing
-	bySource := map[string][]*landing{}
-	for _, sourceName := range p.Config.SourceNames() {
-		src := p.Config.Sources[sourceName]
-		limiter := extract.NewLimiter(src)
-		for _, entityName := range src.EntityNames() {
-			l := &landing{source: sourceName, entity: entityName, src: src, ent: src.Entities[entityName], limiter: limiter}
-			all = append(all, l)
-			bySource[sourceName] = append(bySource[sourceName], l)
-		}
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, sourceName := range p.Config.SourceNames() {
-		slots := make(chan struct{}, p.Config.Sources[sourceName].Concurrency)
-		for _, l := range bySource[sourceName] {
-			wg.Add(1)
-			go func(l *landing) {
-				defer wg.Done()
-				select {
-				case slots <- struct{}{}:
-				case <-ctx.Done():
-					l.err = ctx.Err()
-					return
-				}
-				defer func() { <-slots }()
-				t0 := time.Now()
-				l.manifest, l.err = landEntity(ctx, p, l, dir, log)
-				l.seconds = time.Since(t0).Seconds()
-				if l.err != nil {
-					cancel()
-				}
-			}(l)
-		}
-	}
-	wg.Wait()
+	all := eachEntity(ctx, p.Config, func(ctx context.Context, l *landing) error {
+		t0 := time.Now()
+		var err error
+		l.manifest, err = landEntity(ctx, p, l, dir, log)
+		l.seconds = time.Since(t0).Seconds()
+		return err
+	})
 
 	res := &IngestResult{RunID: p.RunID}
 	var failures, cancelled []error
@@ -125,6 +95,47 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 		failures = cancelled[:1]
 	}
 	return res, errors.Join(failures...)
+}
+
+// eachEntity runs fn for every entity of every configured source the way ingest pulls them:
+// sources at the same time, each with up to its `concurrency` entities at once. The first
+// failure cancels the rest. It returns every entity with its error, in config order.
+func eachEntity(ctx context.Context, cfg *config.Config, fn func(context.Context, *landing) error) []*landing {
+	var all []*landing
+	bySource := map[string][]*landing{}
+	for _, sourceName := range cfg.SourceNames() {
+		src := cfg.Sources[sourceName]
+		limiter := extract.NewLimiter(src)
+		for _, entityName := range src.EntityNames() {
+			l := &landing{source: sourceName, entity: entityName, src: src, ent: src.Entities[entityName], limiter: limiter}
+			all = append(all, l)
+			bySource[sourceName] = append(bySource[sourceName], l)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, sourceName := range cfg.SourceNames() {
+		slots := make(chan struct{}, cfg.Sources[sourceName].Concurrency)
+		for _, l := range bySource[sourceName] {
+			wg.Add(1)
+			go func(l *landing) {
+				defer wg.Done()
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					l.err = ctx.Err()
+					return
+				}
+				defer func() { <-slots }()
+				if l.err = fn(ctx, l); l.err != nil {
+					cancel()
+				}
+			}(l)
+		}
+	}
+	wg.Wait()
+	return all
 }
 
 // landEntity lands one entity and, for an incremental one, moves its cursor afterwards.

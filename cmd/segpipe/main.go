@@ -49,6 +49,7 @@ Usage:
   segpipe runs [flags]             list run records, newest first
   segpipe status [flags]           last success per job, the published pointer, the next scheduled runs
   segpipe config check [flags]     validate a config file
+  segpipe bench [flags]            time the nightly path on a synthetic company against its floors
   segpipe version                  print the version
 
 Run 'segpipe <command> --help' for a command's flags.
@@ -123,8 +124,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "config":
 		return cmdConfig(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "bench-serve":
+		return cmdBenchServe(ctx, args[1:], stdout, stderr)
 	default:
-		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, config check, version)", args[0])
+		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, config check, bench, version)", args[0])
 	}
 }
 

@@ -63,6 +63,9 @@ type Options struct {
 	// Limiter, when set, is waited on before every HTTP attempt (retries included). Share one
 	// per source (NewLimiter) across the source's concurrently landing entities.
 	Limiter *rate.Limiter
+
+	// floor, set by MeasureFloor, stops the landing short of part of its work.
+	floor Floor
 }
 
 // BadShareError is returned when more records were quarantined than the source's
@@ -160,6 +163,7 @@ type landing struct {
 
 	startedAt      time.Time
 	pages          int
+	bodyBytes      int64 // response bytes of every page, decompressed
 	rows           int64
 	quarantineKey  string // set once the quarantine file is uploaded
 	keepQuarantine bool   // a bad-share failure keeps it for the user to read
@@ -181,7 +185,7 @@ type fieldRef struct {
 }
 
 func newLanding(store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*landing, error) {
-	if store == nil || src == nil || ent == nil {
+	if (store == nil && opts.floor == 0) || src == nil || ent == nil {
 		return nil, fmt.Errorf("extract %s/%s: store, source and entity config are all required", source, entity)
 	}
 	for _, n := range []string{source, entity} {
@@ -357,7 +361,10 @@ func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 			return nil, err
 		}
 		l.pages++
-		if err := l.addPage(ctx, pg); err != nil {
+		l.bodyBytes += int64(len(pg.body))
+		if l.opts.floor == FloorDownload {
+			l.rows += int64(len(pg.records))
+		} else if err := l.addPage(ctx, pg); err != nil {
 			return nil, err
 		}
 		if u, err = pager.next(pg); err != nil {
@@ -366,6 +373,9 @@ func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 	}
 	if err := l.flush(ctx); err != nil {
 		return nil, err
+	}
+	if l.opts.floor != 0 {
+		return nil, nil
 	}
 	if err := l.sink.finish(ctx); err != nil {
 		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
@@ -397,6 +407,7 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		RunID:         l.opts.RunID,
 		ExtractedAt:   l.startedAt,
 		Pages:         l.pages,
+		ResponseBytes: l.bodyBytes,
 		Rows:          l.rows,
 		Quarantined:   bad,
 		Mode:          l.mode(),
@@ -735,6 +746,9 @@ func (l *landing) flush(ctx context.Context) error {
 			sb.ReserveData(dataLen[i])
 			i++
 		}
+	}
+	if l.opts.floor == FloorDecode {
+		return nil
 	}
 	if err := l.sink.write(ctx, rec); err != nil {
 		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)

@@ -33,9 +33,12 @@ type Manifest struct {
 	RunID       string    `json:"run_id"`
 	ExtractedAt time.Time `json:"extracted_at"`
 	Pages       int       `json:"pages"`
-	Rows        int64     `json:"rows"`
-	Bytes       int64     `json:"bytes"`
-	Quarantined int64     `json:"quarantined"`
+	// ResponseBytes is the size of every page's response body, decompressed.
+	ResponseBytes int64 `json:"response_bytes,omitempty"`
+	Rows          int64 `json:"rows"`
+	// Bytes is the size of the landed Parquet files.
+	Bytes       int64 `json:"bytes"`
+	Quarantined int64 `json:"quarantined"`
 	// Mode is full (every record of the export) or incremental (changes since Since).
 	Mode string `json:"mode"`
 	// Since is the cursor an incremental landing asked from (lookback applied); nil for full.

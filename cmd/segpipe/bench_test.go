@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the bench smoke test start this test binary as its export-server child
+// (`segpipe bench-serve`), the way the real binary starts itself.
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// A short run of the bench command keeps it working: every stage and floor is measured and
+// the JSON report holds the same figures. (Benchmark figures are never asserted: see
+// docs/performance.md.)
+func TestBenchSmoke(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--accounts", "1000", "--out", out}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"extract + land", "segment", "nightly total", "floor (1) download",
+		"floor (2) decode", "floor (3) duckdb sql", "of floor (2)'s rows/s", "x floor (3)", "slowest models:"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep BenchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Accounts != 1000 || rep.PerEntity["accounts"] != 1000 || len(rep.Floors) != 3 || rep.PeakRSS <= 0 || rep.ServerRSS <= 0 {
+		t.Fatalf("report: %+v", rep)
+	}
+	var extract BenchStage
+	for _, s := range rep.Stages {
+		if s.Stage == "extract + land" {
+			extract = s
+		}
+	}
+	// Every record the server holds is landed or quarantined, and each floor sees them all.
+	if extract.Rows != rep.Records || extract.Bytes <= 0 || extract.CPUSeconds <= 0 {
+		t.Errorf("extract stage %+v, want %d records", extract, rep.Records)
+	}
+	for _, f := range rep.Floors[:2] {
+		if f.Rows != rep.Records || f.Bytes != extract.Bytes {
+			t.Errorf("%s saw %d records and %d bytes; the landing %d and %d", f.Stage, f.Rows, f.Bytes, rep.Records, extract.Bytes)
+		}
+	}
+	if rep.Ratios["extract_vs_decode_floor"] <= 0 || rep.Ratios["transform_vs_sql_floor"] <= 0 {
+		t.Errorf("ratios %v", rep.Ratios)
+	}
+}
+
+func TestBenchServeIsInternal(t *testing.T) {
+	t.Setenv(benchChildEnv, "")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"bench-serve"}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("bench-serve run by hand: exit %d, want %d", code, exitUsage)
+	}
+}
