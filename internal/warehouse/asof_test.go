@@ -30,3 +30,29 @@ func TestVersionKnownAtAsOf(t *testing.T) {
 		t.Errorf("with only later versions, picked %s, want the earliest (Alpha, updated 2025-02-01)", got)
 	}
 }
+
+// A deal that closed after as_of shows none of its later state (pipeline fixture, as of
+// 2025-06-30): p8, lost on 10 July, is open with no stage, stage entry, forecast category,
+// close date or loss reason; p7's only activity (2 July) is not known yet.
+func TestNoLaterDealStateLeaks(t *testing.T) {
+	s := buildFixture(t, "pipeline", "2025-06-30", nil)
+	opps := rowsBy(t, s, `select opportunity_id, * exclude (opportunity_id) from stg_opportunities`)
+	p8 := opps["p8"]
+	for _, col := range []string{"stage", "stage_entered_at", "forecast_category", "closed_at", "loss_reason"} {
+		if v := p8.Get(col); v != nil {
+			t.Errorf("p8 %s = %v, want NULL (known only after as_of)", col, v)
+		}
+	}
+	if str(p8, "is_closed") != "false" || str(p8, "is_won") != "false" {
+		t.Errorf("p8 closed/won = %s/%s, want false/false", str(p8, "is_closed"), str(p8, "is_won"))
+	}
+	if v := opps["p7"].Get("last_activity_at"); v != nil {
+		t.Errorf("p7 last_activity_at = %v, want NULL", v)
+	}
+	if str(opps["p7"], "forecast_category") != "commit" || str(opps["p7"], "stage") != "proposal" {
+		t.Errorf("p7 = %v, want its known stage and forecast", opps["p7"])
+	}
+	if _, ok := opps["x1"]; ok {
+		t.Error("x1 is created after as_of")
+	}
+}

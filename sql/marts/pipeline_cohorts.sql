@@ -1,0 +1,49 @@
+-- pipeline_cohorts: one row per creation quarter x dimension x segment of opportunities
+-- (domain.md section 5, "pipeline cohorts": deals created in the same quarter, tracked to win
+-- or loss and cycle time, per segment; section 11 win rate and sales cycle).
+-- Inputs: stg_opportunities (deals created before cutoff(); closes after as_of not yet known),
+-- int_accounts (the account's size band). Dimensions: all (segment 'All'), deal_size_tier (the
+-- config's tiers on the amount), size_band (the deal's account; 'Unknown' without one).
+-- A cohort is followed to as_of: open deals are those still open at as_of, and its figures
+-- keep changing while they close. win_rate = won / (won + lost) by count; close_rate =
+-- (won + lost) / created; avg_cycle_days_won = mean closed_at - created_at of won deals in days.
+with opps as (
+    select
+        o.opportunity_id,
+        date_trunc('quarter', o.created_at)::date as cohort,
+        o.amount,
+        o.is_closed,
+        o.is_won,
+        case when o.is_won then date_diff('day', o.created_at, o.closed_at) end as cycle_days,
+        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        coalesce(a.size_band, 'Unknown') as size_band
+    from stg_opportunities o
+    left join int_accounts a using (account_id)
+),
+split as (
+    select cohort, 'all' as dimension, 'All' as segment, * exclude (cohort) from opps
+    union all
+    select cohort, 'deal_size_tier', deal_size_tier, * exclude (cohort) from opps
+    union all
+    select cohort, 'size_band', size_band, * exclude (cohort) from opps
+)
+select
+    as_of()                                                          as as_of,
+    cohort,
+    strftime(cohort, '%Y') || '-Q' || quarter(cohort)                as cohort_quarter,
+    dimension,
+    segment,
+    count(*)                                                         as created,
+    count(*) filter (where is_won)                                   as won,
+    count(*) filter (where is_closed and not is_won)                 as lost,
+    count(*) filter (where not is_closed)                            as open,
+    count(*) filter (where is_won)
+        / nullif(count(*) filter (where is_closed), 0)               as win_rate,
+    count(*) filter (where is_closed) / count(*)                     as close_rate,
+    avg(cycle_days)                                                  as avg_cycle_days_won,
+    coalesce(sum(amount), 0)                                         as pipeline_created,
+    coalesce(sum(amount) filter (where is_won), 0)                   as revenue_won,
+    coalesce(sum(amount) filter (where not is_closed), 0)            as open_value
+from split
+group by cohort, dimension, segment
+order by cohort, dimension, segment
