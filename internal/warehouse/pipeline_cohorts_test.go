@@ -90,3 +90,36 @@ func TestPipelineCohortsAssertion(t *testing.T) {
 		t.Fatalf("want the broken sum caught, got %v", err)
 	}
 }
+
+// Deals lost by reason on the pipeline fixture as of 2025-06-30: c2 20,000 price (SMB),
+// c5 50,000 timing (Mid-market), c6 200,000 competitor (Enterprise) are lost; p8 (lost
+// 10 July, price) is still open. All: 3 lost, one each, shares 1/3; amounts 20,000 / 270,000 ...
+func TestPipelineLossReasons(t *testing.T) {
+	s := buildFixture(t, "pipeline", "2025-06-30", nil)
+	rows := rowsBy(t, s, `select dimension || ' ' || segment || ' ' || loss_reason as k, * from pipeline_loss_reasons`)
+	// The three lost deals have three different reasons, so each of the 6 dimensions has 3
+	// (segment, reason) rows: all 3; tier SMB, Mid-market, Enterprise; motion new_business 3;
+	// source inbound 2 (price, timing) + partner 1; region NA 2 (P1: c2, c5) + EMEA 1;
+	// industry Software 2 + FinTech 1.
+	if len(rows) != 18 {
+		t.Errorf("%d rows, want 18", len(rows))
+	}
+	for k, w := range map[string][3]float64{ // lost, share of lost, share of lost amount
+		"all All price":               {1, 1.0 / 3, 20000.0 / 270000},
+		"all All competitor":          {1, 1.0 / 3, 200000.0 / 270000},
+		"deal_size_tier SMB price":    {1, 1, 1},
+		"source inbound timing":       {1, 0.5, 50000.0 / 70000},
+		"region NA price":             {1, 0.5, 20000.0 / 70000},
+		"industry FinTech competitor": {1, 1, 1},
+		"motion new_business timing":  {1, 1.0 / 3, 50000.0 / 270000},
+	} {
+		r, ok := rows[k]
+		if !ok {
+			t.Errorf("no row %s", k)
+			continue
+		}
+		near(t, k+" lost", num(t, r, "lost"), w[0])
+		near(t, k+" share_of_lost", num(t, r, "share_of_lost"), w[1])
+		near(t, k+" share_of_lost_amount", num(t, r, "share_of_lost_amount"), w[2])
+	}
+}

@@ -1,0 +1,44 @@
+-- pipeline_loss_reasons: one row per dimension x segment x loss reason of the deals lost by
+-- as_of (domain.md section 8, outcome metrics: "deals lost by reason").
+-- Inputs: stg_opportunities (lost = closed and not won before cutoff(); a deal lost after as_of
+-- is still open), int_accounts (region, industry). Dimensions: all ('All'), deal_size_tier (the
+-- config's tiers on the amount), motion, source, region, industry; a missing value is
+-- 'Unknown', a lost deal without a reason 'unspecified'.
+-- share_of_lost = lost / the segment's lost deals (each segment's reasons sum to 1).
+with lost as (
+    select
+        coalesce(nullif(o.loss_reason, ''), 'unspecified') as loss_reason,
+        o.amount,
+        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        coalesce(nullif(o.motion, ''), 'Unknown') as motion,
+        coalesce(nullif(o.source, ''), 'Unknown') as source,
+        coalesce(a.region, 'Unknown') as region,
+        coalesce(a.industry, 'Unknown') as industry
+    from stg_opportunities o
+    left join int_accounts a using (account_id)
+    where o.is_closed and not o.is_won
+),
+split as (
+    select 'all' as dimension, 'All' as segment, loss_reason, amount from lost
+    union all select 'deal_size_tier', deal_size_tier, loss_reason, amount from lost
+    union all select 'motion', motion, loss_reason, amount from lost
+    union all select 'source', source, loss_reason, amount from lost
+    union all select 'region', region, loss_reason, amount from lost
+    union all select 'industry', industry, loss_reason, amount from lost
+),
+counted as (
+    select dimension, segment, loss_reason, count(*) as lost, coalesce(sum(amount), 0) as lost_amount
+    from split
+    group by all
+)
+select
+    as_of()                                                              as as_of,
+    dimension,
+    segment,
+    loss_reason,
+    lost,
+    lost_amount,
+    lost / sum(lost) over (partition by dimension, segment)              as share_of_lost,
+    lost_amount / nullif(sum(lost_amount) over (partition by dimension, segment), 0) as share_of_lost_amount
+from counted
+order by dimension, segment, lost desc, loss_reason
