@@ -265,22 +265,33 @@ func Backfill(ctx context.Context, p Params, opts BackfillOptions) (*BackfillRes
 	}
 	parallel := max(opts.Parallel, 1)
 	sem := make(chan struct{}, parallel)
+	// A segment run carries the previous date's tier and segment history forward, so however
+	// many dates run at once, each date's segment starts only after the previous date's has
+	// finished: ingests overlap, segments run in date order. turns[k] closes when the k-th
+	// date's segment (or the whole date) is over.
+	turns := make([]chan struct{}, len(todo)+1)
+	for k := range turns {
+		turns[k] = make(chan struct{})
+	}
+	close(turns[0])
 	var wg sync.WaitGroup
 	var writeErr error
-	for _, i := range todo {
+	for k, i := range todo {
 		sem <- struct{}{}
 		if ctx.Err() != nil {
 			<-sem
 			break
 		}
 		wg.Add(1)
-		go func(i int) {
+		go func(k, i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			turn := &segmentTurn{wait: turns[k], done: turns[k+1]}
+			defer turn.finish()
 			mu.Lock()
 			st := res.Dates[i]
 			mu.Unlock()
-			st = runDate(ctx, p, pl, id, st, report, i)
+			st = runDate(ctx, p, pl, id, st, report, i, turn)
 			if st.Status == DateFailed {
 				log.Warn("backfill date failed", "as_of", st.AsOf, "run_id", st.RunID, "error", st.Error)
 			}
@@ -290,7 +301,7 @@ func Backfill(ctx context.Context, p Params, opts BackfillOptions) (*BackfillRes
 				mu.Unlock()
 			}
 			report(i, st)
-		}(i)
+		}(k, i)
 	}
 	wg.Wait()
 	if writeErr != nil {
@@ -313,7 +324,16 @@ func Backfill(ctx context.Context, p Params, opts BackfillOptions) (*BackfillRes
 }
 
 // runDate runs the plan's jobs as of one date and returns its final status.
-func runDate(ctx context.Context, p Params, pl BackfillPlan, id string, st DateStatus, report func(int, DateStatus), i int) DateStatus {
+// segmentTurn orders the segment runs of a backfill: wait closes when the previous date's
+// segment is over; finish closes done, once, when this date's is.
+type segmentTurn struct {
+	wait, done chan struct{}
+	once       sync.Once
+}
+
+func (t *segmentTurn) finish() { t.once.Do(func() { close(t.done) }) }
+
+func runDate(ctx context.Context, p Params, pl BackfillPlan, id string, st DateStatus, report func(int, DateStatus), i int, turn *segmentTurn) DateStatus {
 	d, _ := time.Parse(time.DateOnly, st.AsOf)
 	st = DateStatus{AsOf: st.AsOf, Status: DateRunning, RunID: NewRunID(time.Now()), StartedAt: time.Now().UTC()}
 	if err := writeDateStatus(ctx, p.Lake, id, st); err != nil {
@@ -334,7 +354,17 @@ func runDate(ctx context.Context, p Params, pl BackfillPlan, id string, st DateS
 					return err
 				}
 			case JobSegment:
+				select {
+				case <-turn.wait: // the previous date's segment is over: go on
+				default:
+					select {
+					case <-turn.wait:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
 				res, err := Segment(ctx, p)
+				turn.finish()
 				if err != nil {
 					return err
 				}

@@ -354,3 +354,38 @@ func TestBackfillDryRunWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// With --parallel, dates overlap but their segment runs go in date order: each carries the
+// previous date's tier and segment history forward (run record extra.previous_as_of).
+func TestParallelBackfillChainsHistory(t *testing.T) {
+	t.Parallel()
+	p, company := demoEnv(t, 150, nil)
+	ctx := context.Background()
+	if _, err := jobs.Ingest(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	from, to := monthEnds(company.AsOf(), 5)
+	pl := jobs.BackfillPlan{From: from, To: to, Every: jobs.EveryMonth, Jobs: []string{jobs.JobSegment}}
+	res, err := jobs.Backfill(ctx, p, jobs.BackfillOptions{Plan: pl, Parallel: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := jobs.ListRuns(ctx, p.Lake, jobs.JobSegment, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	previous := map[string]string{}
+	for _, r := range runs {
+		prev, _ := r.Extra["previous_as_of"].(map[string]any)
+		previous[r.AsOf], _ = prev["tier_history"].(string)
+	}
+	for i, d := range res.Dates {
+		want := ""
+		if i > 0 {
+			want = res.Dates[i-1].AsOf
+		}
+		if d.Status != jobs.DatePublished || previous[d.AsOf] != want {
+			t.Errorf("%s: %s, read the history of %q, want %q", d.AsOf, d.Status, previous[d.AsOf], want)
+		}
+	}
+}

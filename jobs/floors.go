@@ -79,6 +79,9 @@ func MeasureTransformFloor(ctx context.Context, p Params) (*TransformFloor, erro
 	if err := registerLanded(ctx, &p, sess, dir, &SegmentResult{}); err != nil {
 		return nil, err
 	}
+	if _, err := registerPrevious(ctx, &p, sess); err != nil {
+		return nil, err
+	}
 	landed, err := sess.Landed(ctx)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/segpipe/segpipe/internal/config"
@@ -26,7 +28,10 @@ type SegmentResult struct {
 	// Summary holds the small marts (segment_metrics, ltv_quintiles) for printing.
 	Summary map[string][]warehouse.Row
 	// Totals is one row of headline figures (customers, ARR, ...).
-	Totals   warehouse.Row
+	Totals warehouse.Row
+	// Previous names, per history mart (tier_history, segment_history), the as_of of the
+	// published partition the run carried forward ("" for none: a first run).
+	Previous PreviousState
 	Duration time.Duration
 }
 
@@ -46,6 +51,9 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 	res, err := segment(leaseCtx, &p, rec)
 	if lost := leaseLost(leaseCtx); lost != nil && err != nil {
 		err = fmt.Errorf("segment stopped before publishing: %w", lost)
+	} else if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// DuckDB reports a cancelled statement as its own "Interrupted" error: say why.
+		err = fmt.Errorf("segment stopped before publishing: %w (%v)", ctx.Err(), err)
 	}
 	release()
 	if res != nil {
@@ -81,6 +89,21 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	defer sess.Close()
 	if err := registerLanded(ctx, p, sess, dir, res); err != nil {
 		return res, err
+	}
+	res.Previous, err = registerPrevious(ctx, p, sess)
+	if err != nil {
+		return res, err
+	}
+	if rec.Extra == nil {
+		rec.Extra = map[string]any{}
+	}
+	rec.Extra["previous_as_of"] = res.Previous
+	for _, table := range slices.Sorted(maps.Keys(res.Previous)) {
+		d := res.Previous[table]
+		if d == "" {
+			d = "none (first run)"
+		}
+		log.Info("previous history", "table", table, "previous_as_of", d)
 	}
 	stage("register", t0)
 

@@ -21,16 +21,29 @@ create or replace macro period_months(ps, pe) as
 create or replace macro as_of_rank(updated) as
     case when updated::timestamp < cutoff() then epoch(updated::timestamp)
          else -epoch(updated::timestamp) end;
+-- The first renewal after day d of a subscription whose current period ends at period_end:
+-- period_end moved back by whole billing intervals ('month' or 'year'; any other interval: as
+-- is). A snapshot taken after d has moved period_end forward; this is the date known at d,
+-- for subscriptions that renew on a regular cycle. NULL when period_end is not after d.
+create or replace macro renewal_after(period_end, billing_interval, d) as
+    case when period_end::date <= d then null
+         when billing_interval = 'month' then list_min(list_filter(
+             list_transform(range(0, 240), k -> (period_end::date - to_months(k::integer))::date), x -> x > d))
+         when billing_interval = 'year' then list_min(list_filter(
+             list_transform(range(0, 20), k -> (period_end::date - to_years(k::integer))::date), x -> x > d))
+         else period_end::date end;
 -- Survival function of the chi-square distribution, P(X >= x) for df degrees of freedom: the
 -- p-value of a chi-square statistic. 1 - the regularized lower incomplete gamma P(df/2, x/2),
 -- summed as its series of Poisson terms (each below 1, so nothing overflows) until the terms are
--- negligible; exact to about 1e-12 where it matters (p above 1e-10), 0 below.
+-- negligible. Exact to about 1e-13; so p-values below 1e-10 are reported as 0 (rounding noise
+-- would be all that is left of them).
 create or replace macro chi2_sf(x, df) as
     case when x is null or df is null or df <= 0 then null
          when x <= 0 then 1.0
-         else greatest(0.0, 1.0 - list_sum(list_transform(
-             range(0, (greatest(100, ceil(x / 2 + 12 * sqrt(x / 2 + 1) + 50)))::bigint),
-             i -> exp((df / 2 + i) * ln(x / 2) - x / 2 - lgamma(df / 2 + i + 1))))) end;
+         else list_transform([1.0 - list_sum(list_transform(
+                  range(0, (greatest(100, ceil(greatest(x, 0) / 2 + 12 * sqrt(greatest(x, 0) / 2 + 1) + 50)))::bigint),
+                  i -> exp((df / 2 + i) * ln(greatest(x, 1e-300) / 2) - greatest(x, 0) / 2 - lgamma(df / 2 + i + 1))))],
+              q -> case when q < 1e-10 then 0.0 else q end)[1] end;
 -- Two-sided p-value of a standard normal statistic z: P(|Z| >= |z|) = chi2_sf(z^2, 1).
 create or replace macro normal_p_two_sided(z) as chi2_sf(z * z, 1);
 -- Countries: ISO-2 code, sales region (domain.md section 1: NA, EMEA, APAC, LATAM) and every

@@ -56,3 +56,34 @@ func TestNoLaterDealStateLeaks(t *testing.T) {
 		t.Error("x1 is created after as_of")
 	}
 }
+
+// renewal_after moves a subscription's current period end back to the first renewal after a
+// date, by whole billing intervals.
+func TestRenewalAfter(t *testing.T) {
+	s := buildFixture(t, "basic", "2025-06-30", nil)
+	rows, err := s.Query(t.Context(), `select
+		renewal_after('2026-10-15'::timestamp, 'month', '2025-07-31'::date) as monthly,
+		renewal_after('2026-10-15'::timestamp, 'month', '2025-08-15'::date) as on_the_day,
+		renewal_after('2027-03-01'::timestamp, 'year', '2025-07-31'::date) as yearly,
+		renewal_after('2025-08-31'::timestamp, 'year', '2025-07-31'::date) as next_one,
+		renewal_after('2025-07-31'::timestamp, 'month', '2025-07-31'::date) as ended,
+		renewal_after('2026-01-31'::timestamp, 'week', '2025-07-31'::date) as unknown_interval`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2026-10-15 back 14 months is 2025-08-15, the first 15th after 31 July; on 15 August itself
+	// the renewal is a month later; 2027-03-01 back 2 years is 2025-03-01 (not after as_of), back
+	// 1 year 2026-03-01.
+	for col, want := range map[string]string{
+		"monthly": "2025-08-15", "on_the_day": "2025-09-15", "yearly": "2026-03-01",
+		"next_one": "2025-08-31", "ended": "<nil>", "unknown_interval": "2026-01-31",
+	} {
+		got := str(rows[0], col)
+		if v := rows[0].Get(col); v != nil {
+			got = v.(interface{ Format(string) string }).Format("2006-01-02")
+		}
+		if got != want {
+			t.Errorf("%s = %s, want %s", col, got, want)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Layer is a stage of models, run in this order: staging, intermediate, marts.
+// Layer is a stage of models, run in this order: staging (and state), intermediate, marts.
 type Layer string
 
 // The model layers, in run order.
@@ -17,9 +17,16 @@ const (
 	Staging      Layer = "staging"
 	Intermediate Layer = "intermediate"
 	Marts        Layer = "marts"
+	// State holds sql/state/prev_<mart>.sql: the previous run's copy of a history mart is an
+	// input the job registers (a view named prev_<mart>); the file is the empty table of its
+	// shape, built only when no such input is registered (the first run, a test).
+	State Layer = "state"
 )
 
-var layerRank = map[Layer]int{Staging: 0, Intermediate: 1, Marts: 2}
+// StatePrefix starts the name of every state input: prev_<mart>.
+const StatePrefix = "prev_"
+
+var layerRank = map[Layer]int{State: 0, Staging: 0, Intermediate: 1, Marts: 2}
 
 // Model is one SQL file: a single SELECT whose result becomes a table named after the file.
 type Model struct {
@@ -57,9 +64,11 @@ var rawRef = regexp.MustCompile(`\braw_[a-z0-9_]+__[a-z0-9_]+\b`)
 
 // LoadModels reads the models of fsys and returns the ones this run needs, in an order that
 // runs every model after the ones it reads. landed holds the raw views registered for the
-// run (raw_<vendor>__<entity>). From staging/<vendor>/, a model runs when every raw view it
-// reads is landed and is skipped when none is; staging/defaults/ fills canonical tables no
-// vendor provides. Then come intermediate/ and marts/ (docs/staging.md).
+// run (raw_<vendor>__<entity>) and the previous run's state inputs (prev_<mart>). From
+// staging/<vendor>/, a model runs when every raw view it reads is landed and is skipped when
+// none is; staging/defaults/ fills canonical tables no vendor provides. A state/prev_<mart>.sql
+// is skipped when prev_<mart> is registered and otherwise builds its empty table. Then come
+// intermediate/ and marts/ (docs/staging.md).
 func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
 	vendorDirs, err := fs.Glob(fsys, string(Staging)+"/*")
 	if err != nil {
@@ -107,6 +116,18 @@ func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
 	models := make([]Model, 0, len(staged))
 	for _, m := range staged {
 		models = append(models, m)
+	}
+	states, err := readLayer(fsys, string(State), State)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range states {
+		if !strings.HasPrefix(m.Name, StatePrefix) {
+			return nil, fmt.Errorf("state input %s: names start with %s (%s<mart>)", m.Path, StatePrefix, StatePrefix)
+		}
+		if !landed[m.Name] {
+			models = append(models, m)
+		}
 	}
 	for _, layer := range []Layer{Intermediate, Marts} {
 		ms, err := readLayer(fsys, string(layer), layer)
@@ -226,6 +247,23 @@ func less(a, b Model) bool {
 		return layerRank[a.Layer] < layerRank[b.Layer]
 	}
 	return a.Name < b.Name
+}
+
+// StateInputs lists the state inputs of fsys (sql/state/prev_<mart>.sql), by name, in name
+// order: the job registers each from the newest published partition of <mart> before the run.
+func StateInputs(fsys fs.FS) ([]string, error) {
+	ms, err := readLayer(fsys, string(State), State)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if !strings.HasPrefix(m.Name, StatePrefix) {
+			return nil, fmt.Errorf("state input %s: names start with %s (%s<mart>)", m.Path, StatePrefix, StatePrefix)
+		}
+		out = append(out, m.Name)
+	}
+	return out, nil
 }
 
 // LoadAssertions reads tests/*.sql from fsys, in name order.

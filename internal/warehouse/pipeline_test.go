@@ -154,8 +154,9 @@ func TestPipelineAssertionsPass(t *testing.T) {
 			mine = append(mine, a)
 		}
 	}
-	if len(mine) != 2 {
-		t.Fatalf("%d pipeline assertions, want 2", len(mine))
+	// assert_pipeline_aging, _cohorts, _loss_reasons, _segments.
+	if len(mine) != 4 {
+		t.Fatalf("%d pipeline assertions, want 4", len(mine))
 	}
 	if _, err := s.RunAssertions(context.Background(), mine); err != nil {
 		t.Fatal(err)

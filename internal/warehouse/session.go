@@ -117,10 +117,11 @@ func (s *Session) RegisterParquet(ctx context.Context, name string, files []stri
 	return nil
 }
 
-// Landed returns the raw views and tables of the session (raw_<vendor>__<entity>), the input
-// LoadModels chooses staging models by.
+// Landed returns the raw views and tables of the session (raw_<vendor>__<entity>) and the
+// previous run's state inputs (prev_<mart>), the inputs LoadModels chooses models by.
 func (s *Session) Landed(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw\_%\_\_%' ESCAPE '\'`)
+	rows, err := s.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_name LIKE 'raw\_%\_\_%' ESCAPE '\' OR table_name LIKE 'prev\_%' ESCAPE '\'`)
 	if err != nil {
 		return nil, fmt.Errorf("list raw views: %w", err)
 	}

@@ -1,18 +1,28 @@
--- account_segments: one row per CRM account known at as_of (domain.md sections 2, 3, 4, 11).
+-- account_segments: one row per CRM account known at as_of (domain.md sections 2, 3, 4, 5, 11).
 -- customer_status: active (MRR > 0 at as_of), churned (paid before, 0 now) or prospect (never invoiced).
 -- arr = 12 x MRR at as_of; arr_band: the config's ARR bands (default SMB < $25K, Mid-market
 -- $25K-100K, Enterprise >= $100K), active customers only.
 -- adoption_stage (active customers): early in the first early_days days, mature from
 -- mature_months months of tenure, growth in between.
--- ltv_quintile: customers (active and churned) in five equal groups by ltv, 1 = the top 20%;
--- sizes differ by at most one; equal ltv is ordered by account_id so the split is reproducible.
+-- ltv_quintile: customers (active and churned) in five equal groups by ltv, 1 = the top 20%
+-- (see int_customer_ltv).
+-- acquisition_quarter ('2024-Q3') / acquisition_month (first day): of customer_since, for active
+-- and churned customers (domain.md section 5); NULL for prospects.
+-- Behaviour (domain.md section 4; rules in int_account_usage, int_account_support,
+-- int_account_behaviour): usage_intensity, active_share, support_need, tickets_per_month,
+-- health_score, churn_risk (+ reasons and flag count), expansion signals (+ reasons and count),
+-- for active customers only: NULL for prospects and churned customers (their activity has ended;
+-- the churn already happened).
+-- ICP (domain.md section 6; rules in int_icp_fit, traits in icp_profile / anti_icp_profile), for
+-- every account, prospects included: icp_fit_score (0-1, NULL when nothing can be scored),
+-- is_icp, is_anti_icp and the traits matched.
 with customers as (
     select
         c.*,
         l.ltv,
         l.ltv_method,
         l.expected_remaining_months,
-        ntile(5) over (order by l.ltv desc, c.account_id) as ltv_quintile
+        l.ltv_quintile
     from int_customers c
     join int_customer_ltv l using (account_id)
 )
@@ -42,7 +52,27 @@ select
     coalesce(c.realized_revenue, 0)::double      as realized_revenue,
     c.ltv::double                                as ltv,
     c.ltv_method,
-    c.ltv_quintile::integer                      as ltv_quintile
+    c.ltv_quintile::integer                      as ltv_quintile,
+    b.usage_intensity,
+    b.active_share,
+    b.support_need,
+    b.tickets_per_month,
+    b.health_score,
+    b.churn_risk,
+    b.churn_risk_flag_count,
+    b.churn_risk_reasons,
+    b.expansion_signal_count,
+    b.expansion_signals,
+    b.expansion_reasons,
+    strftime(c.customer_since, '%Y') || '-Q' || quarter(c.customer_since) as acquisition_quarter,
+    date_trunc('month', c.customer_since)::date  as acquisition_month,
+    f.icp_fit_score,
+    coalesce(f.is_icp, false)                    as is_icp,
+    coalesce(f.is_anti_icp, false)               as is_anti_icp,
+    coalesce(f.icp_traits_matched, []::varchar[]) as icp_traits_matched,
+    coalesce(f.anti_icp_traits_matched, []::varchar[]) as anti_icp_traits_matched
 from int_accounts a
 left join customers c using (account_id)
+left join int_account_behaviour b using (account_id)
+left join int_icp_fit f using (account_id)
 order by a.account_id

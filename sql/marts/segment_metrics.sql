@@ -1,26 +1,117 @@
--- segment_metrics: one row per dimension (size_band, industry, region) and segment (domain.md 2, 3, 9, 11).
+-- segment_metrics: one row per dimension (size_band, industry, region, arr_band) and segment
+-- (domain.md sections 2, 3, 9, 11).
+-- Membership: the account's segment at as_of (account_segments); arr_band exists for active
+-- customers only, so its rows hold active customers, and its retention metrics (logo churn 12m,
+-- GRR, NRR) group the customers by their ARR band at the start of the 12 months
+-- (int_segment_retention.arr_band_at_start). logo_churn_monthly is NULL for arr_band.
 -- customers: active customers at as_of. arr and arr_share: their ARR and its share of the
 -- dimension's total. arpa = MRR / active customers. logo_churn_monthly / logo_churn_12m: see
 -- int_segment_churn. ltv_avg: mean ltv over the segment's customers, active and churned.
-with segmented as (
-    select account_id, customer_status, mrr, arr, ltv, 'size_band' as dimension, size_band as segment from account_segments
+-- grr_12m / nrr_12m (section 11): customers active at the start of the trailing 12 complete
+-- months (int_segment_retention): sum(least(start, end MRR)) / sum(start MRR) (never above 1) and
+-- sum(end MRR) / sum(start MRR); new customers and reactivations of customers not active at the
+-- start are in neither.
+-- Deals (stg_opportunities of the segment's accounts), trailing 12 months = timestamps in
+-- [cutoff() - 12 months, cutoff()):
+--   win_rate = won / (won + lost) by count of deals closed in the window (section 11), every
+--   motion; win_rate_amount = amount won / amount closed; avg_sales_cycle_days = mean
+--   closed_at - created_at in days of the won ones (section 11).
+--   conversion_rate (section 9, lead/opportunity to customer) = of the accounts with a
+--   new_business opportunity created in the window, the share that are active customers at as_of.
+-- tickets_per_account = tickets (stg_tickets) created in the window by the segment's active
+-- customers / active customers.
+-- cac = mean of int_spend_cac.cac over the segment's customers acquired in the trailing
+-- cac_window_months (channel spend in the first paid month / customers the channel acquired
+-- then); NULL without marketing spend (stg_spend empty) or without such a customer.
+-- cac_payback_months = cac / (arpa x gross_margin) (section 3).
+with window_start as (
+    select cutoff() - interval 12 month as ts
+),
+members as (
+    select account_id, 'size_band' as dimension, size_band as segment from account_segments
     union all
-    select account_id, customer_status, mrr, arr, ltv, 'industry', industry from account_segments
+    select account_id, 'industry', industry from account_segments
     union all
-    select account_id, customer_status, mrr, arr, ltv, 'region', region from account_segments
+    select account_id, 'region', region from account_segments
+    union all
+    select account_id, 'arr_band', arr_band from account_segments where arr_band is not null
 ),
 per_segment as (
     select
+        m.dimension,
+        m.segment,
+        count(*) as accounts,
+        count(*) filter (where a.customer_status = 'active') as customers,
+        count(*) filter (where a.customer_status = 'churned') as churned_customers,
+        coalesce(sum(a.arr) filter (where a.customer_status = 'active'), 0) as arr,
+        coalesce(sum(a.mrr) filter (where a.customer_status = 'active'), 0) as mrr,
+        avg(a.ltv) filter (where a.customer_status in ('active', 'churned')) as ltv_avg
+    from members m
+    join account_segments a using (account_id)
+    group by all
+),
+retention_members as (
+    select m.dimension, m.segment, r.*
+    from int_segment_retention r
+    join members m using (account_id)
+    where m.dimension <> 'arr_band'
+    union all
+    select 'arr_band', r.arr_band_at_start, r.*
+    from int_segment_retention r
+    where r.arr_band_at_start is not null
+),
+retention as (
+    select
         dimension,
         segment,
-        count(*) as accounts,
-        count(*) filter (where customer_status = 'active') as customers,
-        count(*) filter (where customer_status = 'churned') as churned_customers,
-        coalesce(sum(arr) filter (where customer_status = 'active'), 0) as arr,
-        coalesce(sum(mrr) filter (where customer_status = 'active'), 0) as mrr,
-        avg(ltv) filter (where customer_status in ('active', 'churned')) as ltv_avg
-    from segmented
-    group by dimension, segment
+        count(*) as customers_at_start_12m,
+        count(*) filter (where churned) as churned_12m,
+        sum(retained_mrr) / nullif(sum(start_mrr), 0) as grr_12m,
+        sum(end_mrr) / nullif(sum(start_mrr), 0) as nrr_12m
+    from retention_members
+    group by all
+),
+deals as (
+    select
+        m.dimension,
+        m.segment,
+        count(*) filter (where o.is_won and o.closed_at >= w.ts) as won,
+        count(*) filter (where o.is_closed and not o.is_won and o.closed_at >= w.ts) as lost,
+        sum(o.amount) filter (where o.is_won and o.closed_at >= w.ts) as amount_won,
+        sum(o.amount) filter (where o.is_closed and o.closed_at >= w.ts) as amount_closed,
+        avg(date_diff('day', o.created_at::date, o.closed_at::date)) filter (where o.is_won and o.closed_at >= w.ts) as avg_sales_cycle_days
+    from stg_opportunities o
+    join members m using (account_id)
+    cross join window_start w
+    group by all
+),
+conversion as (
+    select
+        m.dimension,
+        m.segment,
+        count(distinct o.account_id) as opportunity_accounts,
+        count(distinct o.account_id) filter (where a.customer_status = 'active') as converted_accounts
+    from stg_opportunities o
+    join members m using (account_id)
+    join account_segments a using (account_id)
+    cross join window_start w
+    where o.motion = 'new_business' and o.created_at >= w.ts
+    group by all
+),
+tickets as (
+    select m.dimension, m.segment, count(*) as tickets_12m
+    from stg_tickets t
+    join members m using (account_id)
+    join account_segments a using (account_id)
+    cross join window_start w
+    where a.customer_status = 'active' and t.created_at >= w.ts
+    group by all
+),
+cac as (
+    select m.dimension, m.segment, avg(c.cac) as cac
+    from int_spend_cac c
+    join members m using (account_id)
+    group by all
 )
 select
     as_of()                                           as as_of,
@@ -33,9 +124,25 @@ select
     p.arr / nullif(sum(p.arr) over (partition by p.dimension), 0) as arr_share,
     p.mrr / nullif(p.customers, 0)                    as arpa,
     c.logo_churn_monthly,
-    c.logo_churn_12m,
-    c.customers_at_start_12m,
-    round(p.ltv_avg, 2)                               as ltv_avg
+    case when p.dimension = 'arr_band' then r.churned_12m / nullif(r.customers_at_start_12m, 0)
+         else c.logo_churn_12m end                    as logo_churn_12m,
+    case when p.dimension = 'arr_band' then coalesce(r.customers_at_start_12m, 0)
+         else c.customers_at_start_12m end            as customers_at_start_12m,
+    round(p.ltv_avg, 2)                               as ltv_avg,
+    r.grr_12m,
+    r.nrr_12m,
+    d.won / nullif(d.won + d.lost, 0)::double         as win_rate,
+    coalesce(d.amount_won, 0) / nullif(d.amount_closed, 0) as win_rate_amount,
+    cv.converted_accounts / nullif(cv.opportunity_accounts, 0)::double as conversion_rate,
+    d.avg_sales_cycle_days,
+    coalesce(t.tickets_12m, 0) / nullif(p.customers, 0)::double as tickets_per_account,
+    k.cac,
+    k.cac / nullif(p.mrr / nullif(p.customers, 0) * getvariable('gross_margin'), 0) as cac_payback_months
 from per_segment p
 left join int_segment_churn c using (dimension, segment)
+left join retention r using (dimension, segment)
+left join deals d using (dimension, segment)
+left join conversion cv using (dimension, segment)
+left join tickets t using (dimension, segment)
+left join cac k using (dimension, segment)
 order by p.dimension, p.segment

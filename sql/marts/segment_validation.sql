@@ -1,0 +1,200 @@
+-- segment_validation: one row per dimension and metric: do the segments of a dimension really
+-- differ, or is the split artificial? (domain.md section 9: "a statistical test per dimension,
+-- and a warning for segments too small to mean anything").
+-- Dimensions: size_band, industry, region, arr_band, usage_intensity, tier, icp (members: one
+-- line each below; icp is 'ICP' / 'not ICP' for every account). To add a dimension, add its line
+-- to members; a dimension set only for active customers also needs its value at the start of
+-- the 12 months for logo_churn (arr_band has it, see observations), else its churned customers
+-- have no segment: usage_intensity and tier have none, so they are tested on ltv and arr only.
+-- Metrics and tests:
+--   ltv: Kruskal-Wallis H on the ltv of the segments' customers (active and churned);
+--   arr: Kruskal-Wallis H on the ARR of active customers;
+--   logo_churn: chi-square test of independence on the segments x {churned, retained} table of
+--     the customers active at the start of the trailing 12 complete months (int_segment_retention;
+--     churned = churned at least once since, section 11). For arr_band a customer's segment is
+--     its ARR band at the start (a churned customer has no current band).
+-- Segments tested: 'Unknown' is never tested (it is not a segment); a segment with fewer than
+-- validation_min_segment_size members for the metric is left out of the test and listed in
+-- small_segments. With fewer than two segments left: no test, verdict 'not enough segments'.
+-- Kruskal-Wallis: pooled ranks with ties given their average rank; H = 12 / (N (N + 1)) x
+--   sum(R_i^2 / n_i) - 3 (N + 1), divided by the tie correction 1 - sum(t^3 - t) / (N^3 - N);
+--   df = k - 1; p = chi2_sf(H, df); effect size epsilon-squared = H / (N - 1).
+-- Chi-square: expected count of a cell = row total x column total / N; statistic = sum over the
+--   2k cells of (observed - expected)^2 / expected; df = (k - 1) x (2 - 1); p = chi2_sf; effect
+--   size Cramer's V = sqrt(chi2 / (N x min(k - 1, 1))). When nobody (or everybody) churned the
+--   table has an empty column: statistic 0, p 1. min_expected_count: the smallest expected cell
+--   count; below 5 the chi-square approximation is doubtful (read the p-value with care).
+-- significant = p_value < validation_alpha; verdict 'segments differ' when significant, else
+-- 'no material difference'.
+with members as (
+    select account_id, 'size_band' as dimension, size_band as segment from account_segments
+    union all select account_id, 'industry', industry from account_segments
+    union all select account_id, 'region', region from account_segments
+    union all select account_id, 'arr_band', arr_band from account_segments
+    union all select account_id, 'usage_intensity', usage_intensity from account_segments
+    union all select account_id, 'tier', tier_name from tier_assignments
+    union all select account_id, 'icp', case when is_icp then 'ICP' else 'not ICP' end from account_segments
+),
+-- Dimensions known only for today's active customers, with no value at the start of the 12
+-- months: not tested on logo_churn (their churned customers would have no segment).
+current_only(dimension) as (values ('usage_intensity'), ('tier')),
+metrics(metric, test_name, effect_size_name) as (values
+    ('ltv', 'kruskal_wallis', 'epsilon_squared'),
+    ('arr', 'kruskal_wallis', 'epsilon_squared'),
+    ('logo_churn', 'chi_square', 'cramers_v')
+),
+grid as (
+    select d.dimension, m.*
+    from (select distinct dimension from members) d
+    cross join metrics m
+    where not (m.metric = 'logo_churn' and d.dimension in (select dimension from current_only))
+),
+observations as (
+    select m.dimension, 'ltv' as metric, m.segment, a.ltv::double as value
+    from members m join account_segments a using (account_id)
+    where a.customer_status in ('active', 'churned')
+    union all
+    select m.dimension, 'arr', m.segment, a.arr::double
+    from members m join account_segments a using (account_id)
+    where a.customer_status = 'active'
+    union all
+    select m.dimension, 'logo_churn',
+           case when m.dimension = 'arr_band' then r.arr_band_at_start else m.segment end,
+           case when r.churned then 1.0 else 0.0 end
+    from members m join int_segment_retention r using (account_id)
+),
+sizes as (
+    select
+        dimension, metric, segment, count(*) as members,
+        segment = 'Unknown' or count(*) < getvariable('validation_min_segment_size') as left_out
+    from observations
+    where segment is not null
+    group by dimension, metric, segment
+),
+small as (
+    select dimension, metric, list(segment order by segment) as small_segments
+    from sizes
+    where segment <> 'Unknown' and members < getvariable('validation_min_segment_size')
+    group by all
+),
+tested as (
+    select o.*
+    from observations o
+    join sizes s using (dimension, metric, segment)
+    where not s.left_out
+),
+-- Kruskal-Wallis (ltv, arr)
+ranked as (
+    select
+        dimension, metric, segment, value,
+        rank() over (partition by dimension, metric order by value)
+            + (count(*) over (partition by dimension, metric, value) - 1) / 2.0 as r
+    from tested
+    where metric in ('ltv', 'arr')
+),
+kw_groups as (
+    select dimension, metric, segment, count(*) as n_i, sum(r) as rank_sum
+    from ranked
+    group by all
+),
+kw_ties as (
+    select dimension, metric, sum(t::double * t * t - t) as tie_sum
+    from (select dimension, metric, value, count(*) as t from ranked group by all)
+    group by all
+),
+kw as (
+    select
+        g.dimension, g.metric,
+        count(*) as k,
+        sum(g.n_i) as n,
+        12.0 / (sum(g.n_i) * (sum(g.n_i) + 1)) * sum(g.rank_sum * g.rank_sum / g.n_i) - 3.0 * (sum(g.n_i) + 1) as h_raw
+    from kw_groups g
+    group by all
+),
+kw_test as (
+    select
+        kw.dimension, kw.metric, kw.k, kw.n,
+        case when 1 - t.tie_sum / (kw.n::double * kw.n * kw.n - kw.n) <= 0 then 0.0
+             else greatest(0.0, kw.h_raw / (1 - t.tie_sum / (kw.n::double * kw.n * kw.n - kw.n))) end as statistic,
+        null::double as min_expected_count
+    from kw
+    join kw_ties t using (dimension, metric)
+),
+-- Chi-square test of independence (logo_churn)
+ct as (
+    select dimension, metric, segment, count(*) as n_i, sum(value) as churned_i
+    from tested
+    where metric = 'logo_churn'
+    group by all
+),
+ct_cells as (
+    select
+        ct.*,
+        sum(n_i) over w as n,
+        sum(churned_i) over w as churned,
+        count(*) over w as k
+    from ct
+    window w as (partition by dimension, metric)
+),
+chi_cells as (
+    select
+        dimension, metric, k, n, churned, n_i,
+        churned_i as o_churned,
+        n_i - churned_i as o_retained,
+        n_i * churned / n as e_churned,
+        n_i * (n - churned) / n as e_retained
+    from ct_cells
+),
+chi_test as (
+    select
+        dimension, metric,
+        max(k) as k,
+        max(n) as n,
+        case when max(churned) = 0 or max(churned) = max(n) then 0.0
+             else sum((o_churned - e_churned) ^ 2 / e_churned + (o_retained - e_retained) ^ 2 / e_retained) end as statistic,
+        min(least(e_churned, e_retained)) as min_expected_count
+    from chi_cells
+    group by dimension, metric
+),
+tests as (
+    select * from kw_test
+    union all
+    select * from chi_test
+),
+results as (
+    select
+        g.dimension,
+        g.metric,
+        g.test_name,
+        coalesce(t.k, 0)::bigint as segments_tested,
+        coalesce(t.n, 0)::bigint as n,
+        t.k >= 2 as testable,
+        t.statistic,
+        t.min_expected_count,
+        g.effect_size_name
+    from grid g
+    left join tests t using (dimension, metric)
+)
+select
+    as_of() as as_of,
+    dimension,
+    metric,
+    test_name,
+    segments_tested,
+    n,
+    case when testable then statistic end as statistic,
+    case when testable then segments_tested - 1 end as df,
+    case when testable then chi2_sf(statistic, segments_tested - 1) end as p_value,
+    case when not testable then null
+         when test_name = 'kruskal_wallis' then statistic / nullif(n - 1, 0)
+         else sqrt(statistic / n) end as effect_size,
+    effect_size_name,
+    coalesce(testable and chi2_sf(statistic, segments_tested - 1) < getvariable('validation_alpha'), false) as significant,
+    case when testable then min_expected_count end as min_expected_count,
+    coalesce(s.small_segments, []::varchar[]) as small_segments,
+    case when not coalesce(testable, false) then 'not enough segments'
+         when chi2_sf(statistic, segments_tested - 1) < getvariable('validation_alpha') then 'segments differ'
+         else 'no material difference' end as verdict
+from results
+left join small s using (dimension, metric)
+order by dimension, metric
