@@ -1,13 +1,11 @@
 package warehouse
 
 import (
-	"context"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/segpipe/segpipe/internal/config"
-	segsql "github.com/segpipe/segpipe/sql"
 )
 
 // Hand-computed from testdata/warehouse/icp_raw.sql, as of 2025-06-30 (domain.md section 6).
@@ -322,21 +320,7 @@ func TestICPAssertionsPass(t *testing.T) {
 
 func runICPAssertions(t *testing.T, s *Session) {
 	t.Helper()
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.RunAssertions(context.Background(), as)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]bool{}
-	for _, r := range res {
-		names[r.Name] = true
-		if r.Failures != 0 {
-			t.Errorf("%s failed", r.Name)
-		}
-	}
+	names := assertionsPass(t, s)
 	for _, n := range []string{"assert_icp_profile", "assert_icp_attributes", "assert_icp_fit", "assert_prospect_fit"} {
 		if !names[n] {
 			t.Errorf("assertion %s did not run (ran %v)", n, names)

@@ -324,18 +324,6 @@ func TestAssertionsPassOnMetricsFixture(t *testing.T) {
 		},
 	} {
 		s := buildFixture(t, "metrics", metricsAsOf, mutate)
-		as, err := LoadAssertions(segsql.Files)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := s.RunAssertions(context.Background(), as)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Failures != 0 {
-				t.Errorf("%s failed", r.Name)
-			}
-		}
+		assertionsPass(t, s)
 	}
 }
