@@ -9,9 +9,7 @@ import (
 	"time"
 
 	defaultconfig "github.com/segpipe/segpipe/config"
-	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/demo"
-	"github.com/segpipe/segpipe/internal/demo/fakes"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
@@ -21,25 +19,13 @@ import (
 // as of asOf into a fresh lake.
 func servedEnv(t *testing.T, company *demo.Company, asOf time.Time) jobs.Params {
 	t.Helper()
-	srv, err := fakes.Start(company, demo.IDStyleDemo)
+	p, stop, err := serveDemo(company, defaultconfig.DemoName, defaultconfig.DemoYAML, t.TempDir(), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
-	cfg, err := config.Parse(defaultconfig.DemoName, defaultconfig.DemoYAML, func(k string) (string, bool) {
-		if k == "SEGPIPE_DEMO_URL" {
-			return srv.URL, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := lake.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(time.Now()), WorkDir: t.TempDir()}
+	t.Cleanup(stop)
+	p.AsOf = asOf
+	return p
 }
 
 // notInSnapshots are the columns a vendor snapshot taken later cannot give for a past date, so

@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
-	"github.com/segpipe/segpipe/jobs"
 )
 
 // TestICPFindsPlantedTruths runs the demo company end to end with the default thresholds and
@@ -19,10 +17,7 @@ import (
 // industry and the very small companies (below demo.TinyCompanyEmployees) are anti-ICP traits.
 // Then prospect_fit scores every open deal with the recommendation its traits call for.
 func TestICPFindsPlantedTruths(t *testing.T) {
-	p, company := demoEnv(t, 3000, nil)
-	if _, err := jobs.Nightly(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
+	p, company, _ := sharedDemoRun(t)
 	root := p.Lake.(*lake.FileStore).Root()
 	icp := profileByTrait(t, readTable(t, filepath.Join(root, "latest", "icp_profile.parquet")))
 	anti := profileByTrait(t, readTable(t, filepath.Join(root, "latest", "anti_icp_profile.parquet")))

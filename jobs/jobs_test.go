@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,34 +32,91 @@ func demoEnv(t *testing.T, accounts int, mutate func(*config.Config)) (jobs.Para
 // style of the config's CRM.
 func demoEnvWith(t *testing.T, accounts int, name string, yaml []byte, mutate func(*config.Config)) (jobs.Params, *demo.Company) {
 	t.Helper()
-	probe, err := config.Parse(name, yaml, func(string) (string, bool) { return "", false })
+	company := demo.Generate(demo.Options{Accounts: accounts, Seed: 7})
+	p, stop, err := serveDemo(company, name, yaml, t.TempDir(), t.TempDir(), mutate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	company := demo.Generate(demo.Options{Accounts: accounts, Seed: 7})
+	t.Cleanup(stop)
+	return p, company
+}
+
+// serveDemo serves company (as it is) with account ids in the style of the config's CRM, and
+// returns params for a run as of company.AsOf() against it, in a lake at lakeDir; stop closes
+// the server.
+func serveDemo(company *demo.Company, name string, yaml []byte, lakeDir, workDir string, mutate func(*config.Config)) (jobs.Params, func(), error) {
+	noEnv := func(string) (string, bool) { return "", false }
+	probe, err := config.Parse(name, yaml, noEnv)
+	if err != nil {
+		return jobs.Params{}, nil, err
+	}
 	srv, err := fakes.Start(company, fakes.StyleFor(probe))
 	if err != nil {
-		t.Fatal(err)
+		return jobs.Params{}, nil, err
 	}
-	t.Cleanup(func() { srv.Close() })
+	stop := func() { srv.Close() }
 	cfg, err := config.Parse(name, yaml, func(k string) (string, bool) {
 		if k == "SEGPIPE_DEMO_URL" {
 			return srv.URL, true
 		}
 		return "", false
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mutate != nil {
+	if err == nil && mutate != nil {
 		mutate(cfg)
 	}
-	store, err := lake.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	var store *lake.FileStore
+	if err == nil {
+		store, err = lake.NewFileStore(lakeDir)
 	}
-	asOf := company.AsOf()
-	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(time.Now()), WorkDir: t.TempDir()}, company
+	if err != nil {
+		stop()
+		return jobs.Params{}, nil, err
+	}
+	return jobs.Params{Config: cfg, Lake: store, AsOf: company.AsOf(), RunID: jobs.NewRunID(time.Now()), WorkDir: workDir}, stop, nil
+}
+
+// demoRun is one nightly run of the 3,000-account demo company, shared by the tests that only
+// read what it published (TestNightlyOnDemoCompany and the planted-truth tests), so the company
+// is generated, landed and segmented once per test binary. TestMain removes its lake.
+var demoRun struct {
+	once    sync.Once
+	dir     string
+	p       jobs.Params
+	company *demo.Company
+	res     *jobs.NightlyResult
+	err     error
+}
+
+// sharedDemoRun returns the params, company and result of demoRun, running it on first use.
+func sharedDemoRun(t *testing.T) (jobs.Params, *demo.Company, *jobs.NightlyResult) {
+	t.Helper()
+	demoRun.once.Do(func() {
+		if demoRun.dir, demoRun.err = os.MkdirTemp("", "segpipe-jobs-demo-"); demoRun.err != nil {
+			return
+		}
+		company := demo.Generate(demo.Options{Accounts: 3000, Seed: 7})
+		p, stop, err := serveDemo(company, defaultconfig.DemoName, defaultconfig.DemoYAML,
+			filepath.Join(demoRun.dir, "lake"), filepath.Join(demoRun.dir, "work"), nil)
+		if err != nil {
+			demoRun.err = err
+			return
+		}
+		defer stop()
+		demoRun.p, demoRun.company = p, company
+		demoRun.res, demoRun.err = jobs.Nightly(context.Background(), p)
+	})
+	if demoRun.err != nil {
+		t.Fatalf("the shared demo run: %v", demoRun.err)
+	}
+	return demoRun.p, demoRun.company, demoRun.res
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if demoRun.dir != "" {
+		os.RemoveAll(demoRun.dir)
+	}
+	os.Exit(code)
 }
 
 // readTable reads a published Parquet file back through a fresh DuckDB session.
@@ -77,12 +135,8 @@ func readTable(t *testing.T, file string) []warehouse.Row {
 }
 
 func TestNightlyOnDemoCompany(t *testing.T) {
-	p, company := demoEnv(t, 3000, nil)
+	p, company, res := sharedDemoRun(t)
 	ctx := context.Background()
-	res, err := jobs.Nightly(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	root := p.Lake.(*lake.FileStore).Root()
 
 	// Every entity landed with a manifest; ticket rows planted with csat "n/a" are quarantined.

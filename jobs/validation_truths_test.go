@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,7 +8,6 @@ import (
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
-	"github.com/segpipe/segpipe/jobs"
 )
 
 // TestValidationFindsPlantedTruths runs the demo company end to end with the default thresholds
@@ -20,12 +18,7 @@ import (
 // FinTech (the best industry) among the values over-represented in the top quintile; and
 // segment_metrics shows Retail's 12-month logo churn above the base rate of all customers.
 func TestValidationFindsPlantedTruths(t *testing.T) {
-	p, _ := demoEnv(t, 3000, nil)
-	ctx := context.Background()
-	res, err := jobs.Nightly(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _, res := sharedDemoRun(t)
 	if res.Segment.Publication == nil {
 		t.Fatal("nothing published")
 	}
