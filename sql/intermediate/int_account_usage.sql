@@ -1,9 +1,8 @@
 -- int_account_usage: one row per active customer at as_of (int_customers status 'active') with its
 -- seats and product usage (domain.md section 4, usage intensity). Inputs: int_customers,
--- stg_subscriptions, stg_usage.
--- seats / seat_limit: sums over the subscriptions active at as_of (status 'active' in staging:
--- started before cutoff() and not canceled before it); seat_limit is NULL when any of them has
--- no limit (the account is not capped) and seats NULL when none is active.
+-- int_account_seats, stg_usage.
+-- seats / seat_limit: int_account_seats (sums over the subscriptions active at as_of; seats NULL
+-- when none is active).
 -- Windows: the trailing window is the last usage_window_months complete months ended by as_of
 -- (as_of 2025-06-30 and 3 months: April-June 2025; as_of 2025-06-29: March-May); the previous
 -- window is the usage_window_months before it. *_avg are means over the window's months that
@@ -22,15 +21,6 @@ with customers as (
     select account_id
     from int_customers
     where status = 'active'
-),
-seats as (
-    select
-        account_id,
-        sum(seats)::bigint as seats,
-        case when count(seat_limit) = count(*) then sum(seat_limit)::bigint end as seat_limit
-    from stg_subscriptions
-    where status = 'active'
-    group by account_id
 ),
 windows as (
     select
@@ -74,7 +64,7 @@ joined as (
              then coalesce(u.active_users_avg, 0) / s.seats end as active_share
     from customers c
     cross join measured m
-    left join seats s using (account_id)
+    left join int_account_seats s using (account_id)
     left join usage u using (account_id)
 )
 select

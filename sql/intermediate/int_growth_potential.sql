@@ -4,30 +4,23 @@
 -- The project's reading of "room for 3x+ expansion": the seats the company could buy are its
 -- employees x addressable_seat_share (default 0.5: half the staff would use the product);
 --   room_multiple = employees x addressable_seat_share / current_seats,
--- current_seats = the seats of the account's active subscriptions at as_of (stg_subscriptions
--- status 'active', so started before cutoff() and not canceled by then).
+-- current_seats = the seats of the account's active subscriptions at as_of (int_account_seats).
 -- growth_potential: high when room_multiple >= high_growth_multiple (default 3: the account could
 -- triple), medium when >= medium_growth_multiple (default 1.5), low below; 'unknown' when
 -- employees (NULL or 0) or current seats (no active subscription, or 0 seats) are unknown.
 -- 'unknown' is never high, so it never makes a Tier 1 (int_tier_rules). The data carry no
 -- growth rate, so "within 24 months" is not modelled: the multiple measures room, not speed.
--- Inputs: int_customers, int_accounts, stg_subscriptions.
-with seats as (
-    select account_id, sum(seats)::bigint as current_seats
-    from stg_subscriptions
-    where status = 'active'
-    group by account_id
-),
-room as (
+-- Inputs: int_customers, int_accounts, int_account_seats.
+with room as (
     select
         c.account_id,
         a.employees,
-        s.current_seats,
-        case when a.employees > 0 and s.current_seats > 0
+        s.seats as current_seats,
+        case when a.employees > 0 and s.seats > 0
              then a.employees * getvariable('addressable_seat_share') end as addressable_seats
     from int_customers c
     left join int_accounts a using (account_id)
-    left join seats s using (account_id)
+    left join int_account_seats s using (account_id)
 )
 select
     as_of()                                    as as_of,
