@@ -51,7 +51,7 @@ type BenchReport struct {
 	PeakRSS   int64              `json:"peak_rss_bytes"`
 	ServerRSS int64              `json:"server_peak_rss_bytes,omitempty"`
 	TotalWall float64            `json:"nightly_wall_seconds"`
-	Models    []jobsModel        `json:"models_by_time"`
+	Models    []benchModel       `json:"models_by_time"`
 }
 
 // benchServeReady is the line the bench-serve child prints once it serves.
@@ -138,7 +138,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		extractStage.Bytes += m.ResponseBytes
 		parquetBytes += m.Bytes
 	}
-	rep.Stages = append(rep.Stages, rated(extractStage))
+	extractStage = rated(extractStage)
+	rep.Stages = append(rep.Stages, extractStage)
 
 	t1, u1 := time.Now(), cpuTime()
 	seg, err := jobs.Segment(ctx, p)
@@ -162,18 +163,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var martRows int64
 	for _, m := range seg.Models {
 		martRows += m.Rows
-		rep.Models = append(rep.Models, jobsModel{Name: m.Name, Seconds: m.Duration.Seconds()})
+		rep.Models = append(rep.Models, benchModel{Name: m.Name, Seconds: m.Duration.Seconds()})
 	}
-	slices.SortFunc(rep.Models, func(a, b jobsModel) int { return cmp.Compare(b.Seconds, a.Seconds) })
+	slices.SortFunc(rep.Models, func(a, b benchModel) int { return cmp.Compare(b.Seconds, a.Seconds) })
 
 	if !*noFloors {
-		for _, f := range []extract.Floor{extract.FloorDownload, extract.FloorDecode} {
+		for i, f := range []extract.Floor{extract.FloorDownload, extract.FloorDecode} {
 			u := cpuTime()
 			fl, err := jobs.MeasureIngestFloor(ctx, p, f)
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)
 			}
-			rep.Floors = append(rep.Floors, rated(BenchStage{Stage: "floor (" + map[extract.Floor]string{extract.FloorDownload: "1", extract.FloorDecode: "2"}[f] + ") " + f.String(),
+			rep.Floors = append(rep.Floors, rated(BenchStage{Stage: fmt.Sprintf("floor (%d) %s", i+1, f),
 				WallSeconds: fl.Duration.Seconds(), CPUSeconds: cpuTime() - u, Rows: fl.Rows, Bytes: fl.ResponseBytes}))
 		}
 		u := cpuTime()
@@ -185,7 +186,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			CPUSeconds: cpuTime() - u, Rows: extractStage.Rows, Bytes: parquetBytes}))
 		decode := rep.Floors[1]
 		if decode.RowsPerSecond > 0 {
-			rep.Ratios["extract_vs_decode_floor"] = rated(extractStage).RowsPerSecond / decode.RowsPerSecond
+			rep.Ratios["extract_vs_decode_floor"] = extractStage.RowsPerSecond / decode.RowsPerSecond
 		}
 		transform := runs[0].Stages["transform"] + runs[0].Stages["audit"]
 		if sql := rep.Floors[2].WallSeconds; sql > 0 && transform > 0 {
@@ -215,7 +216,7 @@ func rated(s BenchStage) BenchStage {
 	return s
 }
 
-func printBench(w io.Writer, rep *BenchReport, martRows int64, slowest []jobsModel) {
+func printBench(w io.Writer, rep *BenchReport, martRows int64, slowest []benchModel) {
 	fmt.Fprintf(w, "\n%-28s %8s %8s %11s %8s %10s %7s %9s\n", "stage", "wall s", "cpu s", "rows", "MB", "rows/s", "MB/s", "peak RSS")
 	row := func(s BenchStage) {
 		cell := func(v float64, format string) string {
@@ -251,8 +252,8 @@ func printBench(w io.Writer, rep *BenchReport, martRows int64, slowest []jobsMod
 	}
 }
 
-// jobsModel is a model's build time, for the slowest-models line.
-type jobsModel struct {
+// benchModel is a model's build time, for the slowest-models line.
+type benchModel struct {
 	Name    string  `json:"name"`
 	Seconds float64 `json:"seconds"`
 }
