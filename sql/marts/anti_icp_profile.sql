@@ -4,24 +4,7 @@
 -- Input: int_icp_profile (group 'anti_icp'; definitions, thresholds and the test are there).
 -- Config: icp_min_tenure_months, icp_min_lift, icp_min_customers, icp_employee_range_mins,
 -- validation_alpha.
-select
-    as_of,
-    attribute,
-    value,
-    group_customers,
-    group_size,
-    share_in_group,
-    base_customers,
-    base_size,
-    share_in_base,
-    share_in_rest,
-    lift,
-    lift_vs_rest,
-    test_name,
-    z_statistic,
-    p_value,
-    is_trait,
-    rank_in_group
+select * exclude (icp_group)
 from int_icp_profile
 where icp_group = 'anti_icp'
 order by rank_in_group
