@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/segpipe/segpipe/internal/config"
-	segsql "github.com/segpipe/segpipe/sql"
 )
 
 // The behaviour fixture (testdata/warehouse/behaviour_raw.sql) as of 2025-06-30 with the default
@@ -362,24 +361,7 @@ func TestBehaviourWithoutUsageSource(t *testing.T) {
 
 func TestBehaviourAssertionsPass(t *testing.T) {
 	s := buildFixture(t, "behaviour", behaviourAsOf, nil)
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.RunAssertions(context.Background(), as)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, r := range res {
-		if r.Name == "assert_account_segments_behaviour" {
-			found = true
-		}
-		if r.Failures != 0 {
-			t.Errorf("%s failed", r.Name)
-		}
-	}
-	if !found {
+	if ran := assertionsPass(t, s); !ran["assert_account_segments_behaviour"] {
 		t.Error("assert_account_segments_behaviour did not run")
 	}
 }
@@ -395,19 +377,7 @@ func TestBehaviourAssertionCatchesInconsistency(t *testing.T) {
 	if err := s.Exec(ctx, `update account_segments set usage_intensity = 'heavy' where account_id = 'B1'`); err != nil {
 		t.Fatal(err)
 	}
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mine []Assertion
-	for _, a := range as {
-		if a.Name == "assert_account_segments_behaviour" {
-			mine = append(mine, a)
-		}
-	}
-	if len(mine) != 1 {
-		t.Fatalf("found %d assert_account_segments_behaviour assertions", len(mine))
-	}
+	mine := assertionNamed(t, "assert_account_segments_behaviour")
 	res, _ := s.RunAssertions(ctx, mine)
 	if len(res) != 1 || res[0].Failures != 2 {
 		t.Errorf("assertion results %+v, want 2 failures (B4 churn_risk, B1 usage_intensity)", res)

@@ -264,6 +264,22 @@ func assertionsPass(t *testing.T, s *Session) map[string]bool {
 	return ran
 }
 
+// assertionNamed returns the assertion of sql/tests called name, alone, to run it by itself.
+func assertionNamed(t *testing.T, name string) []Assertion {
+	t.Helper()
+	as, err := LoadAssertions(segsql.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Name == name {
+			return []Assertion{a}
+		}
+	}
+	t.Fatalf("%s not found among %d assertions", name, len(as))
+	return nil
+}
+
 func TestUnknownCurrencyFailsAssertion(t *testing.T) {
 	s := buildFixture(t, "basic", "2025-06-30", func(c *config.Config) { delete(c.FXRates, "EUR") })
 	as, _ := LoadAssertions(segsql.Files)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 	"testing"
-
-	segsql "github.com/segpipe/segpipe/sql"
 )
 
 // Expected values are worked out by hand from testdata/warehouse/mrr_raw.sql (as of 2025-06-30,
@@ -130,19 +128,7 @@ func TestMRRReconciliationCatchesDrift(t *testing.T) {
 	if err := s.Exec(ctx, `update mrr_monthly set expansion_mrr = expansion_mrr + 0.01 where month = date '2025-04-01'`); err != nil {
 		t.Fatal(err)
 	}
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var only []Assertion
-	for _, a := range as {
-		if a.Name == "assert_mrr_reconciles" {
-			only = append(only, a)
-		}
-	}
-	if len(only) != 1 {
-		t.Fatal("assert_mrr_reconciles not loaded")
-	}
+	only := assertionNamed(t, "assert_mrr_reconciles")
 	if _, err := s.RunAssertions(ctx, only); err == nil {
 		t.Fatal("a one-cent drift in April passed assert_mrr_reconciles")
 	}

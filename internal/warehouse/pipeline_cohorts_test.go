@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	segsql "github.com/segpipe/segpipe/sql"
 )
 
 // Pipeline cohorts on the pipeline fixture as of 2025-06-30 (testdata/warehouse/pipeline_raw.sql).
@@ -65,19 +63,7 @@ func TestPipelineCohorts(t *testing.T) {
 func TestPipelineCohortsAssertion(t *testing.T) {
 	ctx := context.Background()
 	s := buildFixture(t, "pipeline", "2025-06-30", nil)
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mine []Assertion
-	for _, a := range as {
-		if a.Name == "assert_pipeline_cohorts" {
-			mine = append(mine, a)
-		}
-	}
-	if len(mine) != 1 {
-		t.Fatalf("assert_pipeline_cohorts not found among %d assertions", len(as))
-	}
+	mine := assertionNamed(t, "assert_pipeline_cohorts")
 	if _, err := s.RunAssertions(ctx, mine); err != nil {
 		t.Fatalf("fails on the fixture: %v", err)
 	}
@@ -85,7 +71,7 @@ func TestPipelineCohortsAssertion(t *testing.T) {
 		where cohort_quarter = '2025-Q1' and dimension = 'size_band' and segment = 'SMB'`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.RunAssertions(ctx, mine)
+	_, err := s.RunAssertions(ctx, mine)
 	if err == nil || !strings.Contains(err.Error(), "does not add up") {
 		t.Fatalf("want the broken sum caught, got %v", err)
 	}

@@ -264,13 +264,7 @@ func runWithPrevious(t *testing.T, asOf string, prev map[string]string, dir stri
 	if _, err := s.Build(ctx, segsql.Files, models, ConfigVariables(demoConfig(t), d)); err != nil {
 		t.Fatalf("build %s: %v", asOf, err)
 	}
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RunAssertions(ctx, as); err != nil {
-		t.Fatalf("%s: %v", asOf, err)
-	}
+	assertionsPass(t, s)
 	out := map[string]string{}
 	for _, table := range []string{"tier_history", "segment_history"} {
 		f := filepath.Join(dir, table+"_"+asOf+".parquet")
@@ -464,13 +458,7 @@ func TestTierMigrationBranches(t *testing.T) {
 	if _, err := s.Build(ctx, segsql.Files, models, ConfigVariables(demoConfig(t), time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC))); err != nil {
 		t.Fatal(err)
 	}
-	as, err := LoadAssertions(segsql.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RunAssertions(ctx, as); err != nil {
-		t.Fatal(err)
-	}
+	assertionsPass(t, s)
 
 	a := rowsBy(t, s, `select account_id, previous_tier, tier, change, strftime(held_until, '%Y-%m-%d') as held_until, reason from tier_assignments`)
 	for id, w := range map[string][4]string{
