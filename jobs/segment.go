@@ -51,9 +51,6 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 	res, err := segment(leaseCtx, &p, rec)
 	if lost := leaseLost(leaseCtx); lost != nil && err != nil {
 		err = fmt.Errorf("segment stopped before publishing: %w", lost)
-	} else if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		// DuckDB reports a cancelled statement as its own "Interrupted" error: say why.
-		err = fmt.Errorf("segment stopped before publishing: %w (%v)", ctx.Err(), err)
 	}
 	release()
 	if res != nil {

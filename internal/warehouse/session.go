@@ -91,7 +91,7 @@ func (s *Session) SetVariables(ctx context.Context, vars []Variable) error {
 		if !identifier.MatchString(v.Name) {
 			return fmt.Errorf("variable name %q is not an identifier", v.Name)
 		}
-		if _, err := s.conn.ExecContext(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
+		if _, err := s.exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
 			return fmt.Errorf("set variable %s: %w", v.Name, err)
 		}
 	}
@@ -111,7 +111,7 @@ func (s *Session) RegisterParquet(ctx context.Context, name string, files []stri
 		return err
 	}
 	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet(getvariable('%s_files'), union_by_name = true)", name, name)
-	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+	if _, err := s.exec(ctx, q); err != nil {
 		return fmt.Errorf("register %s: %w", name, err)
 	}
 	return nil
@@ -146,11 +146,11 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 	for _, m := range models {
 		start := time.Now()
 		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)
-		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		if _, err := s.exec(ctx, q); err != nil {
 			return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
 		}
 		var n int64
-		if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&n); err != nil {
+		if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&n)); err != nil {
 			return runs, fmt.Errorf("model %s: count rows: %w", m.Name, err)
 		}
 		runs = append(runs, ModelRun{Name: m.Name, Layer: m.Layer, Rows: n, Duration: time.Since(start)})
@@ -276,9 +276,30 @@ func (r Row) String() string {
 	return strings.Join(parts, " ")
 }
 
+// exec runs a statement on the session's connection; see cancelled.
+func (s *Session) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := s.conn.ExecContext(ctx, q, args...)
+	return res, s.cancelled(ctx, err)
+}
+
+// query runs a query on the session's connection; see cancelled.
+func (s *Session) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := s.conn.QueryContext(ctx, q, args...)
+	return rows, s.cancelled(ctx, err)
+}
+
+// cancelled makes an error of a statement stopped by ctx say so: DuckDB reports an interrupted
+// statement as its own "Interrupted" error, which does not wrap context.Canceled.
+func (s *Session) cancelled(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return err
+}
+
 // Query runs a query with bound arguments and returns all its rows.
 func (s *Session) Query(ctx context.Context, q string, args ...any) ([]Row, error) {
-	rows, err := s.conn.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +325,7 @@ func (s *Session) Query(ctx context.Context, q string, args ...any) ([]Row, erro
 
 // Exec runs a statement with bound arguments.
 func (s *Session) Exec(ctx context.Context, q string, args ...any) error {
-	_, err := s.conn.ExecContext(ctx, q, args...)
+	_, err := s.exec(ctx, q, args...)
 	return err
 }
 
@@ -320,7 +341,7 @@ func (s *Session) ExportParquet(ctx context.Context, table, file string) (int64,
 		return 0, fmt.Errorf("table name %q is not an identifier", table)
 	}
 	q := fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", table, quotePath(file))
-	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+	if _, err := s.exec(ctx, q); err != nil {
 		return 0, fmt.Errorf("export %s: %w", table, err)
 	}
 	var n int64
@@ -335,7 +356,7 @@ func (s *Session) ExportDatabase(ctx context.Context, tables []string, file stri
 	if err := os.Remove(file); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("export database: %w", err)
 	}
-	if _, err := s.conn.ExecContext(ctx, "ATTACH "+quotePath(file)+" AS bi_export"); err != nil {
+	if _, err := s.exec(ctx, "ATTACH "+quotePath(file)+" AS bi_export"); err != nil {
 		return fmt.Errorf("export database: %w", err)
 	}
 	var err error
@@ -344,12 +365,12 @@ func (s *Session) ExportDatabase(ctx context.Context, tables []string, file stri
 			err = fmt.Errorf("table name %q is not an identifier", t)
 			break
 		}
-		if _, err = s.conn.ExecContext(ctx, fmt.Sprintf("CREATE TABLE bi_export.%s AS SELECT * FROM %s", t, t)); err != nil {
+		if _, err = s.exec(ctx, fmt.Sprintf("CREATE TABLE bi_export.%s AS SELECT * FROM %s", t, t)); err != nil {
 			err = fmt.Errorf("export database table %s: %w", t, err)
 			break
 		}
 	}
-	if _, derr := s.conn.ExecContext(ctx, "DETACH bi_export"); derr != nil && err == nil {
+	if _, derr := s.exec(ctx, "DETACH bi_export"); derr != nil && err == nil {
 		err = fmt.Errorf("export database: %w", derr)
 	}
 	return err
@@ -365,7 +386,7 @@ func (s *Session) Build(ctx context.Context, fsys fs.FS, models []Model, vars []
 	if err != nil {
 		return nil, fmt.Errorf("read sql/prelude.sql: %w", err)
 	}
-	if _, err := s.conn.ExecContext(ctx, string(prelude)); err != nil {
+	if _, err := s.exec(ctx, string(prelude)); err != nil {
 		return nil, fmt.Errorf("sql/prelude.sql: %w", err)
 	}
 	return s.RunModels(ctx, models)

@@ -2,7 +2,9 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 )
 
 // TestStatisticalMacros checks the prelude's p-value macros against textbook values: the 5%
@@ -32,5 +34,35 @@ func TestStatisticalMacros(t *testing.T) {
 		if got := r.Float(c.col); got < c.want-c.tol || got > c.want+c.tol {
 			t.Errorf("%s = %.15g, want %.15g ± %g", c.col, got, c.want, c.tol)
 		}
+	}
+}
+
+// A statement stopped by its context reports the context's error: DuckDB's own is an
+// "INTERRUPT Error: Interrupted!" that does not wrap it, and a scheduler must tell a cancelled
+// run from a failed one. Contexts are cancelled at staggered moments while short statements run,
+// so some land mid-statement (without Session.cancelled about one in six gave DuckDB's error).
+func TestCancelledStatementSaysSo(t *testing.T) {
+	s, err := Open(context.Background(), Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cancelled := 0
+	for i := range 300 {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Duration(i%30)*100*time.Microsecond, cancel)
+		for range 50 {
+			if err := s.Exec(ctx, "SET VARIABLE x = ?", []string{"a", "b"}); err != nil {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("a cancelled statement: %v, want an error wrapping context.Canceled", err)
+				}
+				cancelled++
+				break
+			}
+		}
+		cancel()
+	}
+	if cancelled == 0 {
+		t.Fatal("no statement was cancelled: the test did not test anything")
 	}
 }
