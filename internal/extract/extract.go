@@ -156,10 +156,12 @@ type landing struct {
 	haveCursor  bool
 	filtered    int64
 
-	rb      *array.RecordBuilder
-	pending int
-	sink    *partSink
-	q       *quarantine
+	rb       *array.RecordBuilder
+	pending  int
+	partRows int64        // rows sent to the current Parquet part
+	sink     *partSink    // written only by writer's goroutine while it runs
+	writer   *batchWriter // nil when measuring a floor
+	q        *quarantine
 
 	startedAt      time.Time
 	pages          int
@@ -352,30 +354,37 @@ func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 		l.log.Info("extract started", append(startLog, "url", f.scrub(redactURL(pager.first)))...)
 	}
 
-	for u, num := pager.first, 1; u != nil; num++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, num, err)
+	feed := l.startPageFeed(ctx, f, pager)
+	defer feed.stop()
+	if l.opts.floor == 0 {
+		l.writer = startBatchWriter(ctx, l.sink)
+		defer l.writer.close()
+	}
+	for got := range feed.out {
+		if pg := got.pg; pg != nil {
+			l.pages++
+			l.bodyBytes += int64(len(pg.body))
+			if l.opts.floor == FloorDownload {
+				l.rows += int64(len(pg.records))
+			} else if err := l.addPage(ctx, pg); err != nil {
+				return nil, err
+			}
 		}
-		pg, err := f.fetch(ctx, num, u)
-		if err != nil {
-			return nil, err
+		if got.err != nil {
+			return nil, got.err
 		}
-		l.pages++
-		l.bodyBytes += int64(len(pg.body))
-		if l.opts.floor == FloorDownload {
-			l.rows += int64(len(pg.records))
-		} else if err := l.addPage(ctx, pg); err != nil {
-			return nil, err
-		}
-		if u, err = pager.next(pg); err != nil {
-			return nil, fmt.Errorf("extract %s/%s page %d: %s: %w", l.source, l.entity, num, f.scrub(redactURL(pg.url)), err)
-		}
+	}
+	if err := ctx.Err(); err != nil { // the feed ends early, without an error, when ctx ends
+		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
 	}
 	if err := l.flush(ctx); err != nil {
 		return nil, err
 	}
 	if l.opts.floor != 0 {
 		return nil, nil
+	}
+	if err := l.writer.close(); err != nil {
+		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
 	}
 	if err := l.sink.finish(ctx); err != nil {
 		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
@@ -517,7 +526,7 @@ func (l *landing) addPage(ctx context.Context, pg *page) error {
 			continue
 		}
 		l.appendRow(pg, rec.raw)
-		if l.pending >= l.opts.BatchRows || int64(l.pending) >= l.sink.room() {
+		if l.pending >= l.opts.BatchRows || int64(l.pending) >= l.opts.RowsPerFile-l.partRows {
 			if err := l.flush(ctx); err != nil {
 				return err
 			}
@@ -743,14 +752,19 @@ func (l *landing) flush(ctx context.Context) error {
 	i := 0
 	for _, b := range l.rb.Fields() {
 		if sb, ok := b.(*array.StringBuilder); ok {
-			sb.ReserveData(dataLen[i])
+			sb.ReserveData(dataLen[i] + dataLen[i]/4)
 			i++
 		}
 	}
 	if l.opts.floor == FloorDecode {
 		return nil
 	}
-	if err := l.sink.write(ctx, rec); err != nil {
+	// The writer rolls to a new part after RowsPerFile rows, as counted here.
+	if l.partRows += int64(rows); l.partRows >= l.opts.RowsPerFile {
+		l.partRows = 0
+	}
+	rec.Retain() // the writer releases its reference when written
+	if err := l.writer.send(ctx, rec); err != nil {
 		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
 	}
 	return nil

@@ -64,9 +64,6 @@ func newPartSink(store lake.Store, prefix, runID, tempDir string, schema *arrow.
 	}
 }
 
-// room is how many more rows fit in the current part.
-func (s *partSink) room() int64 { return s.rowsPerFile - s.fileRows }
-
 func (s *partSink) open() error {
 	f, err := os.CreateTemp(s.tempDir, "segpipe-part-*.parquet")
 	if err != nil {

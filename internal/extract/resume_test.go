@@ -84,8 +84,10 @@ func TestKilledLandingChild(t *testing.T) {
 }
 
 // killLandingMidExport runs TestKilledLandingChild in a child process and SIGKILLs it once
-// it is blocked between pages.
-func killLandingMidExport(t *testing.T, lakeDir, runID string, blockAfter int) {
+// it is blocked between pages and has uploaded wantParts parts of the pages before (the
+// page feed asks for the next page while earlier ones are still being converted and
+// written, so the block comes before those uploads).
+func killLandingMidExport(t *testing.T, lakeDir, runID string, blockAfter, wantParts int) {
 	t.Helper()
 	dir := t.TempDir()
 	spec, _ := json.Marshal(killSpec{Lake: lakeDir, TempDir: dir, Signal: filepath.Join(dir, "blocked"), RunID: runID, Records: resumeRecords, BlockAfter: blockAfter})
@@ -100,7 +102,7 @@ func killLandingMidExport(t *testing.T, lakeDir, runID string, blockAfter int) {
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.After(20 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "blocked")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "blocked")); err == nil && countParts(t, lakeDir, runID) >= wantParts {
 			break
 		}
 		select {
@@ -120,6 +122,22 @@ func killLandingMidExport(t *testing.T, lakeDir, runID string, blockAfter int) {
 	if !errors.As(err, &ee) || !strings.Contains(ee.String(), "killed") {
 		t.Fatalf("the child ended with %v, want killed:\n%s", err, out.String())
 	}
+}
+
+// countParts counts the Parquet parts of run runID under the lake directory.
+func countParts(t *testing.T, lakeDir, runID string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(lakeDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "part-"+runID+"-") {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestKilledLandingResumes(t *testing.T) {
@@ -146,7 +164,7 @@ func TestKilledLandingResumes(t *testing.T) {
 				before = mustLand(t, store, resumeSource(old.URL), accountsJSON("/a", "data", cursorPaging), testOptions(t, "earlier"))
 			}
 
-			killLandingMidExport(t, lakeDir, "killed", tc.blockAfter)
+			killLandingMidExport(t, lakeDir, "killed", tc.blockAfter, tc.blockAfter*resumePageSize/resumeRowsPerPt)
 
 			// The killed run left parts (it got that far) but no manifest: nothing it did is
 			// visible to readers, and an earlier landing is untouched.
