@@ -38,6 +38,9 @@ type Params struct {
 	// Cache keeps local copies of a remote (GCS) lake's files for DuckDB, one per object
 	// generation; nil means one in the user cache directory. A local lake is read in place.
 	Cache *lake.Cache
+	// SQLProfileDir, when set, receives DuckDB's profile of every model the segment job
+	// builds, as <model>.json (segpipe bench --sql-profile).
+	SQLProfileDir string
 }
 
 // Names of the jobs, as `segpipe run` takes them.

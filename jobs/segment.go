@@ -79,6 +79,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	t0 := time.Now()
 	sess, err := warehouse.Open(ctx, warehouse.Options{
 		Threads: p.Config.Warehouse.Threads, MemoryLimit: p.Config.Warehouse.MemoryLimit, TempDir: filepath.Join(dir, "duckdb"),
+		ProfileDir: p.SQLProfileDir,
 	})
 	if err != nil {
 		return nil, err

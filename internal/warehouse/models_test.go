@@ -2,6 +2,8 @@ package warehouse
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,5 +226,48 @@ func TestRowEqualToleratesLastBits(t *testing.T) {
 	e := Row{Columns: []string{"k", "v", "n"}, Values: []any{"y", 0.3, nil}}
 	if b.Equal(e, 1e-9) {
 		t.Error("different text values")
+	}
+}
+
+// TestProfileDirGetsOneProfilePerModel: with Options.ProfileDir, RunModels leaves DuckDB's
+// JSON profile of each model's build, and profiling is off again for other statements.
+func TestProfileDirGetsOneProfilePerModel(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(ctx, Options{ProfileDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	models := []Model{
+		{Name: "int_numbers", Layer: "intermediate", SQL: "select range as n from range(1000)"},
+		{Name: "int_sum", Layer: "intermediate", SQL: "select sum(n) as total from int_numbers"},
+	}
+	runs, err := s.RunModels(ctx, models)
+	if err != nil || len(runs) != 2 || runs[0].Rows != 1000 || runs[1].Rows != 1 {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	for _, m := range models {
+		b, err := os.ReadFile(filepath.Join(dir, m.Name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prof struct {
+			Latency  float64           `json:"latency"`
+			Children []json.RawMessage `json:"children"`
+		}
+		if err := json.Unmarshal(b, &prof); err != nil || len(prof.Children) == 0 {
+			t.Fatalf("%s.json is not a DuckDB profile (%v): %.200s", m.Name, err, b)
+		}
+		if !strings.Contains(string(b), "CREATE_TABLE_AS") {
+			t.Errorf("%s.json does not profile the model's CREATE TABLE AS: %.300s", m.Name, b)
+		}
+	}
+	if _, err := s.Query(ctx, "select 1"); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("%d files in the profile dir, want the 2 models' only", len(entries))
 	}
 }

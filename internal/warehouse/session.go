@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -26,12 +27,16 @@ type Options struct {
 	MemoryLimit string
 	// TempDir is where DuckDB spills when memory runs short.
 	TempDir string
+	// ProfileDir, when set, receives DuckDB's query profile (EXPLAIN ANALYZE, as JSON) of
+	// every model RunModels builds, as <model>.json. For tuning; off in production.
+	ProfileDir string
 }
 
 // Session is one DuckDB database held on one connection, so variables persist across calls.
 type Session struct {
-	db   *sql.DB
-	conn *sql.Conn
+	db         *sql.DB
+	conn       *sql.Conn
+	profileDir string
 }
 
 // Variable is a value bound into the session with SET VARIABLE, read in SQL with getvariable.
@@ -53,7 +58,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		db.Close()
 		return nil, fmt.Errorf("open duckdb connection: %w", err)
 	}
-	s := &Session{db: db, conn: conn}
+	s := &Session{db: db, conn: conn, profileDir: opts.ProfileDir}
 	settings := []string{"SET TimeZone = 'UTC'", "SET preserve_insertion_order = true"}
 	if opts.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
@@ -146,7 +151,14 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 	for _, m := range models {
 		start := time.Now()
 		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)
-		if _, err := s.exec(ctx, q); err != nil {
+		if err := s.profile(ctx, m.Name); err != nil {
+			return runs, err
+		}
+		_, err := s.exec(ctx, q)
+		if perr := s.profile(ctx, ""); err == nil && perr != nil {
+			err = perr
+		}
+		if err != nil {
 			return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
 		}
 		var n int64
@@ -156,6 +168,24 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 		runs = append(runs, ModelRun{Name: m.Name, Layer: m.Layer, Rows: n, Duration: time.Since(start)})
 	}
 	return runs, nil
+}
+
+// profile turns DuckDB's profiler on for the next statement, writing into ProfileDir as
+// <name>.json, or off when name is "". Without a ProfileDir it does nothing.
+func (s *Session) profile(ctx context.Context, name string) error {
+	if s.profileDir == "" {
+		return nil
+	}
+	if name == "" {
+		_, err := s.exec(ctx, "PRAGMA disable_profiling")
+		return err
+	}
+	for _, q := range []string{"PRAGMA enable_profiling = 'json'", "SET profiling_output = '" + strings.ReplaceAll(filepath.Join(s.profileDir, name+".json"), "'", "''") + "'"} {
+		if _, err := s.exec(ctx, q); err != nil {
+			return fmt.Errorf("profile model %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // AssertionResult is the outcome of one assertion.

@@ -156,4 +156,3 @@ select
           / (case when usage_component is not null then getvariable('health_usage_weight') else 0 end
              + getvariable('health_support_weight') + getvariable('health_risk_weight')))::integer as health_score
 from scored
-order by account_id

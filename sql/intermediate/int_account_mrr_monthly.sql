@@ -46,4 +46,3 @@ select
         when mrr = 0 and previous_mrr > 0 then 'churn'
     end as movement
 from with_previous
-order by account_id, month

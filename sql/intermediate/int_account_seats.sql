@@ -10,4 +10,3 @@ select
 from stg_subscriptions
 where status = 'active'
 group by account_id
-order by account_id

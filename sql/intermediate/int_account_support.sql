@@ -62,4 +62,3 @@ select
     rated_tickets,
     csat_avg
 from rates
-order by account_id

@@ -91,4 +91,3 @@ select
         else 'inactive'
     end as usage_intensity
 from joined
-order by account_id

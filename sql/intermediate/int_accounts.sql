@@ -13,4 +13,3 @@ select
     strategic_reasons,
     created_at
 from stg_accounts
-order by account_id

@@ -48,4 +48,3 @@ select
     *,
     ntile(5) over (order by ltv desc, account_id)::integer as ltv_quintile
 from ltv
-order by account_id

@@ -31,4 +31,3 @@ select
     date_diff('day', customer_since, case when mrr > 0 then cutoff() else least(last_period_end, cutoff()) end) as tenure_days,
     floor(date_diff('day', customer_since, case when mrr > 0 then cutoff() else least(last_period_end, cutoff()) end) / 30.4375)::integer as tenure_months
 from per_account
-order by account_id

@@ -34,4 +34,3 @@ select
          when addressable_seats / current_seats >= getvariable('medium_growth_multiple') then 'medium'
          else 'low' end                        as growth_potential
 from room
-order by account_id

@@ -61,4 +61,3 @@ select
     attribute,
     value
 from long
-order by account_id, attribute

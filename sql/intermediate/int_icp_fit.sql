@@ -63,4 +63,3 @@ select
     s.anti_icp_traits_matched
 from int_accounts a
 join scored s using (account_id)
-order by a.account_id

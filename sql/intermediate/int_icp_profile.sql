@@ -136,4 +136,3 @@ select
         partition by icp_group
         order by is_trait desc, round(lift, 6) desc nulls last, p_value nulls last, attribute, value) as rank_in_group
 from flagged
-order by icp_group desc, rank_in_group

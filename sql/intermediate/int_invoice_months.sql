@@ -20,4 +20,3 @@ months as (
 select invoice_id, account_id, month, mrr
 from months
 where period_start <= last_day(month) and last_day(month) < period_end
-order by account_id, month, invoice_id

@@ -66,4 +66,3 @@ select
 from all_segments a
 left join window_rate w using (dimension, segment)
 left join year_rate y using (dimension, segment)
-order by dimension, segment

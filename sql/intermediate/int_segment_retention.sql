@@ -43,4 +43,3 @@ select
     churned,
     band_of(12 * start_mrr, getvariable('arr_band_names'), getvariable('arr_band_mins')) as arr_band_at_start
 from after_start
-order by account_id

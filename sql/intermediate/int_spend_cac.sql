@@ -53,4 +53,3 @@ select
 from with_channel w
 cross join has_spend h
 left join spend s on s.month = w.first_month and s.channel = w.channel
-order by w.account_id

@@ -85,4 +85,3 @@ select
                  + getvariable('tier_score_weights')[3]
                  + case when health_component is not null then getvariable('tier_score_weights')[4] else 0 end), 1) as tier_score
 from num
-order by account_id

@@ -21,4 +21,3 @@ select
     created_at::timestamp                as created_at
 from latest
 where created_at::timestamp < cutoff()
-order by account_id

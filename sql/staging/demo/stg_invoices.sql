@@ -23,4 +23,3 @@ select
          else 'open' end                           as status
 from latest
 where issued_at::timestamp < cutoff()
-order by invoice_id

@@ -35,4 +35,3 @@ select
     case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at
 from latest
 where created_at::timestamp < cutoff()
-order by opportunity_id

@@ -20,4 +20,3 @@ select
     amount::double                          as amount_original
 from latest
 where date_trunc('month', month::date) + interval 1 month <= cutoff()
-order by month, channel

@@ -21,4 +21,3 @@ select
     current_period_end::timestamp                 as current_period_end
 from latest
 where started_at::timestamp < cutoff()
-order by subscription_id

@@ -16,4 +16,3 @@ select
     case when solved_at::timestamp < cutoff() then csat end as csat
 from latest
 where created_at::timestamp < cutoff()
-order by ticket_id

@@ -13,4 +13,3 @@ select
     features_used
 from latest
 where month::date + interval 1 month <= cutoff()
-order by account_id, month

@@ -57,4 +57,3 @@ left join owner_names o on o.id = c.hubspot_owner_id
 left join ref_countries k on k.country_key = lower(trim(c.country))
 where not coalesce(c.archived, false)
   and c.created_at::timestamp < cutoff()
-order by account_id

@@ -112,4 +112,3 @@ select
 from deals d
 left join owner_names o on o.id = d.hubspot_owner_id
 where d.created_at::timestamp < cutoff()
-order by opportunity_id

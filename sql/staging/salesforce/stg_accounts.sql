@@ -46,4 +46,3 @@ from latest a
 left join ref_countries k on k.country_key = lower(trim(a.billing_country))
 where not coalesce(a.is_deleted, false)
   and a.created_date::timestamp < cutoff()
-order by account_id

@@ -118,4 +118,3 @@ select
     case when o.closed_by_cutoff then o.close_date::timestamp end as closed_at
 from opportunities o
 where o.created_date::timestamp < cutoff()
-order by opportunity_id

@@ -70,4 +70,3 @@ select
          else 'open' end                                        as status
 from shaped
 where issued < cutoff()
-order by invoice_id

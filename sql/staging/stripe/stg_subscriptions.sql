@@ -83,4 +83,3 @@ select
     coalesce(current_period_end, legacy_current_period_end)::timestamp as current_period_end
 from shaped
 where start_date::timestamp < cutoff()
-order by subscription_id

@@ -52,4 +52,3 @@ select
          when satisfaction_score = 'bad' then 1 end::bigint as csat
 from shaped
 where created_at::timestamp < cutoff()
-order by ticket_id
