@@ -3,23 +3,41 @@ package extract
 import "hash/maphash"
 
 // keySet remembers the primary keys of one landing, to catch duplicates. It keeps a 64-bit
-// hash per key, not the key, in an open-addressing table (linear probing) of 8-byte slots
+// hash per key, not the key, in open-addressing tables (linear probing) of 8-byte slots
 // kept at most 3/4 full: 10.7 to 21 bytes a key whatever the keys' length, and no pointers
-// for the garbage collector to scan.
+// for the garbage collector to scan. The hash's top bits pick one of keyShards tables, each
+// doubling on its own, so growing never holds an old and a new copy of the whole set at
+// once: at 30 million keys one table of 512 MiB would briefly need 768 MiB.
 //
 // Two distinct keys share a hash with probability about n²/2⁶⁵ over a landing of n keys
 // (3·10⁻⁸ at a million keys, 3·10⁻⁶ at ten million). The later record is then quarantined
 // as a duplicate, with its reason and raw text: visible, never silently dropped.
 type keySet struct {
+	shards [keyShards]keyShard
+	n      int
+}
+
+// keyShard is one open-addressing table of a keySet.
+type keyShard struct {
 	slots []uint64 // 0 marks an empty slot
 	n     int
 }
 
+const (
+	keyShardBits     = 8
+	keyShards        = 1 << keyShardBits
+	keyShardMinSlots = 1 << 6
+)
+
 var keySeed = maphash.MakeSeed()
 
-const keySetMinSlots = 1 << 10
-
-func newKeySet() *keySet { return &keySet{slots: make([]uint64, keySetMinSlots)} }
+func newKeySet() *keySet {
+	s := &keySet{}
+	for i := range s.shards {
+		s.shards[i].slots = make([]uint64, keyShardMinSlots)
+	}
+	return s
+}
 
 // add records key and reports whether it was new.
 func (s *keySet) add(key []byte) bool {
@@ -27,23 +45,26 @@ func (s *keySet) add(key []byte) bool {
 	if h == 0 {
 		h = 1
 	}
-	if (s.n+1)*4 > len(s.slots)*3 {
-		s.grow()
+	sh := &s.shards[h>>(64-keyShardBits)]
+	if (sh.n+1)*4 > len(sh.slots)*3 {
+		sh.grow()
 	}
-	if !s.insert(h) {
+	if !sh.insert(h) {
 		return false
 	}
+	sh.n++
 	s.n++
 	return true
 }
 
-// insert puts h in its slot; false when it is there already.
-func (s *keySet) insert(h uint64) bool {
-	mask := uint64(len(s.slots) - 1)
+// insert puts h in its slot; false when it is there already. The slot is chosen by the
+// hash's low bits (the top bits chose the shard).
+func (sh *keyShard) insert(h uint64) bool {
+	mask := uint64(len(sh.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
+		switch sh.slots[i] {
 		case 0:
-			s.slots[i] = h
+			sh.slots[i] = h
 			return true
 		case h:
 			return false
@@ -51,16 +72,22 @@ func (s *keySet) insert(h uint64) bool {
 	}
 }
 
-// grow doubles the table.
-func (s *keySet) grow() {
-	old := s.slots
-	s.slots = make([]uint64, 2*len(old))
+// grow doubles the shard's table.
+func (sh *keyShard) grow() {
+	old := sh.slots
+	sh.slots = make([]uint64, 2*len(old))
 	for _, h := range old {
 		if h != 0 {
-			s.insert(h)
+			sh.insert(h)
 		}
 	}
 }
 
-// bytes is the table's size.
-func (s *keySet) bytes() int { return 8 * len(s.slots) }
+// bytes is the tables' size.
+func (s *keySet) bytes() int {
+	n := 0
+	for i := range s.shards {
+		n += 8 * len(s.shards[i].slots)
+	}
+	return n
+}
