@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/demo"
-	"github.com/segpipe/segpipe/internal/demo/fakes"
 	"github.com/segpipe/segpipe/internal/extract"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/jobs"
@@ -39,6 +39,7 @@ type BenchStage struct {
 type BenchReport struct {
 	Accounts  int                `json:"accounts"`
 	Seed      uint64             `json:"seed"`
+	Volume    string             `json:"volume"`
 	Records   int64              `json:"records"`
 	PerEntity map[string]int64   `json:"records_per_entity"`
 	Version   string             `json:"version"`
@@ -56,9 +57,12 @@ type BenchReport struct {
 
 // benchServeReady is the line the bench-serve child prints once it serves.
 type benchServeReady struct {
-	URL             string           `json:"url"`
-	Records         map[string]int64 `json:"records"`
-	GenerateSeconds float64          `json:"generate_seconds"`
+	URL     string           `json:"url"`
+	Records map[string]int64 `json:"records"`
+	// GenerateSeconds is the time to generate the company and render its pages to disk.
+	GenerateSeconds float64 `json:"generate_seconds"`
+	// RenderedBytes is the size of the rendered pages on disk (bodies without envelopes).
+	RenderedBytes int64 `json:"rendered_bytes"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,11 +73,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lakeDir := fs.String("lake", "", "lake directory to keep (default: a temporary one, removed)")
 	noFloors := fs.Bool("no-floors", false, "skip the floor measurements")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the nightly path (extract to publish) to this file")
+	configFile := fs.String("config", "", "config to run with (default: the embedded demo config); its sources must be the demo's")
+	volume := fs.String("volume", demo.VolumeBench, `records per account: "bench" (about 24 invoices, 3 deals, 5 tickets, 30 usage rows) or "demo" (the demo company's)`)
+	sqlProfile := fs.String("sql-profile", "", "write DuckDB's profile of every segment model into this directory, as <model>.json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("bench takes no arguments, got %q", fs.Args())
+	}
+	if *volume != demo.VolumeBench && *volume != "demo" {
+		return usagef("--volume must be bench or demo, got %q", *volume)
 	}
 	if *accounts < 10 {
 		return usagef("--accounts must be at least 10, got %d", *accounts)
@@ -82,12 +93,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rep := &BenchReport{Accounts: *accounts, Seed: *seed, Version: version, GoVersion: runtime.Version(),
+	rep := &BenchReport{Accounts: *accounts, Seed: *seed, Volume: *volume, Version: version, GoVersion: runtime.Version(),
 		CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC(), Ratios: map[string]float64{}}
 
 	// The export servers run in a child process: the figures are the pipeline's own, as they
 	// would be against the vendors' real APIs.
-	child, ready, err := startBenchServer(ctx, *accounts, *seed)
+	child, ready, err := startBenchServer(ctx, *accounts, *seed, *volume, *configFile)
 	if err != nil {
 		return err
 	}
@@ -96,8 +107,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, n := range ready.Records {
 		rep.Records += n
 	}
-	rep.Stages = append(rep.Stages, BenchStage{Stage: "generate (server process)", WallSeconds: ready.GenerateSeconds, Rows: rep.Records})
-	fmt.Fprintf(stdout, "segpipe bench: %s accounts, %s records, served on %s\n", thousands(int64(*accounts)), thousands(rep.Records), ready.URL)
+	rep.Stages = append(rep.Stages, BenchStage{Stage: "generate + render (server)", WallSeconds: ready.GenerateSeconds, Rows: rep.Records})
+	fmt.Fprintf(stdout, "segpipe bench: %s accounts (%s volume), %s records (%.1f GB of pages), served on %s\n", thousands(int64(*accounts)), *volume,
+		thousands(rep.Records), float64(ready.RenderedBytes)/1e9, ready.URL)
 
 	env := func(name string) (string, bool) {
 		if name == "SEGPIPE_DEMO_URL" {
@@ -105,7 +117,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return os.LookupEnv(name)
 	}
-	cfg, err := demoConfig("", env)
+	cfg, err := demoConfig(*configFile, env)
 	if err != nil {
 		return err
 	}
@@ -124,8 +136,21 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, ok := p.Lake.(*lake.FileStore); !ok {
 		return usagef("--lake must be a local directory")
 	}
+	if *sqlProfile != "" {
+		if err := os.MkdirAll(*sqlProfile, 0o755); err != nil {
+			return fmt.Errorf("bench: --sql-profile: %w", err)
+		}
+		p.SQLProfileDir = *sqlProfile
+	}
 
 	// The nightly path, stage by stage.
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	t0, u0 := time.Now(), cpuTime()
 	ing, err := jobs.Ingest(ctx, p)
 	if err != nil {
@@ -159,6 +184,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep.Stages = append(rep.Stages, rated(segStage))
 	rep.TotalWall = time.Since(t0).Seconds()
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile() // the floors are not part of the profile
+	}
 	rep.PeakRSS = peakRSS()
 	var martRows int64
 	for _, m := range seg.Models {
@@ -205,6 +233,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// startCPUProfile starts a CPU profile into path; stop ends it (once) and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: --cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: --cpuprofile %s: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // rated fills a stage's rows/s and MB/s from its rows, bytes and wall time.
@@ -285,12 +326,16 @@ type benchServer struct {
 }
 
 // startBenchServer starts `segpipe bench-serve` and waits for the line saying it serves.
-func startBenchServer(ctx context.Context, accounts int, seed uint64) (*benchServer, *benchServeReady, error) {
+func startBenchServer(ctx context.Context, accounts int, seed uint64, volume, configFile string) (*benchServer, *benchServeReady, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: find this program to start the export servers: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, exe, "bench-serve", "--accounts", strconv.Itoa(accounts), "--seed", strconv.FormatUint(seed, 10))
+	args := []string{"bench-serve", "--accounts", strconv.Itoa(accounts), "--seed", strconv.FormatUint(seed, 10), "--volume", volume}
+	if configFile != "" {
+		args = append(args, "--config", configFile)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), benchChildEnv+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -351,29 +396,66 @@ func (s *benchServer) stop() {
 // benchChildEnv marks the bench-serve child process (tests re-run their own binary with it).
 const benchChildEnv = "SEGPIPE_BENCH_CHILD"
 
-// cmdBenchServe is the hidden child of `segpipe bench`: it generates the company, serves it
-// through the vendor fakes on loopback, prints one JSON line (benchServeReady) and serves until
-// its stdin closes.
+// cmdBenchServe is the hidden child of `segpipe bench`: it streams the company (bench volume
+// by default) into pre-rendered page files at the page sizes of the demo config (or --config),
+// serves them on loopback, prints one JSON line (benchServeReady) and serves until its stdin
+// closes. Serving costs no encoding: pages are copied from the files.
 func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if os.Getenv(benchChildEnv) != "1" {
 		return usagef("bench-serve is started by segpipe bench")
 	}
-	fs := newFlags("bench-serve", "segpipe bench-serve --accounts N --seed N", stdout)
+	fs := newFlags("bench-serve", "segpipe bench-serve --accounts N --seed N [--volume bench|demo] [--dir DIR] [--config FILE]", stdout)
 	accounts := fs.Int("accounts", 100_000, "accounts")
 	seed := fs.Uint64("seed", 1, "seed")
+	volume := fs.String("volume", demo.VolumeBench, `records per account: "bench" or "demo" (the demo company's)`)
+	dir := fs.String("dir", "", "directory for the rendered pages, kept (default: a temporary one, removed on exit)")
+	configFile := fs.String("config", "", "config whose crm, billing, support and product page sizes and tokens to serve (default: the embedded demo config)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	vol := *volume
+	switch vol {
+	case "demo":
+		vol = ""
+	case demo.VolumeBench:
+	default:
+		return usagef("--volume must be bench or demo, got %q", *volume)
+	}
+	cfg, err := demoConfig(*configFile, os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("bench-serve: %w", err)
+	}
+	var sizes demo.PageSizes
+	tokens := demo.Tokens{}
+	for name, size := range map[string]*int{"crm": &sizes.CRM, "billing": &sizes.Billing, "support": &sizes.Support, "product": &sizes.Product} {
+		src, ok := cfg.Sources[name]
+		if !ok {
+			return fmt.Errorf("bench-serve: the config has no source %s to take its page size from", name)
+		}
+		*size = src.PageSize
+		tokens[name] = src.Auth.Token.Reveal()
+	}
+	pages := *dir
+	if pages == "" {
+		if pages, err = os.MkdirTemp("", "segpipe-bench-pages-"); err != nil {
+			return fmt.Errorf("bench-serve: %w", err)
+		}
+		defer os.RemoveAll(pages)
+	}
 	t0 := time.Now()
-	company := demo.Generate(demo.Options{Accounts: *accounts, Seed: *seed})
+	pre, err := demo.Prerender(demo.Options{Accounts: *accounts, Seed: *seed, Volume: vol}, pages, sizes, tokens)
+	if err != nil {
+		return fmt.Errorf("bench-serve: %w", err)
+	}
 	gen := time.Since(t0).Seconds()
-	srv, err := fakes.Start(company, demo.IDStyleDemo)
+	defer pre.Close()
+	srv, err := demo.StartPrerendered(pre)
 	if err != nil {
 		return fmt.Errorf("bench-serve: %w", err)
 	}
 	defer srv.Close()
-	rc := company.RowCounts()
-	ready := benchServeReady{URL: srv.URL, GenerateSeconds: gen, Records: map[string]int64{
+	rc := pre.RowCounts()
+	ready := benchServeReady{URL: srv.URL, GenerateSeconds: gen, RenderedBytes: pre.Bytes(), Records: map[string]int64{
 		"accounts": int64(rc.Accounts), "opportunities": int64(rc.Opportunities), "subscriptions": int64(rc.Subscriptions),
 		"invoices": int64(rc.Invoices), "tickets": int64(rc.Tickets), "usage": int64(rc.Usage),
 	}}

@@ -46,6 +46,10 @@ func TestBenchSmoke(t *testing.T) {
 	if rep.Accounts != 1000 || rep.PerEntity["accounts"] != 1000 || len(rep.Floors) != 3 || rep.PeakRSS <= 0 || rep.ServerRSS <= 0 {
 		t.Fatalf("report: %+v", rep)
 	}
+	// Bench volume: about 24 invoices, 3 deals, 5 tickets and 30 usage rows an account.
+	if per := float64(rep.Records) / 1000; rep.Volume != "bench" || per < 50 || per > 75 {
+		t.Errorf("volume %q with %.1f records an account, want bench with about 62", rep.Volume, per)
+	}
 	var extract BenchStage
 	for _, s := range rep.Stages {
 		if s.Stage == "extract + land" {
@@ -71,5 +75,33 @@ func TestBenchServeIsInternal(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"bench-serve"}, &stdout, &stderr); code != exitUsage {
 		t.Errorf("bench-serve run by hand: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestBenchConfigReachesTheServer: with --config, the export server renders its pages at
+// that config's page sizes, so the landing can page through them.
+func TestBenchConfigReachesTheServer(t *testing.T) {
+	yaml, err := os.ReadFile(filepath.Join("..", "..", "config", "segpipe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(yaml), "page_size: 2000", "page_size: 700", 1)
+	if changed == string(yaml) {
+		t.Fatal("the demo config has no support page_size: 2000 to change")
+	}
+	cfg := filepath.Join(t.TempDir(), "segpipe.yaml")
+	if err := os.WriteFile(cfg, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--accounts", "200", "--volume", "demo", "--no-floors", "--config", cfg}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "(demo volume)") {
+		t.Errorf("output does not name the volume:\n%s", stdout.String())
+	}
+	if code := run(context.Background(), []string{"bench", "--volume", "huge"}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("--volume huge: exit %d, want %d", code, exitUsage)
 	}
 }

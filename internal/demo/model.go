@@ -92,8 +92,13 @@ type Options struct {
 	// End is the company's "today" (exclusive): every fact happens before it. Default
 	// DefaultEnd. The matching as_of date for the pipeline is the day before End.
 	End time.Time
-	// Years is the length of the history before End; default 4.
+	// Years is the length of the history before End; default 4 (BenchYears under VolumeBench).
 	Years int
+	// Volume selects the records generated per account: "" for the demo company, VolumeBench
+	// for the benchmark company (about 24 invoices, 3 opportunities, 5 tickets and 30 usage
+	// rows per account). Generate treats an unknown volume as ""; Stream and Prerender reject it.
+	// (omitempty keeps the JSON of a default company as it was before Volume existed.)
+	Volume string `json:",omitempty"`
 }
 
 // DefaultEnd is the default "today" of the demo company: 2026-11-01 00:00 UTC.
@@ -116,6 +121,9 @@ func (o Options) withDefaults() Options {
 	o.End = o.End.UTC().Truncate(time.Second)
 	if o.Years <= 0 {
 		o.Years = 4
+		if o.Volume == VolumeBench {
+			o.Years = BenchYears
+		}
 	}
 	return o
 }

@@ -126,13 +126,20 @@ func (h *exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.counts[r.URL.Path].Add(1)
+	serveExport(w, r, h.tokens, serve)
+}
+
+// serveExport answers a request for an export path as every demo export server does: it
+// checks the method (405) and the source's token (401), then serves one page, answering a
+// bad query parameter with 400 and any other failure with 500.
+func serveExport(w http.ResponseWriter, r *http.Request, tokens Tokens, serve func(http.ResponseWriter, *http.Request) error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not supported; use GET", "")
 		return
 	}
 	source := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
-	if !h.authorized(source, r.Header.Get("Authorization")) {
+	if !authorized(tokens, source, r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+source+`"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or invalid bearer token for source "+source, "")
 		return
@@ -148,9 +155,9 @@ func (h *exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authorized reports whether header carries the source's bearer token.
-func (h *exportHandler) authorized(source, header string) bool {
-	want, ok := h.tokens[source]
+// authorized reports whether header carries the source's bearer token in tokens.
+func authorized(tokens Tokens, source, header string) bool {
+	want, ok := tokens[source]
 	if !ok || want == "" {
 		return false
 	}
@@ -374,14 +381,20 @@ type Server struct {
 
 // Start serves c on 127.0.0.1 on a free port until Close.
 func Start(c *Company, tokens Tokens) (*Server, error) {
+	h := newExportHandler(c, tokens)
+	return listenAndServe(h, h)
+}
+
+// listenAndServe serves h on 127.0.0.1 on a free port until Close; counts, when not nil,
+// answers Requests.
+func listenAndServe(h http.Handler, counts *exportHandler) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo server: listen on 127.0.0.1: %w", err)
 	}
-	h := newExportHandler(c, tokens)
 	s := &Server{
 		URL:     "http://" + ln.Addr().String(),
-		handler: h,
+		handler: counts,
 		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
 		done:    make(chan error, 1),
 	}
@@ -395,8 +408,14 @@ func Start(c *Company, tokens Tokens) (*Server, error) {
 	return s, nil
 }
 
-// Requests returns how many requests reached an export path such as PathInvoices.
-func (s *Server) Requests(path string) int64 { return s.handler.requests(path) }
+// Requests returns how many requests reached an export path such as PathInvoices (0 for a
+// server started by StartPrerendered, which does not count them).
+func (s *Server) Requests(path string) int64 {
+	if s.handler == nil {
+		return 0
+	}
+	return s.handler.requests(path)
+}
 
 // Close stops the server, waiting up to 5 s for requests in flight.
 func (s *Server) Close() error {

@@ -108,7 +108,7 @@ func TestStagingVendorCases(t *testing.T) {
 	vendortest.Exec(t, sess, `create or replace view raw_zendesk__organizations as select * from (values
 		('900', 'acc_9', '2026-01-01'::timestamptz, '2026-01-01'::timestamptz),
 		('901', '  ', '2026-01-01'::timestamptz, '2026-01-01'::timestamptz)) t(id, external_id, updated_at, _extracted_at)`)
-	rows := vendortest.Query(t, sess, "select ticket_id, account_id, strftime(solved_at, '%Y-%m-%d') as solved, priority, category, csat from ("+vendortest.StagingModel(t, "zendesk/stg_tickets")+")")
+	rows := vendortest.Query(t, sess, "select ticket_id, account_id, strftime(solved_at, '%Y-%m-%d') as solved, priority, category, csat from ("+vendortest.StagingModel(t, "zendesk/stg_tickets")+") order by ticket_id")
 	var got []string
 	for _, r := range rows {
 		got = append(got, r.String())
