@@ -271,3 +271,26 @@ func TestProfileDirGetsOneProfilePerModel(t *testing.T) {
 		t.Errorf("%d files in the profile dir, want the 2 models' only", len(entries))
 	}
 }
+
+// TestDedupRunsAsAWindow: the staging models' dedup (qualify row_number() ... = 1) must run
+// as a window, which spills to disk, not as DuckDB's arg_max rewrite, whose aggregate does
+// not: at 24M invoices the rewrite ran out of a 2GB memory_limit (docs/performance.md).
+func TestDedupRunsAsAWindow(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Query(ctx, "create table raw as select range::varchar as id, range as v, now() as _extracted_at from range(100)"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Query(ctx, "explain select id, v from raw qualify row_number() over (partition by id order by _extracted_at desc) = 1")
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("explain: %v", err)
+	}
+	plan := strings.ToLower(rows[0].String())
+	if !strings.Contains(plan, "window") || strings.Contains(plan, "arg_max") {
+		t.Errorf("the dedup does not run as a window:\n%s", plan)
+	}
+}
