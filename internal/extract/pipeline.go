@@ -14,7 +14,8 @@ import (
 // more than one core: the page feed downloads and splits page N+1 while page N is
 // converted into Arrow, and the batch writer encodes and compresses batch K into Parquet
 // while batch K+1 is being built. Each hand-over holds at most one item in waiting, so a
-// landing holds at most about two pages and three record batches at once.
+// landing holds at most three pages (converting, waiting, downloading) and three record
+// batches (building, waiting, being written) at once.
 
 // fetched is one page from the page feed, or the error that ended it. A page that arrives
 // with an error is still converted first: the error is about what comes after it (the next
