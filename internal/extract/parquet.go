@@ -42,6 +42,23 @@ type partSink struct {
 }
 
 func newPartSink(store lake.Store, prefix, runID, tempDir string, schema *arrow.Schema, rowsPerFile int64, batchRows int, uniqueCol string, log *slog.Logger) *partSink {
+	props := []parquet.WriterProperty{
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithDictionaryDefault(true),
+		// _raw and the primary key are unique per record: a dictionary is wasted work.
+		parquet.WithDictionaryFor(RawColumn, false),
+		parquet.WithDictionaryFor(uniqueCol, false),
+		parquet.WithMaxRowGroupLength(int64(max(batchRows, 1))),
+		parquet.WithDataPageSize(1 << 20),
+		parquet.WithCreatedBy("segpipe"),
+	}
+	// Dictionaries pay for repeated strings (status, currency, foreign keys); numbers and
+	// times are mostly distinct and already small, so hashing every one is wasted work.
+	for _, f := range schema.Fields() {
+		if f.Type.ID() != arrow.STRING {
+			props = append(props, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
 	return &partSink{
 		store:       store,
 		prefix:      prefix,
@@ -50,17 +67,8 @@ func newPartSink(store lake.Store, prefix, runID, tempDir string, schema *arrow.
 		schema:      schema,
 		rowsPerFile: rowsPerFile,
 		log:         log,
-		props: parquet.NewWriterProperties(
-			parquet.WithCompression(compress.Codecs.Zstd),
-			parquet.WithDictionaryDefault(true),
-			// _raw and the primary key are unique per record: a dictionary is wasted work.
-			parquet.WithDictionaryFor(RawColumn, false),
-			parquet.WithDictionaryFor(uniqueCol, false),
-			parquet.WithMaxRowGroupLength(int64(max(batchRows, 1))),
-			parquet.WithDataPageSize(1<<20),
-			parquet.WithCreatedBy("segpipe"),
-		),
-		arrProps: pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()),
+		props:       parquet.NewWriterProperties(props...),
+		arrProps:    pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()),
 	}
 }
 
