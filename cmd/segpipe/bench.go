@@ -443,7 +443,7 @@ func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		defer os.RemoveAll(pages)
 	}
 	t0 := time.Now()
-	pre, err := demo.Prerender(demo.Options{Accounts: *accounts, Seed: *seed, Volume: vol}, pages, sizes, tokens)
+	pre, err := demo.Prerender(ctx, demo.Options{Accounts: *accounts, Seed: *seed, Volume: vol}, pages, sizes, tokens)
 	if err != nil {
 		return fmt.Errorf("bench-serve: %w", err)
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -94,9 +95,9 @@ type renderedExport struct {
 
 // Prerender streams the company (opts) into page files under dir, rendering every page of
 // every export at the given sizes, and returns the server for them. The files (one per
-// entity, *.chunks) stay in dir, which the caller owns; on failure Prerender removes the
-// files it created.
-func Prerender(opts Options, dir string, sizes PageSizes, tokens Tokens) (*Prerendered, error) {
+// entity, *.chunks) stay in dir, which the caller owns; on failure, or when ctx ends (checked
+// between blocks of accounts), Prerender removes the files it created.
+func Prerender(ctx context.Context, opts Options, dir string, sizes PageSizes, tokens Tokens) (*Prerendered, error) {
 	pers := [numEntities]int{sizes.CRM, sizes.CRM, sizes.Billing, sizes.Billing, sizes.Support, sizes.Product}
 	for e, spec := range exportSpecs {
 		maxV := map[pagination]int{pagedByCursor: CursorMaxLimit, pagedByNumber: PageMaxPerPage, pagedByLink: CSVMaxPerPage}[spec.paged]
@@ -128,6 +129,9 @@ func Prerender(opts Options, dir string, sizes PageSizes, tokens Tokens) (*Prere
 
 	render := func(b *streamBlock) error { return b.pages.render(b, &p.exports) }
 	write := func(b *streamBlock) error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("demo: prerender stopped at account %d of %d: %w", b.first+1, opts.withDefaults().Accounts, err)
+		}
 		for e := range numEntities {
 			x := &p.exports[e]
 			for _, s := range b.pages.starts[e] {

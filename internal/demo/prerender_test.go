@@ -2,7 +2,9 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +22,7 @@ var testSizes = PageSizes{CRM: 70, Billing: 90, Support: 110, Product: 130}
 // prerendered renders opts into a temporary directory and serves it.
 func prerendered(t *testing.T, opts Options) (*Prerendered, *httptest.Server) {
 	t.Helper()
-	p, err := Prerender(opts, t.TempDir(), testSizes, DefaultTokens())
+	p, err := Prerender(t.Context(), opts, t.TempDir(), testSizes, DefaultTokens())
 	if err != nil {
 		t.Fatalf("Prerender: %v", err)
 	}
@@ -242,7 +244,7 @@ func TestPrerenderRejects(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := Prerender(c.opts, dir, c.sizes, DefaultTokens())
+			_, err := Prerender(t.Context(), c.opts, dir, c.sizes, DefaultTokens())
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Prerender: %v, want an error with %q", err, c.want)
 			}
@@ -251,8 +253,18 @@ func TestPrerenderRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Prerender(Options{Accounts: 10}, filepath.Join(t.TempDir(), "missing"), testSizes, DefaultTokens()); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, err := Prerender(t.Context(), Options{Accounts: 10}, filepath.Join(t.TempDir(), "missing"), testSizes, DefaultTokens()); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing dir: %v", err)
+	}
+	// A cancelled run stops between blocks, says so and leaves no files.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	dir := t.TempDir()
+	if _, err := Prerender(ctx, Options{Accounts: 2000}, dir, testSizes, DefaultTokens()); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "prerender stopped at account") {
+		t.Errorf("cancelled: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Errorf("files left behind after cancel: %v", left)
 	}
 }
 
