@@ -11,6 +11,10 @@ create or replace macro band_of(x, names, mins) as
 create or replace macro to_reporting(amount, cur) as
     amount * case when upper(cur) = getvariable('currency') then 1.0
                   else getvariable('fx_rates')[list_position(getvariable('fx_currencies'), upper(cur))] end;
+-- An amount as an exact decimal, to a millionth. DuckDB adds doubles in whatever order its
+-- threads reach the rows, so a double sum that is then rounded to cents can land a cent apart
+-- between two runs on the same data (or a backfill and a single run); summing exact(x) cannot.
+create or replace macro exact(x) as x::decimal(38, 6);
 -- Months of a billing period, whole and at least one: 28-31 days is 1, a year is 12.
 create or replace macro period_months(ps, pe) as
     greatest(1, round(date_diff('day', ps, pe) / 30.4375))::integer;

@@ -1,11 +1,12 @@
 -- int_account_mrr_monthly: one row per customer and complete month, from its first paid month
 -- to the last month that ended by as_of, zero months included (domain.md section 11).
--- mrr: the sum over the customer's invoices covering the month end, in cents precision.
+-- mrr: the sum over the customer's invoices covering the month end, in cents precision (summed
+-- exactly, then rounded).
 -- movement, per customer (not per subscription), checked in this order:
 --   previous 0, never paid before -> new; previous 0, paid before -> reactivation;
 --   up -> expansion; down but still paying -> contraction; down to 0 -> churn; else NULL.
 with invoice_mrr as (
-    select account_id, month, round(sum(mrr), 2) as mrr
+    select account_id, month, round(sum(exact(mrr)), 2)::double as mrr
     from int_invoice_months
     group by account_id, month
 ),

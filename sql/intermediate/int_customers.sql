@@ -13,8 +13,8 @@ per_account as (
         account_id,
         min(period_start) as customer_since,
         max(period_end) as last_period_end,
-        round(coalesce(sum(period_mrr) filter (where period_start::date <= as_of() and as_of() < period_end::date), 0), 2) as mrr,
-        coalesce(sum(amount) filter (where status = 'paid'), 0) as realized_revenue,
+        round(coalesce(sum(exact(period_mrr)) filter (where period_start::date <= as_of() and as_of() < period_end::date), 0), 2)::double as mrr,
+        coalesce(sum(exact(amount)) filter (where status = 'paid'), 0)::double as realized_revenue,
         count(*) as invoices
     from billable
     group by account_id

@@ -24,7 +24,7 @@ q as (
         sum(arr) as arr,
         min(ltv) as ltv_min,
         max(ltv) as ltv_max,
-        avg(ltv) as ltv_avg
+        avg(exact(ltv)) as ltv_avg
     from customers
     group by ltv_quintile
 ),

@@ -45,7 +45,7 @@ per_segment as (
         count(*) filter (where a.customer_status = 'churned') as churned_customers,
         coalesce(sum(a.arr) filter (where a.customer_status = 'active'), 0) as arr,
         coalesce(sum(a.mrr) filter (where a.customer_status = 'active'), 0) as mrr,
-        avg(a.ltv) filter (where a.customer_status in ('active', 'churned')) as ltv_avg
+        avg(exact(a.ltv)) filter (where a.customer_status in ('active', 'churned')) as ltv_avg
     from members m
     join account_segments a using (account_id)
     group by all

@@ -56,8 +56,8 @@ customer_quarter as (
     select
         q.quarter_start,
         b.account_id,
-        round(coalesce(sum(b.mrr) filter (where b.period_start <= q.start_day and q.start_day < b.period_end), 0), 2) as start_mrr,
-        round(coalesce(sum(b.mrr) filter (where b.period_start <= q.end_day and q.end_day < b.period_end), 0), 2) as end_mrr
+        round(coalesce(sum(exact(b.mrr)) filter (where b.period_start <= q.start_day and q.start_day < b.period_end), 0), 2)::double as start_mrr,
+        round(coalesce(sum(exact(b.mrr)) filter (where b.period_start <= q.end_day and q.end_day < b.period_end), 0), 2)::double as end_mrr
     from quarters q
     join billable b on b.period_start <= q.end_day and b.period_end > q.start_day
     group by all
@@ -111,7 +111,7 @@ deals_created as (
     select
         m.dimension, m.segment, q.quarter_start,
         count(*) as opportunities_created,
-        coalesce(sum(o.amount), 0) as pipeline_created
+        coalesce(sum(exact(o.amount)), 0) as pipeline_created
     from stg_opportunities o
     join deal_members m using (opportunity_id)
     join quarters q on o.created_at >= q.quarter_start and o.created_at < q.quarter_end_ts
