@@ -30,7 +30,7 @@ func MeasureIngestFloor(ctx context.Context, p Params, f extract.Floor) (*Ingest
 	}
 	defer cleanup()
 	start := time.Now()
-	all := eachEntity(ctx, p.Config, func(ctx context.Context, l *landing) error {
+	all := eachEntity(ctx, p.Config, previousLandingSeconds(ctx, &p, p.logger()), func(ctx context.Context, l *landing) error {
 		var err error
 		l.floor, err = extract.MeasureFloor(ctx, f, l.source, l.src, l.entity, l.ent, extract.Options{
 			Dt: p.asOf(), RunID: "floor", TempDir: dir, HTTPClient: p.HTTPClient, Limiter: l.limiter,

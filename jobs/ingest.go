@@ -1,10 +1,13 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,7 +66,7 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 	}
 	defer cleanup()
 
-	all := eachEntity(ctx, p.Config, func(ctx context.Context, l *landing) error {
+	all := eachEntity(ctx, p.Config, previousLandingSeconds(ctx, p, log), func(ctx context.Context, l *landing) error {
 		t0 := time.Now()
 		var err error
 		l.manifest, err = landEntity(ctx, p, l, dir, log)
@@ -98,9 +101,10 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 }
 
 // eachEntity runs fn for every entity of every configured source the way ingest pulls them:
-// sources at the same time, each with up to its `concurrency` entities at once. The first
-// failure cancels the rest. It returns every entity with its error, in config order.
-func eachEntity(ctx context.Context, cfg *config.Config, fn func(context.Context, *landing) error) []*landing {
+// sources at the same time, each with up to its `concurrency` entities at once, started in
+// startOrder's order. The first failure cancels the rest. It returns every entity with its error, in
+// config order.
+func eachEntity(ctx context.Context, cfg *config.Config, took map[string]float64, fn func(context.Context, *landing) error) []*landing {
 	var all []*landing
 	bySource := map[string][]*landing{}
 	for _, sourceName := range cfg.SourceNames() {
@@ -116,26 +120,74 @@ func eachEntity(ctx context.Context, cfg *config.Config, fn func(context.Context
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, sourceName := range cfg.SourceNames() {
-		slots := make(chan struct{}, cfg.Sources[sourceName].Concurrency)
-		for _, l := range bySource[sourceName] {
+		queue := make(chan *landing, len(bySource[sourceName]))
+		for _, l := range startOrder(bySource[sourceName], took) {
+			queue <- l
+		}
+		close(queue)
+		for range max(cfg.Sources[sourceName].Concurrency, 1) {
 			wg.Add(1)
-			go func(l *landing) {
+			go func() {
 				defer wg.Done()
-				select {
-				case slots <- struct{}{}:
-				case <-ctx.Done():
-					l.err = ctx.Err()
-					return
+				for l := range queue {
+					if err := ctx.Err(); err != nil {
+						l.err = err
+						continue
+					}
+					if l.err = fn(ctx, l); l.err != nil {
+						cancel()
+					}
 				}
-				defer func() { <-slots }()
-				if l.err = fn(ctx, l); l.err != nil {
-					cancel()
-				}
-			}(l)
+			}()
 		}
 	}
 	wg.Wait()
 	return all
+}
+
+// startOrder is the order in which a source's entities start: the longest landing of the
+// previous ingest first (took holds its seconds by "source/entity"), so that the longest one
+// does not start last and run alone at the end; entities it has no figure for go before
+// those, in config order.
+func startOrder(ls []*landing, took map[string]float64) []*landing {
+	out := slices.Clone(ls)
+	slices.SortStableFunc(out, func(a, b *landing) int {
+		ta, okA := took[a.source+"/"+a.entity]
+		tb, okB := took[b.source+"/"+b.entity]
+		switch {
+		case !okA && !okB:
+			return 0
+		case !okA:
+			return -1
+		case !okB:
+			return 1
+		}
+		return cmp.Compare(tb, ta)
+	})
+	return out
+}
+
+// previousLandingSeconds returns how long each entity's landing took in the newest succeeded
+// ingest ("source/entity" to seconds), for startOrder. Without one it returns nil: the order
+// is then the config's. A lake whose run records cannot be read only costs the order, so that
+// is logged, not returned.
+func previousLandingSeconds(ctx context.Context, p *Params, log *slog.Logger) map[string]float64 {
+	runs, err := ListRuns(ctx, p.Lake, JobIngest, 5)
+	if err != nil {
+		log.Warn("entities start in config order: the previous ingest's timings could not be read", "error", err)
+		return nil
+	}
+	last := LastSuccess(runs, JobIngest)
+	if last == nil {
+		return nil
+	}
+	took := map[string]float64{}
+	for stage, sec := range last.Stages {
+		if key, ok := strings.CutPrefix(stage, "extract "); ok {
+			took[key] = sec
+		}
+	}
+	return took
 }
 
 // landEntity lands one entity and, for an incremental one, moves its cursor afterwards.
