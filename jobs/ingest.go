@@ -102,8 +102,8 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 
 // eachEntity runs fn for every entity of every configured source the way ingest pulls them:
 // sources at the same time, each with up to its `concurrency` entities at once, started in
-// startOrder's order. The first failure cancels the rest. It returns every entity with its error, in
-// config order.
+// startOrder's order. The first failure cancels the rest. It returns every entity with its
+// error, in config order.
 func eachEntity(ctx context.Context, cfg *config.Config, took map[string]float64, fn func(context.Context, *landing) error) []*landing {
 	var all []*landing
 	bySource := map[string][]*landing{}
@@ -168,8 +168,8 @@ func startOrder(ls []*landing, took map[string]float64) []*landing {
 }
 
 // previousLandingSeconds returns how long each entity's landing took in the newest succeeded
-// ingest ("source/entity" to seconds), for startOrder. Without one it returns nil: the order
-// is then the config's. A lake whose run records cannot be read only costs the order, so that
+// ingest among the last five ("source/entity" to seconds), for startOrder. Without one it
+// returns nil: the order is then the config's. A lake whose run records cannot be read only costs the order, so that
 // is logged, not returned.
 func previousLandingSeconds(ctx context.Context, p *Params, log *slog.Logger) map[string]float64 {
 	runs, err := ListRuns(ctx, p.Lake, JobIngest, 5)

@@ -26,8 +26,8 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
-// startOrder returns, per source, the entities in the order the ingest logged starting them.
-func startOrder(t *testing.T, logs *lockedBuffer) map[string][]string {
+// loggedStartOrder returns, per source, the entities in the order the ingest logged starting them.
+func loggedStartOrder(t *testing.T, logs *lockedBuffer) map[string][]string {
 	t.Helper()
 	logs.mu.Lock()
 	defer logs.mu.Unlock()
@@ -59,7 +59,7 @@ func TestEntitiesStartLongestFirst(t *testing.T) {
 	if _, err := jobs.Ingest(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	first := startOrder(t, logs)
+	first := loggedStartOrder(t, logs)
 	if got, want := first["billing"], []string{"invoices", "subscriptions"}; !slices.Equal(got, want) {
 		t.Errorf("fresh lake: billing started %v, want config order %v", got, want)
 	}
@@ -92,7 +92,7 @@ func TestEntitiesStartLongestFirst(t *testing.T) {
 	if _, err := jobs.Ingest(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	second := startOrder(t, logs)
+	second := loggedStartOrder(t, logs)
 	if got, want := second["billing"], []string{"subscriptions", "invoices"}; !slices.Equal(got, want) {
 		t.Errorf("after a run: billing started %v, want the longest first %v", got, want)
 	}
