@@ -127,12 +127,34 @@ type ModelSummary struct {
 	Name    string  `json:"name"`
 	Rows    int64   `json:"rows"`
 	Seconds float64 `json:"seconds"`
+	// Dropped are the candidate rows a staging model left out, by reason (docs/staging.md).
+	Dropped []DropSummary `json:"dropped,omitempty"`
+}
+
+// DropSummary counts the rows a staging model left out for one reason.
+type DropSummary struct {
+	Reason string `json:"reason"`
+	Rows   int64  `json:"rows"`
+	// Candidates is the model's row count before any row was left out.
+	Candidates int64 `json:"candidates"`
+	// Sample is up to three of their keys.
+	Sample []string `json:"sample,omitempty"`
 }
 
 // AssertionSummary is one assertion in a run record.
 type AssertionSummary struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// Severity is error or warn (config audit.assertions).
+	Severity string `json:"severity"`
+	// Outcome is passed, warned (reported; the run published) or failed (the run stopped).
+	Outcome  string `json:"outcome"`
 	Failures int64  `json:"failures"`
+	// Population is the row count of the assertion's population, when it declares one.
+	Population *int64 `json:"population,omitempty"`
+	// ErrorIf is the configured threshold, when one is set.
+	ErrorIf string `json:"error_if,omitempty"`
+	// Sample is up to three failing rows of a warned or failed assertion.
+	Sample []string `json:"sample,omitempty"`
 }
 
 // ConfigDigest fingerprints a config (secrets redacted) so run records show what ran.

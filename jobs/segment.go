@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/segpipe/segpipe/internal/config"
@@ -57,10 +58,22 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 	if res != nil {
 		rec.Publication = res.Publication
 		for _, m := range res.Models {
-			rec.Models = append(rec.Models, ModelSummary{Name: m.Name, Rows: m.Rows, Seconds: m.Duration.Seconds()})
+			ms := ModelSummary{Name: m.Name, Rows: m.Rows, Seconds: m.Duration.Seconds()}
+			for _, d := range m.Drops {
+				ms.Dropped = append(ms.Dropped, DropSummary{Reason: d.Reason, Rows: d.Rows, Candidates: d.Candidates, Sample: d.Sample})
+			}
+			rec.Models = append(rec.Models, ms)
 		}
 		for _, a := range res.Assertions {
-			rec.Assertions = append(rec.Assertions, AssertionSummary{Name: a.Name, Failures: a.Failures})
+			as := AssertionSummary{Name: a.Name, Severity: a.Severity, Outcome: a.Outcome, Failures: a.Failures, ErrorIf: a.ErrorIf}
+			if a.Population >= 0 {
+				n := a.Population
+				as.Population = &n
+			}
+			if a.Outcome != warehouse.Passed {
+				as.Sample = a.Sample
+			}
+			rec.Assertions = append(rec.Assertions, as)
 		}
 	}
 	return res, finish(ctx, &p, rec, err)
@@ -122,6 +135,11 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	if err != nil {
 		return res, err
 	}
+	for _, m := range res.Models {
+		for _, d := range m.Drops {
+			log.Warn("rows left out in staging", "table", m.Name, "reason", d.Reason, "rows", d.Rows, "of", d.Candidates, "sample", strings.Join(d.Sample, ", "))
+		}
+	}
 	stage("transform", t0)
 	log.Info("models built", "models", len(res.Models), "seconds", time.Since(t0).Seconds())
 
@@ -130,8 +148,16 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	if err != nil {
 		return res, err
 	}
+	if err := warehouse.ApplyRules(assertions, p.Config.Audit); err != nil {
+		return res, fmt.Errorf("segment: config: %w", err)
+	}
 	res.Assertions, err = sess.RunAssertions(ctx, assertions)
 	stage("audit", t0)
+	for _, a := range res.Assertions {
+		if a.Outcome == warehouse.Warned {
+			log.Warn("assertion warned", "assertion", a.Name, "rows", a.Failures, "error_if", a.ErrorIf, "sample", strings.Join(a.Sample, " | "))
+		}
+	}
 	if err != nil {
 		log.Error("audit failed: nothing published", "error", err)
 		return res, err

@@ -34,12 +34,34 @@ func printIngest(w io.Writer, datasets []*lake.Manifest) {
 
 func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 	passed := 0
+	var warned []warehouse.AssertionResult
 	for _, a := range res.Assertions {
-		if a.Failures == 0 {
+		switch a.Outcome {
+		case warehouse.Passed:
 			passed++
+		case warehouse.Warned:
+			warned = append(warned, a)
 		}
 	}
-	fmt.Fprintf(w, "Built %d models; audit: %d of %d assertions passed.\n", len(res.Models), passed, len(res.Assertions))
+	audit := fmt.Sprintf("%d of %d assertions passed", passed, len(res.Assertions))
+	if len(warned) > 0 {
+		audit += fmt.Sprintf(", %d warned", len(warned))
+	}
+	fmt.Fprintf(w, "Built %d models; audit: %s.\n", len(res.Models), audit)
+	printDrops(w, res.Models)
+	for _, a := range warned {
+		fmt.Fprintf(w, "  warning: %s returned %s rows", a.Name, thousands(a.Failures))
+		if a.Population > 0 {
+			fmt.Fprintf(w, " of %s (%s)", thousands(a.Population), pct(float64(a.Failures)/float64(a.Population)))
+		}
+		if a.ErrorIf != "" {
+			fmt.Fprintf(w, "; an error above %s", a.ErrorIf)
+		}
+		if len(a.Sample) > 0 {
+			fmt.Fprintf(w, ", e.g. %s", a.Sample[0])
+		}
+		fmt.Fprintln(w)
+	}
 	if res.Publication == nil {
 		fmt.Fprintln(w, "Nothing was published: the tables BI tools read are unchanged.")
 		return
@@ -72,6 +94,20 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 		fmt.Fprintf(w, "  every table: latest/%s\n", lake.DatabaseName)
 		if fsys, ok := p.Lake.(interface{ Root() string }); ok {
 			fmt.Fprintf(w, "\nWith the DuckDB CLI: duckdb %s -c 'from segment_metrics'\n", filepath.Join(fsys.Root(), "latest", lake.DatabaseName))
+		}
+	}
+}
+
+// printDrops lists the rows staging left out, per canonical table and reason.
+func printDrops(w io.Writer, models []warehouse.ModelRun) {
+	for _, m := range models {
+		for _, d := range m.Drops {
+			fmt.Fprintf(w, "  left out of %s: %s of %s rows (%s): %s", m.Name, thousands(d.Rows), thousands(d.Candidates),
+				pct(float64(d.Rows)/float64(max(d.Candidates, 1))), d.Reason)
+			if len(d.Sample) > 0 {
+				fmt.Fprintf(w, " (e.g. %s)", strings.Join(d.Sample, ", "))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }

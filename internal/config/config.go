@@ -3,7 +3,11 @@
 package config
 
 import (
+	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,6 +33,8 @@ type Config struct {
 	Notify Notify `yaml:"notify"`
 	// Warehouse tunes the DuckDB session.
 	Warehouse Warehouse `yaml:"warehouse"`
+	// Audit configures the checks a segment run makes before it publishes.
+	Audit Audit `yaml:"audit"`
 	// Sources are the HTTP export systems to extract, by name (crm, billing, support, ...).
 	Sources map[string]*Source `yaml:"sources"`
 	// Segments holds every threshold of docs/domain rules.
@@ -86,6 +92,76 @@ type Warehouse struct {
 	Threads int `yaml:"threads"`
 	// MemoryLimit is DuckDB's memory_limit, e.g. "2GB"; "" keeps DuckDB's default.
 	MemoryLimit string `yaml:"memory_limit"`
+}
+
+// Audit configures the write-audit-publish checks of a segment run (docs/configuration.md).
+type Audit struct {
+	// MaxStagingDropShare: assert_staging_drops fires when staging leaves out more than this
+	// share of a canonical table's rows for one reason (a required field missing, a record
+	// its vendor lists without its parent). Default 0.02; 0 fires on any such record.
+	MaxStagingDropShare *float64 `yaml:"max_staging_drop_share"`
+	// Assertions sets the severity of assertions by name (sql/tests/<name>.sql); an assertion
+	// not named here is an error whenever it returns rows.
+	Assertions map[string]*AssertionRule `yaml:"assertions"`
+}
+
+// Severities of an assertion.
+const (
+	SeverityError = "error"
+	SeverityWarn  = "warn"
+)
+
+// DefaultMaxStagingDropShare is audit.max_staging_drop_share when it is not set.
+const DefaultMaxStagingDropShare = 0.02
+
+// AssertionRule is how one assertion's failing rows are judged, as dbt judges a test.
+type AssertionRule struct {
+	// Severity is error (failing rows stop the publish; the default) or warn (they are
+	// reported in the summary and the run record, and the run publishes).
+	Severity string `yaml:"severity"`
+	// ErrorIf, when set, is the threshold above which failing rows are an error whatever the
+	// severity: "> N" rows, or "> P%" of the assertion's population (its -- population:
+	// header); at or below it they are a warning.
+	ErrorIf string `yaml:"error_if"`
+}
+
+// Threshold is a parsed error_if: a count of rows or a share of the population.
+type Threshold struct {
+	// Count is set for "> N".
+	Count *int64
+	// Share is set for "> P%" (as a fraction: 5% is 0.05).
+	Share *float64
+}
+
+var errorIfPattern = regexp.MustCompile(`^>\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)$`)
+
+// ParseErrorIf parses an error_if threshold: "> 10" (rows) or "> 2.5%" (of the population).
+func ParseErrorIf(s string) (Threshold, error) {
+	m := errorIfPattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return Threshold{}, fmt.Errorf("must be \"> N\" (failing rows) or \"> P%%\" (a share of the population), got %q", s)
+	}
+	if m[2] == "%" {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		if v > 100 {
+			return Threshold{}, fmt.Errorf("a share is at most 100%%, got %q", s)
+		}
+		v /= 100
+		return Threshold{Share: &v}, nil
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return Threshold{}, fmt.Errorf("a row count is a whole number, got %q", s)
+	}
+	return Threshold{Count: &n}, nil
+}
+
+// StagingDropShare is audit.max_staging_drop_share, or its default when unset.
+func (a Audit) StagingDropShare() float64 {
+	if a.MaxStagingDropShare == nil {
+		return DefaultMaxStagingDropShare
+	}
+	return *a.MaxStagingDropShare
 }
 
 // Vendors are the systems segpipe has staging SQL for; all but demo also have a preset.

@@ -164,6 +164,11 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"medium above high", "high_growth_multiple: 3}", "high_growth_multiple: 3, medium_growth_multiple: 4}", env, []string{"segments.tiers.medium_growth_multiple", "below high_growth_multiple"}},
 		{"occasional above regular", "regular_min_active_share: 0.25}", "regular_min_active_share: 0.25, occasional_min_active_share: 0.3}", env, []string{"segments.usage.occasional_min_active_share"}},
 		{"churn flags", "  validation:", "  churn_risk: {high_flags: 9}\n  validation:", env, []string{"segments.churn_risk.high_flags", "four flags"}},
+		{"bad severity", "currency: USD", "currency: USD\naudit:\n  assertions:\n    assert_references_resolve: {severity: info}", env, []string{"c.yaml:4: audit.assertions.assert_references_resolve.severity", "error or warn"}},
+		{"bad error_if", "currency: USD", "currency: USD\naudit:\n  assertions:\n    assert_references_resolve: {severity: warn, error_if: \"5%\"}", env, []string{"c.yaml:4: audit.assertions.assert_references_resolve.error_if", "\"> P%\""}},
+		{"share over 100", "currency: USD", "currency: USD\naudit:\n  assertions:\n    assert_x: {error_if: \"> 150%\"}", env, []string{"audit.assertions.assert_x.error_if", "at most 100%"}},
+		{"not an assertion name", "currency: USD", "currency: USD\naudit:\n  assertions:\n    references: {severity: warn}", env, []string{"audit.assertions.references", "start with assert_"}},
+		{"drop share", "currency: USD", "currency: USD\naudit: {max_staging_drop_share: 5}", env, []string{"c.yaml:2: audit.max_staging_drop_share", "between 0 and 1"}},
 		{"employee ranges", "min_lift: 1.5}", "min_lift: 1.5, employee_ranges: [1, 50, 20]}", env, []string{"segments.icp.employee_ranges", "increasing"}},
 	}
 	for _, c := range cases {
@@ -183,6 +188,41 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 				t.Errorf("error leaks the token: %v", err)
 			}
 		})
+	}
+}
+
+func TestAuditRules(t *testing.T) {
+	cfg, err := config.Parse("c.yaml", []byte(minimal), envOf(map[string]string{"TOKEN": "x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Audit.StagingDropShare(); got != config.DefaultMaxStagingDropShare {
+		t.Errorf("default staging drop share %v", got)
+	}
+	yaml := strings.Replace(minimal, "currency: USD", `currency: USD
+audit:
+  max_staging_drop_share: 0
+  assertions:
+    assert_references_resolve: {error_if: "> 2.5%"}
+    assert_staging_drops: {severity: warn, error_if: "> 10"}`, 1)
+	cfg, err = config.Parse("c.yaml", []byte(yaml), envOf(map[string]string{"TOKEN": "x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Audit.StagingDropShare(); got != 0 {
+		t.Errorf("an explicit 0 must stay 0, got %v", got)
+	}
+	r := cfg.Audit.Assertions["assert_references_resolve"]
+	if r.Severity != config.SeverityError {
+		t.Errorf("severity defaults to error, got %q", r.Severity)
+	}
+	th, err := config.ParseErrorIf(r.ErrorIf)
+	if err != nil || th.Share == nil || *th.Share != 0.025 || th.Count != nil {
+		t.Errorf("error_if %q parsed as %+v, %v", r.ErrorIf, th, err)
+	}
+	th, err = config.ParseErrorIf(cfg.Audit.Assertions["assert_staging_drops"].ErrorIf)
+	if err != nil || th.Count == nil || *th.Count != 10 || th.Share != nil {
+		t.Errorf("error_if > 10 parsed as %+v, %v", th, err)
 	}
 }
 

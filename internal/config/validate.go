@@ -101,6 +101,11 @@ func (c *Config) applyDefaults() {
 			}
 		}
 	}
+	for _, r := range c.Audit.Assertions {
+		if r != nil && r.Severity == "" {
+			r.Severity = SeverityError
+		}
+	}
 	l := &c.Segments.LTV
 	if l.ChurnSegment == "" {
 		l.ChurnSegment = "size_band"
@@ -234,6 +239,7 @@ func (p *parser) validate(c *Config) {
 	if m := c.Warehouse.MemoryLimit; m != "" && !regexp.MustCompile(`^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`).MatchString(m) {
 		p.add("warehouse.memory_limit", "must be a size such as 2GB or 512MiB, got %q", m)
 	}
+	p.validateAudit(&c.Audit)
 	if len(c.Sources) == 0 {
 		p.add("sources", "at least one source is needed")
 	}
@@ -253,6 +259,31 @@ func (p *parser) validate(c *Config) {
 		}
 	}
 	p.validateSegments(&c.Segments)
+}
+
+func (p *parser) validateAudit(a *Audit) {
+	if v := a.MaxStagingDropShare; v != nil && (*v < 0 || *v > 1) {
+		p.add("audit.max_staging_drop_share", "must be a share between 0 and 1, got %v", *v)
+	}
+	for _, name := range sortedKeys(a.Assertions) {
+		key := "audit.assertions." + name
+		r := a.Assertions[name]
+		if !strings.HasPrefix(name, "assert_") {
+			p.add(key, "assertion names start with assert_ (the files of sql/tests/)")
+		}
+		if r == nil {
+			p.add(key, "is empty: give severity (error or warn) and optionally error_if")
+			continue
+		}
+		if r.Severity != SeverityError && r.Severity != SeverityWarn {
+			p.add(key+".severity", "must be error or warn, got %q", r.Severity)
+		}
+		if r.ErrorIf != "" {
+			if _, err := ParseErrorIf(r.ErrorIf); err != nil {
+				p.add(key+".error_if", "%v", err)
+			}
+		}
+	}
 }
 
 func (p *parser) validateServe(s *Serve, n *Notify) {

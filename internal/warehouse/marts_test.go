@@ -26,6 +26,13 @@ func demoConfig(t *testing.T) *config.Config {
 // buildFixture loads testdata/warehouse/<name>_raw.sql as the raw tables and builds every model.
 func buildFixture(t *testing.T, name string, asOf string, mutate func(*config.Config)) *Session {
 	t.Helper()
+	return buildFixtureWith(t, name, asOf, mutate, "")
+}
+
+// buildFixtureWith is buildFixture with the statements extra run after the fixture, before the
+// models (rows added to its raw tables, say).
+func buildFixtureWith(t *testing.T, name string, asOf string, mutate func(*config.Config), extra string) *Session {
+	t.Helper()
 	ctx := context.Background()
 	cfg := demoConfig(t)
 	if mutate != nil {
@@ -42,6 +49,11 @@ func buildFixture(t *testing.T, name string, asOf string, mutate func(*config.Co
 	}
 	if err := s.Exec(ctx, string(raw)); err != nil {
 		t.Fatalf("load fixture: %v", err)
+	}
+	if extra != "" {
+		if err := s.Exec(ctx, extra); err != nil {
+			t.Fatalf("extra fixture rows: %v", err)
+		}
 	}
 	d, err := time.Parse(time.DateOnly, asOf)
 	if err != nil {

@@ -1,12 +1,17 @@
 package warehouse
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/segpipe/segpipe/internal/config"
 )
 
 // Layer is a stage of models, run in this order: staging (and state), intermediate, marts.
@@ -43,6 +48,60 @@ type Assertion struct {
 	Name string
 	Path string
 	SQL  string
+	// Population is the table whose rows the assertion checks, from its "-- population:
+	// <table>" header ("" when it declares none): the denominator of a share in error_if.
+	Population string
+	// Rule judges the failing rows; the zero Rule makes any failing row an error.
+	Rule Rule
+}
+
+// Rule is how an assertion's failing rows are judged (config audit.assertions).
+type Rule struct {
+	// Severity is config.SeverityError ("" counts as error) or config.SeverityWarn.
+	Severity string
+	// ErrorIf, when set, makes failing rows above it an error and those at or below it a
+	// warning, whatever the severity.
+	ErrorIf *config.Threshold
+}
+
+var populationHeader = regexp.MustCompile(`(?m)^--\s*population:\s*(\S+)\s*$`)
+
+// ApplyRules sets each assertion's Rule from audit.assertions. A rule naming no assertion,
+// or a share threshold on an assertion without a population, is a config error.
+func ApplyRules(assertions []Assertion, audit config.Audit) error {
+	byName := map[string]*Assertion{}
+	var names []string
+	for i := range assertions {
+		byName[assertions[i].Name] = &assertions[i]
+		names = append(names, assertions[i].Name)
+	}
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(audit.Assertions)) {
+		r := audit.Assertions[name]
+		a, ok := byName[name]
+		if !ok || r == nil {
+			problems = append(problems, fmt.Sprintf("audit.assertions.%s: no such assertion in sql/tests/ (there are %s)", name, strings.Join(names, ", ")))
+			continue
+		}
+		a.Rule = Rule{Severity: r.Severity}
+		if r.ErrorIf == "" {
+			continue
+		}
+		t, err := config.ParseErrorIf(r.ErrorIf)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("audit.assertions.%s.error_if: %v", name, err))
+			continue
+		}
+		if t.Share != nil && a.Population == "" {
+			problems = append(problems, fmt.Sprintf("audit.assertions.%s.error_if: %q is a share, but sql/%s declares no population (-- population: <table>) to take it of; give a row count such as \"> 10\"", name, r.ErrorIf, a.Path))
+			continue
+		}
+		a.Rule.ErrorIf = &t
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 var (
@@ -282,7 +341,14 @@ func LoadAssertions(fsys fs.FS) ([]Assertion, error) {
 		if !strings.HasPrefix(name, "assert_") {
 			return nil, fmt.Errorf("assertion %s: names start with assert_", f)
 		}
-		out = append(out, Assertion{Name: name, Path: f, SQL: strings.TrimRight(strings.TrimSpace(string(b)), "; \n\t")})
+		a := Assertion{Name: name, Path: f, SQL: strings.TrimRight(strings.TrimSpace(string(b)), "; \n\t")}
+		if m := populationHeader.FindStringSubmatch(string(b)); m != nil {
+			if !modelName.MatchString(m[1]) {
+				return nil, fmt.Errorf("assertion %s: population %q is not a table name", f, m[1])
+			}
+			a.Population = m[1]
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }

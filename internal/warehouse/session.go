@@ -13,10 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the duckdb driver
+
+	"github.com/segpipe/segpipe/internal/config"
 )
 
 // Options tune the DuckDB session.
@@ -148,10 +151,37 @@ type ModelRun struct {
 	Layer    Layer
 	Rows     int64
 	Duration time.Duration
+	// Drops are the rows a staging model left out, by reason (DropReasonColumn); Rows is
+	// what it kept.
+	Drops []Drop
+}
+
+// DropReasonColumn is the column a staging model may end its select list with: why a
+// candidate row is left out of the canonical table (a required field missing, say), NULL for
+// the rows kept. RunModels counts the rows left out per reason into the run's results and
+// the table StagingDropsTable, then keeps the table without them and without the column.
+const DropReasonColumn = "_drop_reason"
+
+// StagingDropsTable lists, for assertions, the rows each staging model left out: table_name,
+// reason, dropped (rows) and candidates (rows before any was left out).
+const StagingDropsTable = "staging_drops"
+
+// Drop counts the rows a staging model left out for one reason.
+type Drop struct {
+	Reason string
+	Rows   int64
+	// Candidates is the model's row count before any row was left out.
+	Candidates int64
+	// Sample holds up to three of their keys (the model's first column), in order.
+	Sample []string
 }
 
 // RunModels builds every model as a table, in the order given.
 func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, error) {
+	if _, err := s.exec(ctx, "CREATE TABLE IF NOT EXISTS "+StagingDropsTable+
+		" (table_name VARCHAR, reason VARCHAR, dropped BIGINT, candidates BIGINT)"); err != nil {
+		return nil, fmt.Errorf("create %s: %w", StagingDropsTable, err)
+	}
 	var runs []ModelRun
 	for _, m := range models {
 		start := time.Now()
@@ -166,13 +196,72 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 		if err != nil {
 			return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
 		}
-		var n int64
-		if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&n)); err != nil {
+		run := ModelRun{Name: m.Name, Layer: m.Layer}
+		if m.Layer == Staging {
+			if run.Drops, err = s.leaveOutDropped(ctx, m.Name); err != nil {
+				return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
+			}
+		}
+		if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&run.Rows)); err != nil {
 			return runs, fmt.Errorf("model %s: count rows: %w", m.Name, err)
 		}
-		runs = append(runs, ModelRun{Name: m.Name, Layer: m.Layer, Rows: n, Duration: time.Since(start)})
+		run.Duration = time.Since(start)
+		runs = append(runs, run)
 	}
 	return runs, nil
+}
+
+// leaveOutDropped removes the rows of table whose DropReasonColumn is set, and the column,
+// counting them per reason into StagingDropsTable. A table without the column is left as it is.
+func (s *Session) leaveOutDropped(ctx context.Context, table string) ([]Drop, error) {
+	cols, err := s.Query(ctx, "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", table)
+	if err != nil {
+		return nil, fmt.Errorf("list columns: %w", err)
+	}
+	if len(cols) == 0 || fmt.Sprint(cols[len(cols)-1].Values[0]) != DropReasonColumn {
+		for _, c := range cols {
+			if fmt.Sprint(c.Values[0]) == DropReasonColumn {
+				return nil, fmt.Errorf("%s must be the last column", DropReasonColumn)
+			}
+		}
+		return nil, nil
+	}
+	key := `"` + strings.ReplaceAll(fmt.Sprint(cols[0].Values[0]), `"`, `""`) + `"`
+	var candidates int64
+	if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&candidates)); err != nil {
+		return nil, fmt.Errorf("count rows: %w", err)
+	}
+	rows, err := s.Query(ctx, fmt.Sprintf(`SELECT %[1]s, count(*), list(%[2]s::varchar ORDER BY %[2]s::varchar)[1:3]
+		FROM %[3]s WHERE %[1]s IS NOT NULL GROUP BY %[1]s ORDER BY %[1]s`, DropReasonColumn, key, table))
+	if err != nil {
+		return nil, fmt.Errorf("count the rows left out: %w", err)
+	}
+	if _, err := s.exec(ctx, "DELETE FROM "+StagingDropsTable+" WHERE table_name = ?", table); err != nil {
+		return nil, fmt.Errorf("record the rows left out: %w", err)
+	}
+	var drops []Drop
+	for _, r := range rows {
+		d := Drop{Reason: fmt.Sprint(r.Values[0]), Rows: r.Values[1].(int64), Candidates: candidates}
+		if l, ok := r.Values[2].([]any); ok {
+			for _, k := range l {
+				d.Sample = append(d.Sample, fmt.Sprint(k))
+			}
+		}
+		if _, err := s.exec(ctx, "INSERT INTO "+StagingDropsTable+" VALUES (?, ?, ?, ?)", table, d.Reason, d.Rows, d.Candidates); err != nil {
+			return nil, fmt.Errorf("record the rows left out: %w", err)
+		}
+		drops = append(drops, d)
+	}
+	for _, q := range []string{
+		fmt.Sprintf("CREATE OR REPLACE TABLE %[1]s__kept AS SELECT * EXCLUDE (%[2]s) FROM %[1]s WHERE %[2]s IS NULL", table, DropReasonColumn),
+		"DROP TABLE " + table,
+		fmt.Sprintf("ALTER TABLE %[1]s__kept RENAME TO %[1]s", table),
+	} {
+		if _, err := s.exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("leave out the dropped rows: %w", err)
+		}
+	}
+	return drops, nil
 }
 
 // profile turns DuckDB's profiler on for the next statement, writing into ProfileDir as
@@ -193,20 +282,38 @@ func (s *Session) profile(ctx context.Context, name string) error {
 	return nil
 }
 
+// Outcomes of an assertion.
+const (
+	Passed = "passed"
+	Warned = "warned"
+	Failed = "failed"
+)
+
 // AssertionResult is the outcome of one assertion.
 type AssertionResult struct {
 	Name string
+	// Severity is the assertion's configured severity: error or warn.
+	Severity string
+	// Outcome is Passed (no rows), Warned (rows, reported without stopping the publish) or
+	// Failed (rows that stop it).
+	Outcome string
 	// Failures counts the rows the assertion returned; zero means it passed.
 	Failures int64
+	// Population is the row count of the assertion's population table, -1 when it has none.
+	Population int64
+	// ErrorIf is the configured threshold as written ("" when none).
+	ErrorIf string
 	// Sample shows up to three failing rows as column=value text.
 	Sample []string
 }
 
-// ErrAssertionsFailed is wrapped by RunAssertions' error when any assertion returns rows.
+// ErrAssertionsFailed is wrapped by RunAssertions' error when any assertion fails: returns
+// rows that its rule judges an error.
 var ErrAssertionsFailed = errors.New("assertions failed")
 
-// RunAssertions runs every assertion; the error wraps ErrAssertionsFailed and names each
-// failing assertion with a sample of its rows.
+// RunAssertions runs every assertion and judges its rows by its Rule; the error wraps
+// ErrAssertionsFailed and names each failed assertion with a sample of its rows. Warned
+// assertions are in the results only.
 func (s *Session) RunAssertions(ctx context.Context, assertions []Assertion) ([]AssertionResult, error) {
 	var results []AssertionResult
 	var failed []string
@@ -215,15 +322,27 @@ func (s *Session) RunAssertions(ctx context.Context, assertions []Assertion) ([]
 		if err != nil {
 			return results, fmt.Errorf("assertion %s (sql/%s) did not run: %w", a.Name, a.Path, err)
 		}
-		r := AssertionResult{Name: a.Name, Failures: int64(len(rows))}
+		r := AssertionResult{Name: a.Name, Severity: a.Rule.Severity, Failures: int64(len(rows)), Population: -1}
+		if r.Severity == "" {
+			r.Severity = config.SeverityError
+		}
+		if a.Population != "" {
+			if !identifier.MatchString(a.Population) {
+				return results, fmt.Errorf("assertion %s: population %q is not a table name", a.Name, a.Population)
+			}
+			if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+a.Population).Scan(&r.Population)); err != nil {
+				return results, fmt.Errorf("assertion %s: count its population %s: %w", a.Name, a.Population, err)
+			}
+		}
 		for i, row := range rows {
 			if i == 3 {
 				break
 			}
 			r.Sample = append(r.Sample, row.String())
 		}
-		if r.Failures > 0 {
-			failed = append(failed, fmt.Sprintf("%s: %d rows, e.g. %s", a.Name, r.Failures, strings.Join(r.Sample, " | ")))
+		r.Outcome, r.ErrorIf = judge(a.Rule, r.Failures, r.Population)
+		if r.Outcome == Failed {
+			failed = append(failed, fmt.Sprintf("%s: %d rows%s, e.g. %s", a.Name, r.Failures, r.ofPopulation(), strings.Join(r.Sample, " | ")))
 		}
 		results = append(results, r)
 	}
@@ -231,6 +350,46 @@ func (s *Session) RunAssertions(ctx context.Context, assertions []Assertion) ([]
 		return results, fmt.Errorf("%w: %s", ErrAssertionsFailed, strings.Join(failed, "; "))
 	}
 	return results, nil
+}
+
+// judge returns the outcome of failures under rule, and the rule's threshold as text.
+func judge(rule Rule, failures, population int64) (outcome, errorIf string) {
+	if t := rule.ErrorIf; t != nil {
+		switch {
+		case t.Count != nil:
+			errorIf = fmt.Sprintf("> %d", *t.Count)
+		case t.Share != nil:
+			errorIf = "> " + strconv.FormatFloat(*t.Share*100, 'f', -1, 64) + "%"
+		}
+	}
+	switch {
+	case failures == 0:
+		return Passed, errorIf
+	case rule.ErrorIf != nil && rule.ErrorIf.Count != nil:
+		if failures > *rule.ErrorIf.Count {
+			return Failed, errorIf
+		}
+		return Warned, errorIf
+	case rule.ErrorIf != nil && rule.ErrorIf.Share != nil:
+		if population <= 0 || float64(failures) > *rule.ErrorIf.Share*float64(population) {
+			return Failed, errorIf
+		}
+		return Warned, errorIf
+	case rule.Severity == config.SeverityWarn:
+		return Warned, errorIf
+	}
+	return Failed, errorIf
+}
+
+// ofPopulation renders " of N (P%)" when the assertion has a population.
+func (r AssertionResult) ofPopulation() string {
+	if r.Population < 0 {
+		return ""
+	}
+	if r.Population == 0 {
+		return " of 0"
+	}
+	return fmt.Sprintf(" of %d (%s%%)", r.Population, strconv.FormatFloat(100*float64(r.Failures)/float64(r.Population), 'f', 2, 64))
 }
 
 // Row is one result row, columns in order.

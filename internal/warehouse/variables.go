@@ -85,6 +85,7 @@ func ConfigVariables(cfg *config.Config, asOf time.Time) []Variable {
 		{"validation_alpha", s.Validation.Alpha},
 		{"cac_window_months", int64(s.Metrics.CACWindowMonths)},
 		{"trend_quarters", int64(s.Metrics.TrendQuarters)},
+		{"max_staging_drop_share", cfg.Audit.StagingDropShare()},
 	}
 }
 

@@ -1,6 +1,7 @@
 -- segment_metrics (domain.md sections 3, 9, 11): one row per dimension and segment; accepted
 -- dimensions; every segment is a value account_segments has for that dimension; rates in [0, 1];
--- GRR never above 1 nor above NRR; counts, cycle days, tickets, CAC and payback not negative.
+-- GRR never above 1 nor above NRR; counts, cycle days, tickets, CAC and payback not negative; no
+-- segment has more customers than accounts.
 select dimension || '=' || coalesce(segment, 'NULL') as row_key, 'duplicate or NULL key' as problem
 from segment_metrics
 group by dimension, segment having count(*) > 1 or segment is null or dimension is null
@@ -31,3 +32,6 @@ where accounts < 0 or customers < 0 or churned_customers < 0 or customers_at_sta
 union all
 select dimension || '=' || segment, 'arr_band segment holds a non-active account'
 from segment_metrics where dimension = 'arr_band' and (accounts <> customers or churned_customers <> 0)
+union all
+select dimension || '=' || segment, 'more customers than accounts'
+from segment_metrics where customers > accounts

@@ -1,6 +1,8 @@
 -- stg_accounts: one row per CRM account known at as_of (domain.md section 1, CRM accounts).
 -- Input: raw_demo__accounts (the demo CRM's JSON export). The version of each record known at as_of wins (as_of_rank of updated_at, then _extracted_at).
 -- Accounts created after as_of are not yet known and are left out (no future leakage).
+-- Left out and counted (_drop_reason, docs/staging.md): an account without created_at (whether
+-- it existed at as_of cannot be told).
 with latest as (
     select *
     from raw_demo__accounts
@@ -18,6 +20,7 @@ select
     coalesce(is_strategic, false)        as is_strategic,
     case when coalesce(strategic_reasons, '') = '' then []::varchar[]
          else string_split(strategic_reasons, ';') end as strategic_reasons,
-    created_at::timestamp                as created_at
+    created_at::timestamp                as created_at,
+    case when created_at is null then 'created_at is missing' end as _drop_reason
 from latest
-where created_at::timestamp < cutoff()
+where created_at is null or created_at::timestamp < cutoff()

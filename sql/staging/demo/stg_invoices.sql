@@ -2,6 +2,9 @@
 -- Input: raw_demo__invoices (amounts in cents). amount is in the reporting currency (NULL for
 -- a currency without a rate: assert_known_currencies then stops the run). A payment after as_of
 -- is not yet known, so such an invoice is open at as_of.
+-- Left out and counted (_drop_reason, docs/staging.md): an invoice without an issue time, a
+-- service period (or one that ends before it starts), a customer or an amount: it cannot be
+-- placed in a month or on an account.
 with latest as (
     select *
     from raw_demo__invoices
@@ -20,6 +23,11 @@ select
     case when paid_at::timestamp < cutoff() then paid_at::timestamp end as paid_at,
     case when status = 'void' then 'void'
          when paid_at::timestamp < cutoff() then 'paid'
-         else 'open' end                           as status
+         else 'open' end                           as status,
+    case when issued_at is null then 'issued_at is missing'
+         when period_start is null or period_end is null then 'service period is missing'
+         when period_end::timestamp <= period_start::timestamp then 'service period ends before it starts'
+         when customer_id is null or trim(customer_id) = '' then 'customer_id is missing'
+         when amount_cents is null then 'amount is missing' end as _drop_reason
 from latest
-where issued_at::timestamp < cutoff()
+where issued_at is null or issued_at::timestamp < cutoff()

@@ -3,6 +3,7 @@
 -- open, with no close date, win flag or loss reason. A stage entered after as_of (a close, or a
 -- move to the next open stage) hides the stage the deal was in at as_of: stage, its entry date
 -- and the forecast category are NULL (unknown), never the later value.
+-- Left out and counted (_drop_reason, docs/staging.md): a deal without created_at.
 with latest as (
     select *
     from raw_demo__opportunities
@@ -32,6 +33,7 @@ select
     case when last_activity_at::timestamp < cutoff() then last_activity_at::timestamp end as last_activity_at,
     case when last_activity_at::timestamp < cutoff() then last_activity_type end          as last_activity_type,
     created_at::timestamp                            as created_at,
-    case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at
+    case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at,
+    case when created_at is null then 'created_at is missing' end as _drop_reason
 from latest
-where created_at::timestamp < cutoff()
+where created_at is null or created_at::timestamp < cutoff()

@@ -1,6 +1,8 @@
 -- stg_subscriptions: one row per subscription started before as_of (domain.md section 1).
 -- Input: raw_demo__subscriptions (amounts in cents of the subscription's currency).
 -- mrr is converted into the reporting currency; a cancellation after as_of is not yet known.
+-- Left out and counted (_drop_reason, docs/staging.md): a subscription without started_at or
+-- a customer.
 with latest as (
     select *
     from raw_demo__subscriptions
@@ -18,6 +20,8 @@ select
     case when canceled_at::timestamp < cutoff() then 'canceled' else 'active' end as status,
     started_at::timestamp                         as started_at,
     case when canceled_at::timestamp < cutoff() then canceled_at::timestamp end as canceled_at,
-    current_period_end::timestamp                 as current_period_end
+    current_period_end::timestamp                 as current_period_end,
+    case when started_at is null then 'started_at is missing'
+         when customer_id is null or trim(customer_id) = '' then 'customer_id is missing' end as _drop_reason
 from latest
-where started_at::timestamp < cutoff()
+where started_at is null or started_at::timestamp < cutoff()

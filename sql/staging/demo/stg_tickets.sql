@@ -1,5 +1,6 @@
 -- stg_tickets: one row per support ticket opened before as_of (domain.md section 1).
 -- Input: raw_demo__tickets (the support desk's CSV export).
+-- Left out and counted (_drop_reason, docs/staging.md): a ticket without created_at.
 with latest as (
     select *
     from raw_demo__tickets
@@ -13,6 +14,7 @@ select
     priority,
     category,
     -- A rating follows the solve: one on a ticket not yet solved at as_of is not yet known.
-    case when solved_at::timestamp < cutoff() then csat end as csat
+    case when solved_at::timestamp < cutoff() then csat end as csat,
+    case when created_at is null then 'created_at is missing' end as _drop_reason
 from latest
-where created_at::timestamp < cutoff()
+where created_at is null or created_at::timestamp < cutoff()

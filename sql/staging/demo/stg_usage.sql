@@ -1,5 +1,6 @@
 -- stg_usage: one row per account and complete month of product usage (domain.md section 1).
 -- Input: raw_demo__usage (monthly rollups). A month is known once it has ended by as_of.
+-- Left out and counted (_drop_reason, docs/staging.md): a rollup without its month or account.
 with latest as (
     select *
     from raw_demo__usage
@@ -10,6 +11,8 @@ select
     month::date            as month,
     active_users,
     events,
-    features_used
+    features_used,
+    case when month is null then 'month is missing'
+         when account_id is null or trim(account_id) = '' then 'account_id is missing' end as _drop_reason
 from latest
-where month::date + interval 1 month <= cutoff()
+where month is null or month::date + interval 1 month <= cutoff()

@@ -1,0 +1,9 @@
+-- Staging leaves out at most audit.max_staging_drop_share (default 2%) of a canonical table's
+-- candidate rows for any one reason (docs/staging.md, "Rows left out"): a required field
+-- missing, a record whose vendor lists it without its parent. Every row left out is counted
+-- in the run record and the summary whatever its share; past the bound the share says the
+-- export or its mapping is broken (a renamed field, a key without read access), so the run
+-- stops unless audit.assertions.assert_staging_drops makes it a warning.
+select table_name, reason, dropped, candidates, round(dropped / candidates, 4) as share
+from staging_drops
+where dropped > getvariable('max_staging_drop_share') * candidates
