@@ -35,8 +35,8 @@ func TestStagingMatchesDemo(t *testing.T) {
 		t.Run(asOf.Format(time.DateOnly), func(t *testing.T) {
 			vendortest.Bind(t, sess, stripeCfg, asOf)
 			for _, canonical := range []string{"stg_subscriptions", "stg_invoices"} {
-				vendortest.Exec(t, sess, "create or replace table demo_"+canonical+" as\n"+vendortest.StagingModel(t, "demo/"+canonical))
-				vendortest.Exec(t, sess, "create or replace table stripe_"+canonical+" as\n"+vendortest.StagingModel(t, "stripe/"+canonical))
+				vendortest.Build(t, sess, "demo_"+canonical, "staging/demo/"+canonical+".sql")
+				vendortest.Build(t, sess, "stripe_"+canonical, "staging/stripe/"+canonical+".sql")
 				if d, s := vendortest.Columns(t, sess, "demo_"+canonical), vendortest.Columns(t, sess, "stripe_"+canonical); d != s {
 					t.Errorf("%s columns differ:\n demo   %s\n stripe %s", canonical, d, s)
 				}

@@ -264,10 +264,18 @@ func Bind(t testing.TB, s *warehouse.Session, cfg *config.Config, asOf time.Time
 	Exec(t, s, ModelSQL(t, "prelude.sql"))
 }
 
-// Build creates (or replaces) table from the model at path in sql/.
+// Build creates (or replaces) table from the model at path in sql/, as the segment job builds
+// it: a staging model's rows with a _drop_reason are left out (warehouse.DropReasonColumn).
 func Build(t testing.TB, s *warehouse.Session, table, path string) {
 	t.Helper()
-	Exec(t, s, "create or replace table "+table+" as\n"+ModelSQL(t, path))
+	layer := warehouse.Intermediate
+	if strings.HasPrefix(path, "staging/") {
+		layer = warehouse.Staging
+	}
+	m := warehouse.Model{Name: table, Layer: layer, Path: path, SQL: strings.TrimRight(strings.TrimSpace(ModelSQL(t, path)), "; \n\t")}
+	if _, err := s.RunModels(context.Background(), []warehouse.Model{m}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Columns returns "name type, ..." of a table, in column order.

@@ -39,8 +39,8 @@ func TestStagingMatchesDemo(t *testing.T) {
 	for _, asOf := range []time.Time{c.AsOf(), c.AsOf().AddDate(0, -4, 0)} {
 		t.Run(asOf.Format(time.DateOnly), func(t *testing.T) {
 			vendortest.Bind(t, sess, zdCfg, asOf)
-			vendortest.Exec(t, sess, "create or replace table demo_stg_tickets as\n"+vendortest.StagingModel(t, "demo/stg_tickets"))
-			vendortest.Exec(t, sess, "create or replace table zendesk_stg_tickets as\n"+vendortest.StagingModel(t, "zendesk/stg_tickets"))
+			vendortest.Build(t, sess, "demo_stg_tickets", "staging/demo/stg_tickets.sql")
+			vendortest.Build(t, sess, "zendesk_stg_tickets", "staging/zendesk/stg_tickets.sql")
 			if d, z := vendortest.Columns(t, sess, "demo_stg_tickets"), vendortest.Columns(t, sess, "zendesk_stg_tickets"); d != z {
 				t.Errorf("stg_tickets columns differ:\n demo    %s\n zendesk %s", d, z)
 			}
