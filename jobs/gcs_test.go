@@ -46,9 +46,11 @@ func TestNightlyOnGCS(t *testing.T) {
 
 	// Segment read every landed file through the cache, each downloaded once.
 	files := map[string]bool{}
-	for _, m := range res.Segment.Inputs {
-		for _, f := range m.Files {
-			files[f.Key] = true
+	for _, r := range res.Segment.Inputs {
+		for _, m := range r.Manifests {
+			for _, f := range m.Files {
+				files[f.Key] = true
+			}
 		}
 	}
 	first := p.Cache.Stats()

@@ -35,6 +35,10 @@ type Params struct {
 	WorkDir string
 	// FullRefresh makes ingest pull incremental entities whole, ignoring their saved cursors.
 	FullRefresh bool
+	// AllowStale lets a segment run read an entity whose every landing is older than AsOf
+	// (the newest one); without it such a run fails with ErrStaleInputs. The run record and
+	// _published.json name the landings read and the days they lack.
+	AllowStale bool
 	// Cache keeps local copies of a remote (GCS) lake's files for DuckDB, one per object
 	// generation; nil means one in the user cache directory. A local lake is read in place.
 	Cache *lake.Cache
@@ -87,21 +91,23 @@ func (p *Params) workDir(job string) (string, func(), error) {
 
 // RunRecord is runs/<run_id>.json: what a run did, for operators and `segpipe runs`.
 type RunRecord struct {
-	RunID        string             `json:"run_id"`
-	Job          string             `json:"job"`
-	AsOf         string             `json:"as_of"`
-	Status       string             `json:"status"` // succeeded or failed
-	Error        string             `json:"error,omitempty"`
-	StartedAt    time.Time          `json:"started_at"`
-	FinishedAt   time.Time          `json:"finished_at"`
-	ConfigDigest string             `json:"config_digest"`
-	Datasets     []DatasetSummary   `json:"datasets,omitempty"`
-	Models       []ModelSummary     `json:"models,omitempty"`
-	Assertions   []AssertionSummary `json:"assertions,omitempty"`
-	Publication  *lake.Publication  `json:"publication,omitempty"`
-	Lease        *LeaseSummary      `json:"lease,omitempty"`
-	Stages       map[string]float64 `json:"stage_seconds,omitempty"`
-	Extra        map[string]any     `json:"extra,omitempty"`
+	RunID        string           `json:"run_id"`
+	Job          string           `json:"job"`
+	AsOf         string           `json:"as_of"`
+	Status       string           `json:"status"` // succeeded or failed
+	Error        string           `json:"error,omitempty"`
+	StartedAt    time.Time        `json:"started_at"`
+	FinishedAt   time.Time        `json:"finished_at"`
+	ConfigDigest string           `json:"config_digest"`
+	Datasets     []DatasetSummary `json:"datasets,omitempty"`
+	// Inputs are the landings a segment run read, per source entity.
+	Inputs      []lake.InputRead   `json:"inputs,omitempty"`
+	Models      []ModelSummary     `json:"models,omitempty"`
+	Assertions  []AssertionSummary `json:"assertions,omitempty"`
+	Publication *lake.Publication  `json:"publication,omitempty"`
+	Lease       *LeaseSummary      `json:"lease,omitempty"`
+	Stages      map[string]float64 `json:"stage_seconds,omitempty"`
+	Extra       map[string]any     `json:"extra,omitempty"`
 }
 
 // LeaseSummary is the run lease a run held (or found held) in a run record.

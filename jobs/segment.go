@@ -19,8 +19,9 @@ import (
 
 // SegmentResult is what a segment run built, checked and published.
 type SegmentResult struct {
-	RunID      string
-	Inputs     []*lake.Manifest
+	RunID string
+	// Inputs are the landings read, per configured source entity (lake.Snapshot).
+	Inputs     []*lake.SnapshotRead
 	Models     []warehouse.ModelRun
 	Assertions []warehouse.AssertionResult
 	// Publication is nil when nothing was published (a failed audit).
@@ -56,6 +57,7 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 	}
 	release()
 	if res != nil {
+		rec.Inputs = inputReads(res.Inputs)
 		rec.Publication = res.Publication
 		for _, m := range res.Models {
 			ms := ModelSummary{Name: m.Name, Rows: m.Rows, Seconds: m.Duration.Seconds()}
@@ -104,6 +106,11 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	defer sess.Close()
 	if err := registerLanded(ctx, p, sess, dir, res); err != nil {
 		return res, err
+	}
+	for _, r := range res.Inputs {
+		if r.StaleDays > 0 {
+			log.Warn("reading stale data (--allow-stale)", "source", r.Source, "entity", r.Entity, "known_at", r.KnownAt, "days_short", r.StaleDays)
+		}
 	}
 	res.Previous, err = registerPrevious(ctx, p, sess)
 	if err != nil {
@@ -208,7 +215,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	if lost := leaseLost(ctx); lost != nil {
 		return res, lost
 	}
-	res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, time.Now())
+	res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, inputReads(res.Inputs), time.Now())
 	res.LatestMoved = err == nil
 	if errors.Is(err, lake.ErrOlderThanPublished) {
 		log.Info("backfill of an older date: history written, latest kept", "detail", err)
@@ -224,19 +231,27 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 }
 
 // registerLanded creates a raw_<vendor>__<entity> view over each configured entity's snapshot
-// as of the run (the newest full landing and the incremental ones after it; lake.Snapshot).
-// Files of a local lake are read in place; others through p.Cache (localCopy).
+// as of the run: the landings that hold every fact up to as_of (lake.Snapshot). When an
+// entity has nothing landed on or after as_of, the run stops naming every such entity, unless
+// p.AllowStale. Files of a local lake are read in place; others through p.Cache (localCopy).
 func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir string, res *SegmentResult) error {
+	var stale []*lake.StaleError
+	var views, knownAt []string
 	for _, sourceName := range p.Config.SourceNames() {
 		src := p.Config.Sources[sourceName]
 		for _, entityName := range src.EntityNames() {
-			snapshot, err := lake.Snapshot(ctx, p.Lake, sourceName, entityName, p.asOf())
+			read, err := lake.Snapshot(ctx, p.Lake, sourceName, entityName, p.asOf(), p.AllowStale)
+			var se *lake.StaleError
+			if errors.As(err, &se) {
+				stale = append(stale, se)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("segment: %w", err)
 			}
+			res.Inputs = append(res.Inputs, read)
 			var files []string
-			for _, m := range snapshot {
-				res.Inputs = append(res.Inputs, m)
+			for _, m := range read.Manifests {
 				for _, f := range m.Files {
 					local, err := localCopy(ctx, p, f.Key)
 					if err != nil {
@@ -245,12 +260,58 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 					files = append(files, local)
 				}
 			}
-			if err := sess.RegisterParquet(ctx, config.RawView(src.Vendor, entityName), files); err != nil {
+			view := config.RawView(src.Vendor, entityName)
+			if err := sess.RegisterParquet(ctx, view, files); err != nil {
 				return fmt.Errorf("segment: %w", err)
 			}
+			views, knownAt = append(views, view), append(knownAt, read.KnownAt)
 		}
 	}
-	return nil
+	if len(stale) > 0 {
+		return staleInputsError(p.asOf(), stale)
+	}
+	// Staging's as_of_rank(updated, view) trusts a version updated before as_of only when
+	// the view's landings reach as_of without a gap (sql/prelude.sql, known_at).
+	return sess.SetVariables(ctx, []warehouse.Variable{{Name: "known_at_views", Value: views}, {Name: "known_at_dates", Value: knownAt}})
+}
+
+// staleInputsError names the entities with nothing landed on or after asOf, grouped by their
+// newest landing: "crm/accounts, crm/opportunities: newest landing dt=2026-11-30, 4 days short".
+func staleInputsError(asOf string, stale []*lake.StaleError) error {
+	var groups []*lake.StaleError // the first of each newest dt
+	byNewest := map[string][]string{}
+	for _, se := range stale {
+		if _, ok := byNewest[se.Newest]; !ok {
+			groups = append(groups, se)
+		}
+		byNewest[se.Newest] = append(byNewest[se.Newest], se.Source+"/"+se.Entity)
+	}
+	parts := make([]string, 0, len(groups))
+	for _, g := range groups {
+		parts = append(parts, fmt.Sprintf("%s: newest landing dt=%s, %d day%s short", strings.Join(byNewest[g.Newest], ", "), g.Newest, g.Days, plural(g.Days)))
+	}
+	return fmt.Errorf("%w: segment as of %s: no landing holds the facts up to as_of for %s; run ingest for %s first (segpipe run ingest --as-of %s), or pass --allow-stale to compute from the newest landings (the run record and _published.json then name them and the days they lack)",
+		ErrStaleInputs, asOf, strings.Join(parts, "; "), asOf, asOf)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// ErrStaleInputs is wrapped by a segment run's error when an entity has no landing on or after
+// its as_of and the run was not allowed stale data (Params.AllowStale).
+var ErrStaleInputs = errors.New("landed data is older than as_of")
+
+// inputReads returns what the run record and the publication say was read.
+func inputReads(reads []*lake.SnapshotRead) []lake.InputRead {
+	out := make([]lake.InputRead, len(reads))
+	for i, r := range reads {
+		out[i] = r.InputRead
+	}
+	return out
 }
 
 // localCopy returns a file DuckDB can read for the object at key: the lake's own file when

@@ -18,12 +18,24 @@ create or replace macro exact(x) as x::decimal(38, 6);
 -- Months of a billing period, whole and at least one: 28-31 days is 1, a year is 12.
 create or replace macro period_months(ps, pe) as
     greatest(1, round(date_diff('day', ps, pe) / 30.4375))::integer;
--- Which landed version of a record a run as of as_of reads: sort versions by this, descending,
--- nulls last. Versions the vendor updated before cutoff() come first, the latest of them (what
--- a run on that day saw); when every landed version was updated later (the lake began after
--- as_of), the earliest of those, the one closest to as_of.
-create or replace macro as_of_rank(updated) as
-    case when updated::timestamp < cutoff() then epoch(updated::timestamp)
+-- The day the landings a run read of a raw view hold facts up to (their newest dt; the segment
+-- job binds known_at_views / known_at_dates, docs/staging.md): as_of on a nightly run, later in a
+-- backfill over a gap between landings, earlier when stale data was allowed. NULL when unbound.
+create or replace macro known_at(view) as
+    getvariable('known_at_dates')[list_position(getvariable('known_at_views'), view)]::date;
+-- Which landed version of a record of raw view `view` a run as of as_of reads: sort versions by
+-- this, descending, nulls last, then by _extracted_at descending.
+-- When the landings read reach as_of (known_at(view) <= as_of, or unbound), versions the vendor
+-- updated before cutoff() come first, the latest of them (what a run on that day saw); when
+-- every landed version was updated later, the earliest of those, the one closest to as_of.
+-- When they reach as_of only through a gap (known_at after as_of: the newest landing before the
+-- gap is older than as_of), a version updated before cutoff() may have been replaced inside the
+-- gap by one no landing holds, so it is not trusted: the newest version wins (the latest
+-- update, which is also the newest landing's), its facts after as_of cut by their timestamps as
+-- for any later landing.
+create or replace macro as_of_rank(updated, view) as
+    case when known_at(view) > as_of() then epoch(updated::timestamp)
+         when updated::timestamp < cutoff() then epoch(updated::timestamp)
          else -epoch(updated::timestamp) end;
 -- The first renewal after day d of a subscription whose current period ends at period_end:
 -- period_end moved back by whole billing intervals ('month' or 'year'; any other interval: as

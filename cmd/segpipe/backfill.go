@@ -28,6 +28,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	allowStale := fs.Bool("allow-stale", false, "segment: compute dates past the newest landing from it (recorded in each run record and _published.json)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,6 +57,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	p.AllowStale = *allowStale
 	opts := jobs.BackfillOptions{Plan: plan, Parallel: *parallel, Force: *force, OnlyFailed: *onlyFailed, DryRun: *dryRun}
 	tty := isTerminal(stderr)
 	if !*dryRun {

@@ -203,12 +203,13 @@ func defaultConfigPath() string {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh]", stdout)
+	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale]", stdout)
 	asOfFlag := fs.String("as-of", "", "the date the run describes (default: yesterday in the config's time zone)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fullRefresh := fs.Bool("full-refresh", false, "ingest: pull incremental entities whole, ignoring their saved cursors")
+	allowStale := fs.Bool("allow-stale", false, "segment: compute from the newest landings even when they are older than --as-of (recorded in the run record and _published.json)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -229,6 +230,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	p.FullRefresh = *fullRefresh
+	p.AllowStale = *allowStale
 	switch job {
 	case jobs.JobIngest:
 		res, err := jobs.Ingest(ctx, p)

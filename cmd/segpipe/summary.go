@@ -47,6 +47,7 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 	if len(warned) > 0 {
 		audit += fmt.Sprintf(", %d warned", len(warned))
 	}
+	printInputs(w, p.AsOf.Format("2006-01-02"), res.Inputs)
 	fmt.Fprintf(w, "Built %d models; audit: %s.\n", len(res.Models), audit)
 	printDrops(w, res.Models)
 	for _, a := range warned {
@@ -95,6 +96,25 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 		if fsys, ok := p.Lake.(interface{ Root() string }); ok {
 			fmt.Fprintf(w, "\nWith the DuckDB CLI: duckdb %s -c 'from segment_metrics'\n", filepath.Join(fsys.Root(), "latest", lake.DatabaseName))
 		}
+	}
+}
+
+// printInputs names the landings read for entities whose newest landing read is not on as_of:
+// a backfill reads a later one, --allow-stale an older one.
+func printInputs(w io.Writer, asOf string, reads []*lake.SnapshotRead) {
+	for _, r := range reads {
+		if r.KnownAt == asOf {
+			continue
+		}
+		var ls []string
+		for _, l := range r.Landings {
+			ls = append(ls, fmt.Sprintf("dt=%s (%s)", l.Dt, l.Mode))
+		}
+		note := "facts after as_of are cut by their timestamps"
+		if r.StaleDays > 0 {
+			note = fmt.Sprintf("STALE: %d day(s) short of as_of, read with --allow-stale", r.StaleDays)
+		}
+		fmt.Fprintf(w, "Read %s/%s from %s: %s\n", r.Source, r.Entity, strings.Join(ls, " + "), note)
 	}
 }
 

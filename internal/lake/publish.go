@@ -54,6 +54,9 @@ type Publication struct {
 	Tables      []PublishedFile `json:"tables"`
 	History     []PublishedFile `json:"history"`
 	Database    PublishedFile   `json:"database"`
+	// Inputs are the landings the run read, per source entity (Snapshot): which dt, run and
+	// mode each table was computed from, and how stale the read was.
+	Inputs []InputRead `json:"inputs,omitempty"`
 }
 
 // Linker is a store that can switch a name to point at a folder atomically; the file store
@@ -101,15 +104,16 @@ type Copier interface {
 //
 // A backfill of an older date (releases, pointer and latest skipped) returns the publication
 // and ErrOlderThanPublished. Old releases are pruned on both paths.
-func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, now time.Time) (*Publication, error) {
+func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, inputs []InputRead, now time.Time) (*Publication, error) {
+	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC(), Inputs: inputs}
 	if linker, ok := s.(Linker); ok {
-		return publishLinked(ctx, s, linker, asOf, runID, tables, database, now)
+		return publishLinked(ctx, s, linker, pub, tables, database)
 	}
-	return publishCopied(ctx, s, asOf, runID, tables, database, now)
+	return publishCopied(ctx, s, pub, tables, database)
 }
 
-func publishLinked(ctx context.Context, s Store, linker Linker, asOf, runID string, tables []LocalTable, database string, now time.Time) (*Publication, error) {
-	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC()}
+func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication, tables []LocalTable, database string) (*Publication, error) {
+	asOf, runID := pub.AsOf, pub.RunID
 	for _, t := range tables {
 		f, err := putFile(ctx, s, historyKey(t.Name, asOf), t.Path)
 		if err != nil {
@@ -160,12 +164,12 @@ func publishLinked(ctx context.Context, s Store, linker Linker, asOf, runID stri
 }
 
 // publishCopied is Publish for stores without links; see Publish for the order.
-func publishCopied(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, now time.Time) (*Publication, error) {
+func publishCopied(ctx context.Context, s Store, pub *Publication, tables []LocalTable, database string) (*Publication, error) {
+	asOf, runID := pub.AsOf, pub.RunID
 	prev, prevGen, err := readPublishedGen(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC()}
 	staging := StagingPrefix + runID + "/"
 	if err := CheckKey(staging + DatabaseName); err != nil {
 		return nil, fmt.Errorf("publish: run id %q: %w", runID, err)

@@ -20,14 +20,40 @@ func TestVersionKnownAtAsOf(t *testing.T) {
 	}
 	// Every landed version updated after as_of: the earliest, the one closest to as_of.
 	s := buildFixture(t, "basic", "2024-12-01", nil)
-	if err := s.Exec(t.Context(), `create or replace table later as select id, name, as_of_rank(updated_at) as r
+	if err := s.Exec(t.Context(), `create or replace table later as select id, name, as_of_rank(updated_at, 'raw_demo__accounts') as r
 		from raw_demo__accounts where id = 'A1' and updated_at > '2024-12-02' union all
-		select 'A1', 'Newest', as_of_rank('2025-05-01'::timestamptz)`); err != nil {
+		select 'A1', 'Newest', as_of_rank('2025-05-01'::timestamptz, 'raw_demo__accounts')`); err != nil {
 		t.Fatal(err)
 	}
 	r := rowsBy(t, s, `select id, name from later qualify row_number() over (partition by id order by r desc nulls last) = 1`)["A1"]
 	if got := str(r, "name"); got != "Alpha" {
 		t.Errorf("with only later versions, picked %s, want the earliest (Alpha, updated 2025-02-01)", got)
+	}
+}
+
+// Landings that reach as_of only through a gap (the newest before it is older than as_of, the
+// next one later: known_at after as_of) do not say which version was current at as_of: one
+// updated before as_of may have been replaced in the gap. Then the newest landed version wins,
+// as on a single later landing, and not the old one.
+func TestVersionAcrossAGapIsTheNewestLanded(t *testing.T) {
+	// A1's versions (basic fixture): "Old name" updated 2024-12-01, "Alpha" updated 2025-02-01,
+	// both landed 2025-06-30. As of 2025-01-31 on landings known at 2025-01-31 (no gap): the
+	// version of 2024-12-01 is the one of that day. Known at 2025-06-30: it is not trusted.
+	for _, c := range []struct{ knownAt, want string }{{"2025-01-31", "Old name"}, {"2025-06-30", "Alpha"}, {"", "Old name"}} {
+		s := buildFixtureWith(t, "basic", "2025-01-31", nil, "")
+		if c.knownAt != "" {
+			if err := s.SetVariables(t.Context(), []Variable{{Name: "known_at_views", Value: []string{"raw_demo__accounts"}}, {Name: "known_at_dates", Value: []string{c.knownAt}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := s.Query(t.Context(), `select name from raw_demo__accounts where id = 'A1'
+			qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_demo__accounts') desc nulls last, _extracted_at desc) = 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := str(rows[0], "name"); got != c.want {
+			t.Errorf("known at %q: A1 is %s, want %s", c.knownAt, got, c.want)
+		}
 	}
 }
 
@@ -46,8 +72,11 @@ func TestNoLaterDealStateLeaks(t *testing.T) {
 	if str(p8, "is_closed") != "false" || str(p8, "is_won") != "false" {
 		t.Errorf("p8 closed/won = %s/%s, want false/false", str(p8, "is_closed"), str(p8, "is_won"))
 	}
-	if v := opps["p7"].Get("last_activity_at"); v != nil {
-		t.Errorf("p7 last_activity_at = %v, want NULL", v)
+	if v := opps["p7"].Get("last_activity_at"); v != nil || str(opps["p7"], "activity_known") != "false" {
+		t.Errorf("p7 last_activity_at = %v, activity_known %s; want NULL, false", v, str(opps["p7"], "activity_known"))
+	}
+	if str(opps["p8"], "activity_known") != "true" {
+		t.Errorf("p8's activity is before as_of: activity_known %s", str(opps["p8"], "activity_known"))
 	}
 	if str(opps["p7"], "forecast_category") != "commit" || str(opps["p7"], "stage") != "proposal" {
 		t.Errorf("p7 = %v, want its known stage and forecast", opps["p7"])

@@ -91,7 +91,8 @@ func TestPipelineAging(t *testing.T) {
 	// 40 is not beyond 47.5: on track; 50 is aging; 60 stalled.
 	// Engagement vs 14 days: p1 meeting 5 d ago active; p2 email 10 d passive; p3 demo 14 d
 	// inactive (14+); p4 proposal 13 d active; p5 no activity inactive; p6 email 29 d inactive;
-	// p7 only activity after as_of: inactive; p8 email 1 d: passive.
+	// p7 only activity after as_of: unknown (the CRM keeps only the last one, so the activity at as_of
+	// is not known; never inactive); p8 email 1 d: passive.
 	want := map[string]struct {
 		tier, stage     string
 		days, p75, p90  float64
@@ -104,7 +105,7 @@ func TestPipelineAging(t *testing.T) {
 		"p5": {"SMB", "discovery", 50, 47.5, 55, "aging", "inactive"},
 		"p6": {"SMB", "discovery", 60, 47.5, 55, "stalled", "inactive"},
 		// p7 is alone in Enterprise proposal: both percentiles are its own 15 days.
-		"p7": {"Enterprise", "proposal", 15, 15, 15, "on_track", "inactive"},
+		"p7": {"Enterprise", "proposal", 15, 15, 15, "on_track", "unknown"},
 		// p8 closed after as_of: no known stage, so no duration.
 		"p8": {"Mid-market", "<nil>", math.NaN(), math.NaN(), math.NaN(), "unknown", "passive"},
 	}

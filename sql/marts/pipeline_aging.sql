@@ -7,9 +7,10 @@
 -- stage), so the percentiles understate completed durations. aging_status: stalled when
 -- days_in_stage > p90_days, aging when > p75_days, else on_track; unknown when the stage or its
 -- entry date is not known at as_of (a deal that later closed shows no open stage).
--- engagement: inactive when there is no activity or the last one is inactive_days or more
--- before as_of; else passive when the last activity is an email; else active (meeting, demo,
--- proposal).
+-- engagement: unknown when the CRM's last activity is after as_of (it keeps only the last one,
+-- so the activity at as_of is not known: a backfill on a later landing; domain.md section 11);
+-- else inactive when there is no activity or the last one is inactive_days or more before
+-- as_of; else passive when the last activity is an email; else active (meeting, demo, proposal).
 with open_opps as (
     select
         o.opportunity_id,
@@ -21,6 +22,7 @@ with open_opps as (
              then date_diff('day', o.stage_entered_at::date, as_of()) end as days_in_stage,
         o.last_activity_at,
         o.last_activity_type,
+        o.activity_known,
         o.forecast_category
     from stg_opportunities o
     where not o.is_closed
@@ -53,7 +55,8 @@ select
          else 'on_track' end as aging_status,
     date_diff('day', o.last_activity_at::date, as_of()) as days_since_last_activity,
     o.last_activity_type,
-    case when o.last_activity_at is null
+    case when not o.activity_known then 'unknown'
+         when o.last_activity_at is null
               or date_diff('day', o.last_activity_at::date, as_of()) >= getvariable('inactive_days') then 'inactive'
          when o.last_activity_type = 'email' then 'passive'
          else 'active' end as engagement,

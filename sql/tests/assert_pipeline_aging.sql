@@ -15,9 +15,13 @@ select opportunity_id, 1, 'aging_status not in (on_track, aging, stalled, unknow
 from pipeline_aging
 where aging_status is null or aging_status not in ('on_track', 'aging', 'stalled', 'unknown')
 union all
-select opportunity_id, 1, 'engagement not in (active, passive, inactive)'
+select opportunity_id, 1, 'engagement not in (active, passive, inactive, unknown)'
 from pipeline_aging
-where engagement is null or engagement not in ('active', 'passive', 'inactive')
+where engagement is null or engagement not in ('active', 'passive', 'inactive', 'unknown')
+union all
+select opportunity_id, 1, 'engagement unknown with a last activity known at as_of'
+from pipeline_aging
+where engagement = 'unknown' and last_activity_type is not null
 union all
 select opportunity_id, 1, 'p75_days above p90_days or days_in_stage negative'
 from pipeline_aging

@@ -6,7 +6,7 @@
 with latest as (
     select *
     from raw_demo__accounts
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_demo__accounts') desc nulls last, _extracted_at desc) = 1
 )
 select
     id                                   as account_id,

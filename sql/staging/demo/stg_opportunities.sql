@@ -7,7 +7,7 @@
 with latest as (
     select *
     from raw_demo__opportunities
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_demo__opportunities') desc nulls last, _extracted_at desc) = 1
 )
 select
     id                                               as opportunity_id,
@@ -32,6 +32,7 @@ select
     case when closed_at::timestamp < cutoff() then loss_reason end as loss_reason,
     case when last_activity_at::timestamp < cutoff() then last_activity_at::timestamp end as last_activity_at,
     case when last_activity_at::timestamp < cutoff() then last_activity_type end          as last_activity_type,
+    not coalesce(last_activity_at::timestamp >= cutoff(), false)                            as activity_known,
     created_at::timestamp                            as created_at,
     case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at,
     case when created_at is null then 'created_at is missing' end as _drop_reason

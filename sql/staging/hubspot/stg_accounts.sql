@@ -21,12 +21,12 @@
 with latest as (
     select *
     from raw_hubspot__companies
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_hubspot__companies') desc nulls last, _extracted_at desc) = 1
 ),
 owner_names as (
     select id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
     from raw_hubspot__owners
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_hubspot__owners') desc nulls last, _extracted_at desc) = 1
 )
 select
     c.id                                                  as account_id,

@@ -34,12 +34,12 @@
 with latest as (
     select *
     from raw_hubspot__deals
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_hubspot__deals') desc nulls last, _extracted_at desc) = 1
 ),
 owner_names as (
     select id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
     from raw_hubspot__owners
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_hubspot__owners') desc nulls last, _extracted_at desc) = 1
 ),
 deals as (
     select
@@ -107,6 +107,7 @@ select
     case when d.notes_last_updated::timestamp < cutoff() then d.notes_last_updated::timestamp end as last_activity_at,
     case when d.notes_last_updated::timestamp < cutoff()
           and d.last_activity_type in ('meeting', 'demo', 'proposal', 'email') then d.last_activity_type end as last_activity_type,
+    not coalesce(d.notes_last_updated::timestamp >= cutoff(), false) as activity_known,
     d.created_at::timestamp                               as created_at,
     case when d.closed_by_cutoff then d.closedate::timestamp end as closed_at
 from deals d

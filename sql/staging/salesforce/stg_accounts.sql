@@ -20,7 +20,7 @@
 with latest as (
     select *
     from raw_salesforce__account
-    qualify row_number() over (partition by id order by as_of_rank(system_modstamp) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(system_modstamp, 'raw_salesforce__account') desc nulls last, _extracted_at desc) = 1
 )
 select
     a.id                                                  as account_id,

@@ -36,7 +36,7 @@
 with latest as (
     select *
     from raw_salesforce__opportunity
-    qualify row_number() over (partition by id order by as_of_rank(system_modstamp) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(system_modstamp, 'raw_salesforce__opportunity') desc nulls last, _extracted_at desc) = 1
 ),
 opportunities as (
     select
@@ -114,6 +114,7 @@ select
     case when o.last_activity_date::timestamp < cutoff() then o.last_activity_date::timestamp end as last_activity_at,
     case when o.last_activity_date::timestamp < cutoff()
           and lower(o.last_activity_type) in ('meeting', 'demo', 'proposal', 'email') then lower(o.last_activity_type) end as last_activity_type,
+    not coalesce(o.last_activity_date::timestamp >= cutoff(), false) as activity_known,
     o.created_date::timestamp                             as created_at,
     case when o.closed_by_cutoff then o.close_date::timestamp end as closed_at
 from opportunities o

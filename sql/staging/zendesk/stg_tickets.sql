@@ -21,12 +21,12 @@
 with tickets as (
     select *
     from raw_zendesk__tickets
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_zendesk__tickets') desc nulls last, _extracted_at desc) = 1
 ),
 organizations as (
     select *
     from raw_zendesk__organizations
-    qualify row_number() over (partition by id order by as_of_rank(updated_at) desc nulls last, _extracted_at desc) = 1
+    qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_zendesk__organizations') desc nulls last, _extracted_at desc) = 1
 ),
 shaped as (
     select
