@@ -23,6 +23,11 @@ create or replace macro period_months(ps, pe) as
 -- backfill over a gap between landings, earlier when stale data was allowed. NULL when unbound.
 create or replace macro known_at(view) as
     getvariable('known_at_dates')[list_position(getvariable('known_at_views'), view)]::date;
+-- Whether the snapshot a run read of a raw view was taken on as_of (or earlier, when stale data
+-- was allowed): its snapshot-only fields (a subscription's seats, say) are then the values of
+-- as_of. On a later snapshot they are today's values, never to be published for a past date
+-- (docs/tables.md, "Point in time"). True when unbound (fixtures).
+create or replace macro snapshot_current(view) as coalesce(known_at(view) <= as_of(), true);
 -- Which landed version of a record of raw view `view` a run as of as_of reads: sort versions by
 -- this, descending, nulls last, then by _extracted_at descending.
 -- When the landings read reach as_of (known_at(view) <= as_of, or unbound), versions the vendor

@@ -704,6 +704,8 @@ func (g *generator) bill(r *rand.Rand, p *profile, start time.Time, d deal, lenM
 		inv := draftInv{sub: sub.gen, Invoice: Invoice{
 			CustomerID:  p.id,
 			AmountCents: mrr * int64(lenM),
+			Seats:       seats,
+			SeatLimit:   limit,
 			Currency:    cur,
 			PeriodStart: ps,
 			PeriodEnd:   pe,

@@ -9,9 +9,11 @@ import (
 // the final records tell: records created, issued or started at or after t are left out; a
 // close, payment, cancellation or solve at or after t is undone (the deal open, the invoice
 // unpaid, the subscription active, the ticket unsolved and unrated); usage months not ended by
-// t are left out. What the systems keep no history of stays as it is at End (seats, seat
-// limits, account attributes), except a deal's open stage, which is derived from its progress
-// at t the way the generator derives it at End. c is unchanged.
+// t are left out. A subscription's seats, seat limit, MRR and renewal date are those of its
+// invoice whose period holds t (what the billing system's subscription record showed then).
+// What the systems keep no history of stays as it is at End (account attributes), except a
+// deal's open stage, which is derived from its progress at t the way the generator derives it
+// at End. c is unchanged.
 func (c *Company) KnownAt(t time.Time) *Company {
 	out := *c
 	out.End = t
@@ -54,11 +56,12 @@ func (c *Company) KnownAt(t time.Time) *Company {
 		}
 		return true
 	})
-	// The period end holding t, from the subscription's invoices, is its renewal date at t.
-	periodEnd := map[string]time.Time{}
+	// The invoice of the period holding t gives the subscription's renewal date, seats, seat
+	// limit and MRR at t.
+	holding := map[string]Invoice{}
 	for _, inv := range c.Invoices {
 		if !inv.PeriodStart.After(t) && inv.PeriodEnd.After(t) && inv.Status != "void" {
-			periodEnd[inv.SubscriptionID] = inv.PeriodEnd
+			holding[inv.SubscriptionID] = inv
 		}
 	}
 	out.Subscriptions = keep(c.Subscriptions, func(s *Subscription) bool {
@@ -68,8 +71,14 @@ func (c *Company) KnownAt(t time.Time) *Company {
 		if s.CanceledAt != nil && !s.CanceledAt.Before(t) {
 			s.CanceledAt, s.Status = nil, "active"
 		}
-		if end, ok := periodEnd[s.ID]; ok && s.Status == "active" {
-			s.CurrentPeriodEnd = end
+		if inv, ok := holding[s.ID]; ok && s.Status == "active" {
+			s.CurrentPeriodEnd = inv.PeriodEnd
+			s.Seats, s.SeatLimit = inv.Seats, inv.SeatLimit
+			months := int64(1)
+			if s.BillingInterval == "year" {
+				months = 12
+			}
+			s.MRRCents = inv.AmountCents / months
 		}
 		return true
 	})

@@ -301,11 +301,15 @@ type Subscription struct {
 }
 
 // Invoice is one billing invoice (source billing, entity invoices), amount in its currency.
+// Seats and SeatLimit are the seats it bills and the subscription's seat cap in its period: the
+// history of the values a subscription record holds only for today.
 type Invoice struct {
 	ID             string     `json:"id"`
 	CustomerID     string     `json:"customer_id"`
 	SubscriptionID string     `json:"subscription_id"`
 	AmountCents    int64      `json:"amount_cents"`
+	Seats          int        `json:"seats"`
+	SeatLimit      int        `json:"seat_limit"`
 	Currency       string     `json:"currency"`
 	PeriodStart    time.Time  `json:"period_start"`
 	PeriodEnd      time.Time  `json:"period_end"`

@@ -1,6 +1,24 @@
 package warehouse
 
-import "testing"
+import (
+	"io/fs"
+	"math"
+	"strings"
+	"testing"
+
+	segsql "github.com/segpipe/segpipe/sql"
+)
+
+// stagingModel reads sql/staging/<vendor>/<name>.sql as a staging model, to rebuild it alone.
+func stagingModel(t *testing.T, vendor, name string) Model {
+	t.Helper()
+	path := "staging/" + vendor + "/" + name + ".sql"
+	b, err := fs.ReadFile(segsql.Files, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Model{Name: name, Layer: Staging, Path: path, SQL: strings.TrimRight(strings.TrimSpace(string(b)), "; \n\t")}
+}
 
 // The version of a record a run reads is the one known at its as_of (docs/staging.md): the
 // basic fixture lands account A1 twice, updated 2024-12-01 ("Old name", Software) and
@@ -113,6 +131,46 @@ func TestRenewalAfter(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s = %s, want %s", col, got, want)
+		}
+	}
+}
+
+// A subscription's seats and MRR at as_of come from its invoice for the period holding as_of;
+// without one, from the subscription record only when the snapshot read is of as_of: a later
+// snapshot's seats are today's, never published for a past date (docs/tables.md, "Point in
+// time"). Basic fixture, as of 2025-02-15: s3 is billed 250 seats January to March (i6-i8,
+// $10,000 a month) and 300 from April; its record says 300. s2's annual invoice i5 carries no
+// seat count; its record says 20 seats and EUR 1,000 a month.
+func TestSubscriptionSeatsArePointInTime(t *testing.T) {
+	seatsSQL := `update raw_demo__invoices set seats = 250, seat_limit = 260 where id in ('i6', 'i7', 'i8');
+		update raw_demo__invoices set seats = 300, seat_limit = 400 where id in ('i9', 'i10', 'i11');`
+	for _, c := range []struct {
+		knownAt              string
+		s3Seats, s3Limit, s2 any
+		s2MRR                float64
+	}{
+		// A snapshot of as_of: s3 from its invoice, s2 from its record.
+		{"", int64(250), int64(260), int64(20), 1080},
+		{"2025-02-15", int64(250), int64(260), int64(20), 1080},
+		// A later snapshot: s3 still from its invoice; s2's seats unknown, its MRR from i5
+		// (EUR 12,000 / 12 x 1.08).
+		{"2025-06-30", int64(250), int64(260), nil, 1080},
+	} {
+		s := buildFixtureWith(t, "basic", "2025-02-15", nil, seatsSQL)
+		if c.knownAt != "" {
+			if err := s.SetVariables(t.Context(), []Variable{{Name: "known_at_views", Value: []string{"raw_demo__subscriptions"}}, {Name: "known_at_dates", Value: []string{c.knownAt}}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RunModels(t.Context(), []Model{stagingModel(t, "demo", "stg_subscriptions")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		subs := rowsBy(t, s, `select subscription_id, seats, seat_limit, mrr from stg_subscriptions`)
+		if got := subs["s3"]; got.Get("seats") != c.s3Seats || got.Get("seat_limit") != c.s3Limit || got.Float("mrr") != 10000 {
+			t.Errorf("known at %q: s3 = %v, want %v seats of %v, MRR 10000", c.knownAt, got, c.s3Seats, c.s3Limit)
+		}
+		if got := subs["s2"]; got.Get("seats") != c.s2 || math.Abs(got.Float("mrr")-c.s2MRR) > 1e-9 {
+			t.Errorf("known at %q: s2 = %v, want %v seats, MRR %v", c.knownAt, got, c.s2, c.s2MRR)
 		}
 	}
 }

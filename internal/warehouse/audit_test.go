@@ -19,8 +19,8 @@ const brokenRecords = `
 insert into raw_demo__opportunities values
     ('o3', 'A3', 'No date', 5000, 'USD', 'discovery', '2025-05-01', false, false, 'new_business', 'inbound', 'Core', 'pipeline', 'o', null, '2025-05-02', 'email', null, null, '2025-05-02', '2025-06-30');
 insert into raw_demo__invoices values
-    ('i16', 'A3', 's3', 1000, 'USD', '2025-06-01', null, '2025-06-01', null, 'open', '2025-06-30'),
-    ('i17', null, 's3', 1000, 'USD', '2025-06-01', '2025-07-01', '2025-06-01', null, 'open', '2025-06-30');
+    ('i16', 'A3', 's3', 1000, 'USD', '2025-06-01', null, '2025-06-01', null, 'open', '2025-06-30', null, null),
+    ('i17', null, 's3', 1000, 'USD', '2025-06-01', '2025-07-01', '2025-06-01', null, 'open', '2025-06-30', null, null);
 `
 
 func TestStagingLeavesOutAndCountsRecordsItCannotUse(t *testing.T) {

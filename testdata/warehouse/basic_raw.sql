@@ -75,3 +75,8 @@ create table raw_demo__usage (
 insert into raw_demo__usage values
     ('u1', 'A3', '2025-05-01', 250, 90000, 12, '2025-06-30'),
     ('u2', 'A3', '2025-06-01', 260, 95000, 12, '2025-07-01');
+
+-- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
+-- subscriptions keep their own seats, read from a snapshot of as_of.
+alter table raw_demo__invoices add column seats bigint;
+alter table raw_demo__invoices add column seat_limit bigint;

@@ -158,3 +158,8 @@ insert into raw_demo__usage values
     -- B7: no usage rows. B8 (churned) used the product until March.
     ('u801', 'B8', '2025-01-01', 5, 500, 4, '2025-06-30'), ('u802', 'B8', '2025-02-01', 5, 500, 4, '2025-06-30'),
     ('u803', 'B8', '2025-03-01', 2, 100, 2, '2025-06-30');
+
+-- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
+-- subscriptions keep their own seats, read from a snapshot of as_of.
+alter table raw_demo__invoices add column seats bigint;
+alter table raw_demo__invoices add column seat_limit bigint;

@@ -107,3 +107,8 @@ create table raw_demo__tickets (
 create table raw_demo__usage (
     usage_id varchar, account_id varchar, month date, active_users bigint, events bigint,
     features_used bigint, _extracted_at timestamptz);
+
+-- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
+-- subscriptions keep their own seats, read from a snapshot of as_of.
+alter table raw_demo__invoices add column seats bigint;
+alter table raw_demo__invoices add column seat_limit bigint;

@@ -138,3 +138,8 @@ insert into raw_demo__spend values
     ('2025-04-01', 'Inbound',  5000, 'EUR', '2025-06-30'),
     ('2025-06-01', 'campaign', 1000, 'USD', '2025-06-30'),
     ('2025-07-01', 'inbound',   999, 'USD', '2025-07-02');
+
+-- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
+-- subscriptions keep their own seats, read from a snapshot of as_of.
+alter table raw_demo__invoices add column seats bigint;
+alter table raw_demo__invoices add column seat_limit bigint;

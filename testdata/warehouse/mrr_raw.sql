@@ -70,3 +70,8 @@ create table raw_demo__opportunities (
 create table raw_demo__tickets (
     ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
     priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
+
+-- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
+-- subscriptions keep their own seats, read from a snapshot of as_of.
+alter table raw_demo__invoices add column seats bigint;
+alter table raw_demo__invoices add column seat_limit bigint;

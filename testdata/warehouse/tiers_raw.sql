@@ -101,3 +101,8 @@ create table raw_demo__usage (
     features_used bigint, _extracted_at timestamptz);
 insert into raw_demo__usage values
     ('u1', 'T1A', '2025-05-01', 30, 9000, 8, '2025-06-30');
+
+-- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
+-- subscriptions keep their own seats, read from a snapshot of as_of.
+alter table raw_demo__invoices add column seats bigint;
+alter table raw_demo__invoices add column seat_limit bigint;

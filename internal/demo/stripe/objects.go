@@ -493,9 +493,12 @@ func build(c *demo.Company) *store {
 
 func ptrInt(v int) *int { return &v }
 
-// periodSeats is the number of seats an invoice bills: its amount over the subscription's
-// per-seat amount for the period (the demo keeps the amount, not the seats, of past periods).
+// periodSeats is the number of seats an invoice bills: the demo invoice's own count, or (for
+// an invoice made without one) its amount over the subscription's per-seat amount.
 func periodSeats(d *demo.Invoice, s *demo.Subscription) int64 {
+	if d.Seats > 0 {
+		return int64(d.Seats)
+	}
 	if s.Seats <= 0 || s.MRRCents <= 0 {
 		return 1
 	}

@@ -96,6 +96,11 @@ func TestStagingVendorCases(t *testing.T) {
 		) t(id, customer, status, currency, plan, price_lookup_key, product, billing_interval, interval_count, unit_amount_decimal,
 		    quantity, start_date, canceled_at, ended_at, current_period_end, legacy_current_period_end, _raw),
 		(select now()::timestamptz as _extracted_at)`)
+	// No invoice yet: seats and MRR are the subscription object's (the snapshot is of as_of).
+	vendortest.Exec(t, sess, `create or replace view raw_stripe__invoices as select * from (values
+		('in_none', 'cus_A', null::varchar, null::varchar, 'draft', 'usd', 0::bigint, now()::timestamptz, null::timestamptz, null::timestamptz,
+		 null::timestamptz, null::timestamptz, null::timestamptz, '{}', now()::timestamptz)) t(id, customer, subscription, legacy_subscription,
+		 status, currency, total, created, finalized_at, paid_at, voided_at, period_start, period_end, _raw, _extracted_at)`)
 	rows, err := sess.Query(ctx, "select * from ("+vendortest.StagingModel(t, "stripe/stg_subscriptions")+") order by subscription_id")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +129,7 @@ func TestStagingVendorCases(t *testing.T) {
 		-- a renewal with a proration line first: the service period is the subscription line's
 		('in_pro', 'cus_A', 'sub_multi', null, 'paid', 'usd', 15000, `+ts("2026-03-01")+`, `+ts("2026-03-01 01:00:00")+`, `+ts("2026-03-02")+`, null,
 		 `+ts("2026-02-15")+`, `+ts("2026-03-01")+`,
-		 '{"lines":{"data":[{"period":{"start":1771113600,"end":1772323200},"parent":{"subscription_item_details":{"proration":true}}},{"period":{"start":1772323200,"end":1775001600},"parent":{"subscription_item_details":{"proration":false}}}]}}'),
+		 '{"lines":{"data":[{"period":{"start":1771113600,"end":1772323200},"parent":{"subscription_item_details":{"proration":true}}},{"period":{"start":1772323200,"end":1775001600},"quantity":8,"amount":20000,"discount_amounts":[{"amount":2000}],"parent":{"subscription_item_details":{"proration":false,"subscription":"sub_multi"}}}]}}'),
 		-- API 2024: subscription at the top; a JPY total has no minor unit; paid after as_of
 		('in_old', 'cus_B', null, 'sub_jpy', 'paid', 'jpy', 90000, `+ts("2026-02-01")+`, `+ts("2026-02-01")+`, `+ts("2026-04-02")+`, null,
 		 `+ts("2026-02-01")+`, `+ts("2026-05-01")+`, '{"lines":{"data":[{"period":{"start":1769904000,"end":1777593600},"proration":false}]}}'),
@@ -152,5 +157,27 @@ func TestStagingVendorCases(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(wantInv, "\n") {
 		t.Errorf("invoices:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantInv, "\n"))
+	}
+
+	// in_pro bills sub_multi's period holding as_of (2026-03-01 to 04-01) for 8 seats, 200.00
+	// less a 20.00 discount: seats and MRR at as_of are the invoice's, not the object's 10 and
+	// 325. sub_jpy's in_old line names no subscription (nor a parent item), so it bills no
+	// subscription line: the object's 3 seats stand, the snapshot being of as_of, and its MRR
+	// stays NULL in USD without a JPY rate.
+	rows, err = sess.Query(ctx, "select subscription_id, seats, mrr from ("+vendortest.StagingModel(t, "stripe/stg_subscriptions")+") order by subscription_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, r := range rows {
+		got = append(got, r.String())
+	}
+	wantSubs := []string{
+		"subscription_id=sub_jpy seats=3 mrr=<nil>",
+		"subscription_id=sub_late seats=1 mrr=10",
+		"subscription_id=sub_multi seats=8 mrr=180",
+	}
+	if strings.Join(got, "\n") != strings.Join(wantSubs, "\n") {
+		t.Errorf("subscriptions billed at as_of:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantSubs, "\n"))
 	}
 }

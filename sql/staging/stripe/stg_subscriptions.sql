@@ -14,6 +14,12 @@
 --   billing_interval  month or year when the first item's price recurs every one month or
 --                     year; other cycles (every 3 months, weekly) are NULL.
 --   seats             the first item's quantity; seat_limit is NULL (Stripe has none).
+--   Point in time (docs/tables.md): a subscription object holds today's items. For a
+--   subscription with an invoice whose service period holds as_of (non-proration subscription
+--   lines, the latest such invoice finalised before cutoff() and not voided before it), seats
+--   are that line's quantity and mrr what the lines bill after their discount_amounts, over the
+--   period's months; otherwise the object's own when the snapshot read is of as_of
+--   (snapshot_current), else NULL: unknown, never today's value on a past date.
 --   status            canceled once ended_at is before cutoff(); every other Stripe status
 --                     (active, trialing, past_due, unpaid, paused) is active. incomplete and
 --                     incomplete_expired subscriptions never started (the first payment
@@ -38,6 +44,49 @@ items as (
            "recurring": {"interval": "VARCHAR", "interval_count": "BIGINT", "usage_type": "VARCHAR"}}}]')) as item
     from subscriptions
 ),
+invoices as (
+    select *
+    from raw_stripe__invoices
+    qualify row_number() over (partition by id order by _extracted_at desc) = 1
+),
+invoice_lines as (
+    select
+        i.id as invoice_id,
+        coalesce(i.finalized_at, i.created)::timestamp as issued,
+        unnest(from_json(json_extract(i._raw, '$.lines.data'),
+            '[{"amount": "BIGINT", "quantity": "BIGINT", "proration": "BOOLEAN", "subscription": "VARCHAR",
+               "period": {"start": "BIGINT", "end": "BIGINT"},
+               "discount_amounts": [{"amount": "BIGINT"}],
+               "parent": {"subscription_item_details": {"proration": "BOOLEAN", "subscription": "VARCHAR"}}}]')) as line
+    from invoices i
+    where i.status <> 'draft'
+      and coalesce(i.finalized_at, i.created)::timestamp < cutoff()
+      and not (i.status = 'void' and coalesce(i.voided_at, i.finalized_at, i.created)::timestamp < cutoff())
+),
+billed_lines as (
+    select
+        invoice_id,
+        issued,
+        coalesce(line.parent.subscription_item_details.subscription, line.subscription) as subscription_id,
+        line.quantity as quantity,
+        coalesce(line.amount, 0) - coalesce(list_sum(list_transform(line.discount_amounts, d -> d.amount)), 0) as billed_minor,
+        to_timestamp(line.period.start)::timestamp as period_start,
+        to_timestamp(line.period."end")::timestamp as period_end,
+        row_number() over () as line_no
+    from invoice_lines
+    where not coalesce(line.parent.subscription_item_details.proration, line.proration, false)
+),
+billed_at_as_of as (
+    select
+        subscription_id,
+        arg_min(quantity, line_no) as seats,
+        sum(billed_minor) / period_months(min(period_start), max(period_end)) as mrr_minor
+    from billed_lines
+    where subscription_id is not null
+      and period_start::date <= as_of() and as_of() < period_end::date
+    group by subscription_id, invoice_id, issued
+    qualify row_number() over (partition by subscription_id order by issued desc, invoice_id desc) = 1
+),
 item_mrr as (
     select
         id,
@@ -56,7 +105,10 @@ shaped as (
     select
         s.*,
         c.crm_account_id,
-        coalesce(m.mrr_minor, 0) as mrr_minor,
+        case when b.subscription_id is not null then b.mrr_minor
+             when snapshot_current('raw_stripe__subscriptions') then coalesce(m.mrr_minor, 0) end as mrr_minor,
+        case when b.subscription_id is not null then b.seats
+             when snapshot_current('raw_stripe__subscriptions') then s.quantity end as seats_at_as_of,
         case when upper(s.currency) in ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG',
                                         'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') then 1
              when upper(s.currency) in ('BHD', 'JOD', 'KWD', 'OMR', 'TND') then 1000
@@ -65,6 +117,7 @@ shaped as (
     from subscriptions s
     left join customers c on c.id = s.customer
     left join item_mrr m on m.id = s.id
+    left join billed_at_as_of b on b.subscription_id = s.id
     where s.status not in ('incomplete', 'incomplete_expired')
 )
 select
@@ -75,7 +128,7 @@ select
          then billing_interval end                            as billing_interval,
     to_reporting(mrr_minor / minor_per_major, currency)       as mrr,
     upper(currency)                                           as currency_original,
-    quantity                                                  as seats,
+    seats_at_as_of                                            as seats,
     null::bigint                                              as seat_limit,
     case when ended < cutoff() then 'canceled' else 'active' end as status,
     start_date::timestamp                                     as started_at,
