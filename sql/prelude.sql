@@ -15,6 +15,10 @@ create or replace macro to_reporting(amount, cur) as
 -- threads reach the rows, so a double sum that is then rounded to cents can land a cent apart
 -- between two runs on the same data (or a backfill and a single run); summing exact(x) cannot.
 create or replace macro exact(x) as x::decimal(38, 6);
+-- A text field with an empty or all-blank value as NULL: vendors send a cleared field as ""
+-- (a HubSpot owner removed from a deal), which means "none", never a value of its own. Staging
+-- reads every vendor's text fields through it (docs/staging.md).
+create or replace macro blank_null(x) as case when trim(x::varchar) = '' then null else x end;
 -- Months of a billing period, whole and at least one: 28-31 days is 1, a year is 12.
 create or replace macro period_months(ps, pe) as
     greatest(1, round(date_diff('day', ps, pe) / 30.4375))::integer;
