@@ -69,7 +69,15 @@ type object struct {
 	id                   string
 	props                map[string]*string
 	createdAt, updatedAt time.Time
-	companyID            string // deals: the associated company
+	companyID            string // deals: the primary company
+	otherCompanies       []otherCompany
+}
+
+// otherCompany is a further company a deal is associated with: a partner or the customer's
+// parent, say. It is never the deal's account.
+type otherCompany struct {
+	id    string
+	label string // a custom association label, listed as its own type; "" when unlabeled
 }
 
 // objectType is one object list: its records in id order and the properties it defines.
@@ -254,7 +262,7 @@ func buildDeals(c *demo.Company, owners map[string]string) *objectType {
 		"closedate", "createdate", "hs_lastmodifieddate", "hs_object_id", "hubspot_owner_id", "hs_is_closed",
 		"hs_is_closed_won", "hs_v2_date_entered_current_stage", "hs_manual_forecast_category", "dealtype",
 		"closed_lost_reason", "notes_last_updated", PropMotion, PropLeadSource, PropProduct, PropLastActivityType)
-	for _, o := range c.Opportunities {
+	for i, o := range c.Opportunities {
 		closeDate := o.CreatedAt.AddDate(0, 0, 90) // the expected close date of an open deal
 		if o.ClosedAt != nil {
 			closeDate = *o.ClosedAt
@@ -306,7 +314,8 @@ func buildDeals(c *demo.Company, owners map[string]string) *objectType {
 			p["notes_last_updated"] = ts(o.LastActivityAt)
 			p[PropLastActivityType] = str(o.LastActivityType)
 		}
-		t.add(object{id: DealID(o.ID), props: p, createdAt: o.CreatedAt, updatedAt: o.UpdatedAt, companyID: o.AccountID})
+		t.add(object{id: DealID(o.ID), props: p, createdAt: o.CreatedAt, updatedAt: o.UpdatedAt, companyID: o.AccountID,
+			otherCompanies: otherCompanies(c, i, o.AccountID)})
 	}
 	// HubSpot lists objects in id order; deal ids follow the opportunity numbers, so they are
 	// in order already, but sort to be sure for any id width.
@@ -315,6 +324,47 @@ func buildDeals(c *demo.Company, owners map[string]string) *objectType {
 		t.index[r.id] = i
 	}
 	return t
+}
+
+// otherCompanies gives every seventh deal (the i-th opportunity) a second associated company, a
+// third of those with the custom label "partner": the account two places before its own in the
+// company's list, so its id sorts first as often as not.
+func otherCompanies(c *demo.Company, i int, accountID string) []otherCompany {
+	if i%7 != 3 || accountID == "" || len(c.Accounts) < 3 {
+		return nil
+	}
+	at := slices.IndexFunc(c.Accounts, func(a demo.Account) bool { return a.ID == accountID })
+	if at < 0 {
+		return nil
+	}
+	other := c.Accounts[(at+len(c.Accounts)-2)%len(c.Accounts)].ID
+	label := ""
+	if i%21 == 3 {
+		label = "partner"
+	}
+	return []otherCompany{{id: other, label: label}}
+}
+
+// companyAssociations lists a deal's company associations as GET /crm/v3/objects/deals with
+// associations=companies does: every associated company once as deal_to_company_unlabeled, the
+// primary company once more as deal_to_company (the HubSpot-defined "Deal with Primary
+// Company", typeId 5), and a company with a custom label once more under the label's name
+// (https://developers.hubspot.com/docs/api/crm/associations, "HubSpot defined association
+// types": the unlabeled type "will always [be] returned", a primary or custom label "listed
+// alongside" it; the response shape is HubSpot's community answer "Object data fetch - sorting
+// out associations", https://community.hubspot.com/t5/APIs-Integrations/Object-data-fetch-sorting-out-associations/td-p/658333).
+// HubSpot documents no order: the fake lists them by company id, so the primary company is not
+// first whenever another company's id sorts before it.
+func companyAssociations(o *object) []association {
+	out := []association{{ID: o.companyID, Type: "deal_to_company"}, {ID: o.companyID, Type: "deal_to_company_unlabeled"}}
+	for _, c := range o.otherCompanies {
+		out = append(out, association{ID: c.id, Type: "deal_to_company_unlabeled"})
+		if c.label != "" {
+			out = append(out, association{ID: c.id, Type: c.label})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y association) int { return compareIDs(x.ID, y.ID) })
+	return out
 }
 
 // compareIDs orders numeric ids numerically, others as text.
@@ -581,10 +631,7 @@ func (a *API) listObjects(w http.ResponseWriter, r *http.Request, t *objectType,
 			}
 		}
 		if withCompanies && o.companyID != "" {
-			rec.Associations = map[string]associationList{"companies": {Results: []association{
-				{ID: o.companyID, Type: "deal_to_company"},
-				{ID: o.companyID, Type: "deal_to_company_unlabeled"},
-			}}}
+			rec.Associations = map[string]associationList{"companies": {Results: companyAssociations(o)}}
 		}
 		page = append(page, rec)
 	}

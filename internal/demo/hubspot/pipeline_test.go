@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/segpipe/segpipe/internal/demo/hubspot"
 	"github.com/segpipe/segpipe/internal/demo/vendortest"
 	"github.com/segpipe/segpipe/internal/extract"
+	"github.com/segpipe/segpipe/internal/warehouse"
 )
 
 // The tests below run the preset and the staging SQL end to end: the example config parsed
@@ -111,12 +113,13 @@ func TestPresetLandsEveryEntity(t *testing.T) {
 	}
 	o := c.Opportunities[len(c.Opportunities)-1]
 	row = vendortest.Query(t, s, "select * from raw_hubspot__deals where id = ?", hubspot.DealID(o.ID))[0]
-	if row.Get("company_id") != o.AccountID || row.Get("dealname") != o.Name || row.Get("amount") != o.Amount ||
+	if row.Get("dealname") != o.Name || row.Get("amount") != o.Amount ||
 		row.Get("dealstage") != hubspot.DealStages[o.Stage] || row.Get("deal_motion") != o.Motion || row.Get("pipeline") != "default" {
 		t.Errorf("deal %s landed as %s", o.ID, row)
 	}
-	if n := vendortest.Count(t, s, "select * from raw_hubspot__deals where company_id is null or dealstage is null or hs_is_closed is null"); n != 0 {
-		t.Errorf("%d deals lack a company, stage or closed flag", n)
+	if n := vendortest.Count(t, s, `select * from raw_hubspot__deals
+		where json_extract(_raw, '$.associations.companies.results') is null or dealstage is null or hs_is_closed is null`); n != 0 {
+		t.Errorf("%d deals lack company associations, a stage or the closed flag", n)
 	}
 	if n := vendortest.Count(t, s, "select * from raw_hubspot__deals where closed_lost_reason is not null"); n == 0 {
 		t.Error("no deal landed with a closed_lost_reason")
@@ -188,6 +191,9 @@ func TestStagingMatchesTheDemoVendor(t *testing.T) {
 				"select * from hubspot_opps where motion = 'renewal'":                                "renewals",
 				"select * from hubspot_accounts where len(strategic_reasons) > 1":                    "accounts with several strategic reasons",
 				"select * from hubspot_accounts where region = 'LATAM'":                              "LATAM accounts",
+				// Reading the first association (the old preset) would have put these wrong.
+				`select * from raw_hubspot__deals d join hubspot_opps o on o.opportunity_id = d.id
+				 where json_extract_string(d._raw, '$.associations.companies.results[0].id') <> o.account_id`: "deals listing another company first",
 			} {
 				if n(q) == 0 {
 					t.Errorf("no %s", what)
@@ -263,4 +269,120 @@ func TestWholePipelineWithHubSpotAsTheCRM(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, testAccounts)
 	vendortest.AssertMartsMatchDemo(t, f.cfg, f.demoCfg, "hubspot", f.company.AsOf(), len(f.company.Accounts))
+}
+
+// TestStagingPicksThePrimaryCompany: a deal's account is its primary company (association
+// type deal_to_company) wherever HubSpot lists it; a deal that names several companies but no
+// single primary is left out, counted with its reason, never given the first one listed.
+// Cleared text fields ("") are NULL, and a deal without createdAt is left out and counted.
+func TestStagingPicksThePrimaryCompany(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 150)
+	c := f.company
+	s := vendortest.LandCRMs(t, f.cfg, f.demoCfg, f.company, hubspot.DealID)
+	vendortest.Bind(t, s, f.cfg, c.AsOf())
+	var deals []string
+	for _, o := range c.Opportunities {
+		if o.AccountID != "" && o.CreatedAt.Before(c.AsOf().AddDate(0, 0, -1)) {
+			deals = append(deals, hubspot.DealID(o.ID))
+		}
+	}
+	if len(deals) < 8 {
+		t.Fatalf("only %d deals to work with", len(deals))
+	}
+	assoc := func(pairs ...string) string {
+		var b strings.Builder
+		b.WriteString(`{"associations":{"companies":{"results":[`)
+		for i := 0; i < len(pairs); i += 2 {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"id":%q,"type":%q}`, pairs[i], pairs[i+1])
+		}
+		b.WriteString(`]}}}`)
+		return b.String()
+	}
+	const u, primary = "deal_to_company_unlabeled", "deal_to_company"
+	raws := map[string]string{
+		// the primary listed last, after two other companies, one of them labelled
+		deals[0]: assoc("100", u, "200", u, "200", "partner", "300", primary, "300", u),
+		// no primary label, one company: that company
+		deals[1]: assoc("400", u),
+		// two companies, none primary: ambiguous, left out
+		deals[2]: assoc("500", u, "600", u),
+		// no association at all: a deal without an account, kept
+		deals[3]: `{"associations":{}}`,
+		// two primaries (not possible in HubSpot, but a merge or import might leave it): left out
+		deals[4]: assoc("700", primary, "700", u, "800", primary, "800", u),
+		// a custom label and the unlabeled type on one company: that company
+		deals[5]: assoc("900", "partner", "900", u),
+		// the same primary listed twice: one company
+		deals[6]: assoc("950", u, "950", primary, "950", primary),
+	}
+	var cases []string
+	var args []any
+	for id, raw := range raws {
+		cases = append(cases, "when ? then ?")
+		args = append(args, id, raw)
+	}
+	args = append(args, deals[7], deals[7], deals[6])
+	vendortest.ReplaceRaw(t, s, "raw_hubspot__deals", `
+		select * replace (
+			case id `+strings.Join(cases, " ")+` else _raw end as _raw,
+			case id when ? then null else created_at end as created_at,
+			case id when ? then '' else hubspot_owner_id end as hubspot_owner_id,
+			case id when ? then '   ' else dealname end as dealname)
+		from raw_hubspot__deals`, args...)
+
+	rows := vendortest.Query(t, s, "select opportunity_id, account_id, owner, opportunity_name, _drop_reason from ("+
+		vendortest.StagingModel(t, "hubspot/stg_opportunities")+") where opportunity_id in (?, ?, ?, ?, ?, ?, ?, ?) order by opportunity_id",
+		deals[0], deals[1], deals[2], deals[3], deals[4], deals[5], deals[6], deals[7])
+	got := map[string]warehouse.Row{}
+	for _, r := range rows {
+		got[r.Get("opportunity_id").(string)] = r
+	}
+	want := map[string][2]any{ // account_id, _drop_reason
+		deals[0]: {"300", nil},
+		deals[1]: {"400", nil},
+		deals[2]: {nil, "several companies associated, none primary"},
+		deals[3]: {nil, nil},
+		deals[4]: {nil, "several primary companies associated"},
+		deals[5]: {"900", nil},
+		deals[6]: {"950", nil},
+		deals[7]: {c.Opportunities[slices.IndexFunc(c.Opportunities, func(o demo.Opportunity) bool { return hubspot.DealID(o.ID) == deals[7] })].AccountID,
+			"created_at is missing"},
+	}
+	for id, w := range want {
+		r, ok := got[id]
+		if !ok {
+			t.Errorf("deal %s not staged", id)
+			continue
+		}
+		if r.Get("account_id") != w[0] || r.Get("_drop_reason") != w[1] {
+			t.Errorf("deal %s: account_id %v, _drop_reason %v; want %v, %v", id, r.Get("account_id"), r.Get("_drop_reason"), w[0], w[1])
+		}
+	}
+	if r := got[deals[7]]; r.Get("owner") != nil {
+		t.Errorf("a cleared owner (\"\") staged as %q, want NULL", r.Get("owner"))
+	}
+	if r := got[deals[6]]; r.Get("opportunity_name") != nil {
+		t.Errorf("a blank deal name staged as %q, want NULL", r.Get("opportunity_name"))
+	}
+	// The segment job's build leaves the three out and counts them, per reason.
+	runs, err := s.RunModels(context.Background(), []warehouse.Model{{Name: "stg_opportunities", Layer: warehouse.Staging,
+		Path: "staging/hubspot/stg_opportunities.sql", SQL: strings.TrimRight(strings.TrimSpace(vendortest.StagingModel(t, "hubspot/stg_opportunities")), "; \n\t")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := map[string]int64{}
+	for _, d := range runs[0].Drops {
+		dropped[d.Reason] = d.Rows
+	}
+	if len(dropped) != 3 || dropped["created_at is missing"] != 1 || dropped["several companies associated, none primary"] != 1 ||
+		dropped["several primary companies associated"] != 1 {
+		t.Errorf("dropped %v, want one of each of the three reasons", dropped)
+	}
+	if n := vendortest.Count(t, s, "select * from stg_opportunities where opportunity_id in (?, ?, ?)", deals[2], deals[4], deals[7]); n != 0 {
+		t.Errorf("%d left-out deals are in stg_opportunities", n)
+	}
 }

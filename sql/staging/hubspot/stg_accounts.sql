@@ -3,6 +3,9 @@
 -- Inputs: raw_hubspot__companies (CRM v3 companies list), raw_hubspot__owners (owners list).
 -- Rules: the version of each company known at as_of wins (as_of_rank of updatedAt, then _extracted_at); archived
 -- companies are then dropped; companies created at or after cutoff() are not yet known.
+-- Left out and counted (_drop_reason, docs/staging.md): a company without createdAt (whether
+-- it existed at as_of cannot be told).
+-- Text fields read through blank_null: a cleared field ("") is NULL.
 -- Vocabulary (docs/vendors/hubspot.md):
 --   industry  HubSpot's industry enumeration. The values the demo verticals are kept under map
 --             back: COMPUTER_SOFTWARE Software, FINANCIAL_SERVICES FinTech, HOSPITAL_HEALTH_CARE
@@ -30,7 +33,7 @@ owner_names as (
 )
 select
     c.id                                                  as account_id,
-    c.name                                                as account_name,
+    blank_null(c.name)                                    as account_name,
     case c.industry
         when 'COMPUTER_SOFTWARE' then 'Software'
         when 'FINANCIAL_SERVICES' then 'FinTech'
@@ -46,14 +49,15 @@ select
     c.annualrevenue                                       as annual_revenue,
     coalesce(k.iso2, nullif(trim(c.country), ''))         as country,
     k.region                                              as region,
-    coalesce(o.owner_name, c.hubspot_owner_id)            as owner,
+    coalesce(o.owner_name, blank_null(c.hubspot_owner_id)) as owner,
     coalesce(c.strategic_account, false)                  as is_strategic,
     coalesce(list_filter(list_transform(string_split(c.strategic_reasons, ';'), lambda r: lower(trim(r))),
                          lambda r: r in ('brand', 'reference', 'influence', 'partnership')),
              []::varchar[])                               as strategic_reasons,
-    c.created_at::timestamp                               as created_at
+    c.created_at::timestamp                               as created_at,
+    case when c.created_at is null then 'created_at is missing' end as _drop_reason
 from latest c
-left join owner_names o on o.id = c.hubspot_owner_id
+left join owner_names o on o.id = blank_null(c.hubspot_owner_id)
 left join ref_countries k on k.country_key = lower(trim(c.country))
 where not coalesce(c.archived, false)
-  and c.created_at::timestamp < cutoff()
+  and (c.created_at is null or c.created_at::timestamp < cutoff())

@@ -9,8 +9,16 @@
 -- a stage entered at or after cutoff() hides the one the deal was in at as_of: stage, its entry
 -- date and the forecast category are NULL, never the later value.
 -- closedate is a closed deal's close time; on an open deal it is the expected close, ignored.
+-- Left out and counted (_drop_reason, docs/staging.md): a deal without createdAt; a deal
+-- associated with several companies of which none (or more than one) is primary.
+-- Text fields read through blank_null: a cleared field ("") is NULL.
 -- Vocabulary (docs/vendors/hubspot.md):
---   account_id  the first associated company (HubSpot lists the primary one first).
+--   account_id  the deal's primary company: the association of type deal_to_company (the
+--               HubSpot-defined "Deal with Primary Company", typeId 5) in _raw's
+--               associations.companies.results, in whatever order HubSpot lists them (it
+--               documents none); beside it come a deal_to_company_unlabeled entry for every
+--               associated company and one per custom label. Without a primary, the one
+--               company every association names; no company at all: NULL.
 --   amount      amount in deal_currency_code; a deal without one (single-currency portal) is
 --               read in the reporting currency.
 --   stage       default pipeline stage ids: appointmentscheduled prospecting, qualifiedtobuy
@@ -48,14 +56,22 @@ deals as (
         coalesce(hs_is_closed_won, dealstage = 'closedwon')                       as won,
         coalesce(hs_is_closed, dealstage in ('closedwon', 'closedlost'))
             and closedate::timestamp < cutoff()                                   as closed_by_cutoff,
-        upper(coalesce(nullif(trim(deal_currency_code), ''), getvariable('currency'))) as currency
-    from latest
+        upper(coalesce(nullif(trim(deal_currency_code), ''), getvariable('currency'))) as currency,
+        list_distinct(list_transform(list_filter(companies, a -> lower(a.type) = 'deal_to_company'),
+            a -> blank_null(a.id)))                                               as primary_ids,
+        list_distinct(list_transform(companies, a -> blank_null(a.id)))           as company_ids
+    from (
+        select *, from_json(json_extract(_raw, '$.associations.companies.results'),
+                            '[{"id": "VARCHAR", "type": "VARCHAR"}]') as companies
+        from latest
+    )
     where not coalesce(archived, false)
 )
 select
     d.id                                                  as opportunity_id,
-    d.company_id                                          as account_id,
-    d.dealname                                            as opportunity_name,
+    case when len(d.primary_ids) = 1 then d.primary_ids[1]
+         when len(d.primary_ids) = 0 and len(d.company_ids) = 1 then d.company_ids[1] end as account_id,
+    blank_null(d.dealname)                                as opportunity_name,
     to_reporting(d.amount, d.currency)                    as amount,
     d.currency                                            as currency_original,
     d.amount                                              as amount_original,
@@ -91,7 +107,7 @@ select
             when 'CLOSED' then 'closed'
          end
     end                                                   as forecast_category,
-    coalesce(o.owner_name, d.hubspot_owner_id)            as owner,
+    coalesce(o.owner_name, blank_null(d.hubspot_owner_id)) as owner,
     case when d.closed_by_cutoff and not d.won then
         case lower(trim(d.closed_lost_reason))
             when 'price' then 'price'
@@ -109,7 +125,11 @@ select
           and d.last_activity_type in ('meeting', 'demo', 'proposal', 'email') then d.last_activity_type end as last_activity_type,
     not coalesce(d.notes_last_updated::timestamp >= cutoff(), false) as activity_known,
     d.created_at::timestamp                               as created_at,
-    case when d.closed_by_cutoff then d.closedate::timestamp end as closed_at
+    case when d.closed_by_cutoff then d.closedate::timestamp end as closed_at,
+    case when d.created_at is null then 'created_at is missing'
+         when len(d.primary_ids) > 1 then 'several primary companies associated'
+         when len(d.primary_ids) = 0 and len(d.company_ids) > 1 then 'several companies associated, none primary'
+    end                                                   as _drop_reason
 from deals d
-left join owner_names o on o.id = d.hubspot_owner_id
-where d.created_at::timestamp < cutoff()
+left join owner_names o on o.id = blank_null(d.hubspot_owner_id)
+where d.created_at is null or d.created_at::timestamp < cutoff()
