@@ -155,3 +155,31 @@ func TestApplyRulesRejectsWhatCannotApply(t *testing.T) {
 		}
 	}
 }
+
+// TestBlankTextIsNull: a text field exported empty or blank ("" in JSON, spaces in a CSV cell)
+// is no value: every staging model reads it as NULL, so an account with a cleared owner is not
+// published under owner ” and a deal with a blank account is a deal without one.
+func TestBlankTextIsNull(t *testing.T) {
+	ctx := context.Background()
+	s := buildFixtureWith(t, "basic", "2025-06-30", nil, `
+insert into raw_demo__accounts values
+    ('A9', '', ' ', 10, 1000, '', '  ', '', false, '', '2025-01-01', '2025-01-01', '2025-06-30');
+insert into raw_demo__opportunities values
+    ('o9', '', ' ', 5000, 'USD', 'discovery', '2025-05-01', false, false, '', ' ', '', 'pipeline', '', null, '2025-05-02', '', '2025-05-01', null, '2025-05-02', '2025-06-30');
+insert into raw_demo__tickets values
+    ('t9', '', '2025-04-10', null, '', ' ', null, '2025-06-30');`)
+	for _, q := range []struct{ sql, want string }{
+		{"select count(*) from stg_accounts where account_id = 'A9' and account_name is null and industry is null and country is null and region is null and owner is null", "1"},
+		{"select count(*) from stg_opportunities where opportunity_id = 'o9' and account_id is null and opportunity_name is null and motion is null and source is null and product is null and owner is null", "1"},
+		{"select count(*) from stg_tickets where ticket_id = 't9' and account_id is null and priority is null and category is null", "1"},
+		{"select count(*) from account_segments where industry = '' or region = '' or country = ''", "0"},
+	} {
+		got, err := s.Query(ctx, q.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := fmtKey(got[0].Values[0]); g != q.want {
+			t.Errorf("%s = %s, want %s", q.sql, g, q.want)
+		}
+	}
+}

@@ -267,11 +267,27 @@ func TestStagingRules(t *testing.T) {
 		                            false as is_closed, 'EUR' as currency_iso_code, 'Trade Show' as lead_source,
 		                            system_modstamp + interval 1 day as system_modstamp)
 		from raw_salesforce__opportunity where id = ?`, opp)
+	// Blank text is NULL: an opportunity whose account, owner name and owner id came back
+	// blank; an account without CreatedDate is left out, counted.
+	blank, undated := salesforce.OpportunityID(c.Opportunities[7].ID), c.Accounts[8].ID
+	vendortest.ReplaceRaw(t, s, "raw_salesforce__opportunity", `
+		select * replace (case id when ? then '  ' else account_id end as account_id,
+		                  case id when ? then '' else owner_name end as owner_name,
+		                  case id when ? then ' ' else owner_id end as owner_id)
+		from raw_salesforce__opportunity`, blank, blank, blank)
+	vendortest.ReplaceRaw(t, s, "raw_salesforce__account", `
+		select * replace (case id when ? then null else created_date end as created_date) from raw_salesforce__account`, undated)
 	vendortest.Bind(t, s, f.cfg, c.AsOf())
+	if r := vendortest.Query(t, s, "select account_id, owner from ("+vendortest.StagingModel(t, "salesforce/stg_opportunities")+") where opportunity_id = ?", blank)[0]; r.Values[0] != nil || r.Values[1] != nil {
+		t.Errorf("blank account and owner staged as %q, %q; want NULL", r.Values[0], r.Values[1])
+	}
+	if r := vendortest.Query(t, s, "select _drop_reason from ("+vendortest.StagingModel(t, "salesforce/stg_accounts")+") where account_id = ?", undated); len(r) != 1 || r[0].Values[0] != "created_at is missing" {
+		t.Errorf("an account without CreatedDate: %v, want one row left out as created_at is missing", r)
+	}
 	vendortest.Build(t, s, "stg_accounts", "staging/salesforce/stg_accounts.sql")
 	vendortest.Build(t, s, "stg_opportunities", "staging/salesforce/stg_opportunities.sql")
-	if n := vendortest.Count(t, s, "select * from stg_accounts"); n != int64(len(c.Accounts)-1) {
-		t.Errorf("%d accounts, want %d (one deleted)", n, len(c.Accounts)-1)
+	if n := vendortest.Count(t, s, "select * from stg_accounts"); n != int64(len(c.Accounts)-2) {
+		t.Errorf("%d accounts, want %d (one deleted, one without CreatedDate)", n, len(c.Accounts)-2)
 	}
 	if n := vendortest.Count(t, s, "select * from stg_accounts where account_id = ?", gone); n != 0 {
 		t.Error("a deleted account is still staged")

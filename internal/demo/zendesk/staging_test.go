@@ -104,20 +104,26 @@ func TestStagingVendorCases(t *testing.T) {
 		row("6", "'900'", "open", "'urgent'", "'bad'", "2026-03-01", "2026-03-09", "2026-03-03", "2026-03-10", `["bug"]`),
 		// Created after as_of.
 		row("5", "'900'", "new", "'normal'", "null", "2026-04-01", "2026-04-01", "", "2026-04-03", `[]`),
+		// No created_at: whether it was open at as_of cannot be told; left out, counted. A
+		// cleared priority ("") is none.
+		row("7", "'900'", "open", "''", "null", "", "2026-03-01", "", "2026-03-02", `[]`),
+		row("8", "'900'", "open", "''", "null", "2026-03-01", "2026-03-01", "", "2026-03-02", `[]`),
 	}, ",\n")+`) t(id, organization_id, status, priority, satisfaction_score, created_at, updated_at, solved_at, _extracted_at, _raw)`)
 	vendortest.Exec(t, sess, `create or replace view raw_zendesk__organizations as select * from (values
 		('900', 'acc_9', '2026-01-01'::timestamptz, '2026-01-01'::timestamptz),
 		('901', '  ', '2026-01-01'::timestamptz, '2026-01-01'::timestamptz)) t(id, external_id, updated_at, _extracted_at)`)
-	rows := vendortest.Query(t, sess, "select ticket_id, account_id, strftime(solved_at, '%Y-%m-%d') as solved, priority, category, csat from ("+vendortest.StagingModel(t, "zendesk/stg_tickets")+") order by ticket_id")
+	rows := vendortest.Query(t, sess, "select ticket_id, account_id, strftime(solved_at, '%Y-%m-%d') as solved, priority, category, csat, _drop_reason from ("+vendortest.StagingModel(t, "zendesk/stg_tickets")+") order by ticket_id")
 	var got []string
 	for _, r := range rows {
 		got = append(got, r.String())
 	}
 	want := []string{
-		"ticket_id=1 account_id=acc_9 solved=2026-03-02 priority=high category=outage csat=5",
-		"ticket_id=3 account_id=<nil> solved=<nil> priority=<nil> category=<nil> csat=<nil>",
-		"ticket_id=4 account_id=<nil> solved=2026-02-05 priority=<nil> category=billing csat=1",
-		"ticket_id=6 account_id=acc_9 solved=<nil> priority=urgent category=bug csat=<nil>",
+		"ticket_id=1 account_id=acc_9 solved=2026-03-02 priority=high category=outage csat=5 _drop_reason=<nil>",
+		"ticket_id=3 account_id=<nil> solved=<nil> priority=<nil> category=<nil> csat=<nil> _drop_reason=<nil>",
+		"ticket_id=4 account_id=<nil> solved=2026-02-05 priority=<nil> category=billing csat=1 _drop_reason=<nil>",
+		"ticket_id=6 account_id=acc_9 solved=<nil> priority=urgent category=bug csat=<nil> _drop_reason=<nil>",
+		"ticket_id=7 account_id=acc_9 solved=<nil> priority=<nil> category=<nil> csat=<nil> _drop_reason=created_at is missing",
+		"ticket_id=8 account_id=acc_9 solved=<nil> priority=<nil> category=<nil> csat=<nil> _drop_reason=<nil>",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stg_tickets:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -3,6 +3,7 @@
 -- Accounts created after as_of are not yet known and are left out (no future leakage).
 -- Left out and counted (_drop_reason, docs/staging.md): an account without created_at (whether
 -- it existed at as_of cannot be told).
+-- Text fields read through blank_null: an empty or blank value is NULL, never a value.
 with latest as (
     select *
     from raw_demo__accounts
@@ -10,13 +11,13 @@ with latest as (
 )
 select
     id                                   as account_id,
-    name                                 as account_name,
-    industry,
+    blank_null(name)                     as account_name,
+    blank_null(industry)                 as industry,
     employee_count                       as employees,
     annual_revenue,
-    country,
-    region,
-    owner,
+    blank_null(country)                  as country,
+    blank_null(region)                   as region,
+    blank_null(owner)                    as owner,
     coalesce(is_strategic, false)        as is_strategic,
     case when coalesce(strategic_reasons, '') = '' then []::varchar[]
          else string_split(strategic_reasons, ';') end as strategic_reasons,

@@ -5,6 +5,7 @@
 -- Left out and counted (_drop_reason, docs/staging.md): an invoice without an issue time, a
 -- service period (or one that ends before it starts), a customer or an amount: it cannot be
 -- placed in a month or on an account.
+-- Text fields read through blank_null: an empty or blank value is NULL, never a value.
 with latest as (
     select *
     from raw_demo__invoices
@@ -12,8 +13,8 @@ with latest as (
 )
 select
     id                                             as invoice_id,
-    customer_id                                    as account_id,
-    subscription_id,
+    blank_null(customer_id)                        as account_id,
+    blank_null(subscription_id)                    as subscription_id,
     to_reporting(amount_cents / 100.0, currency)   as amount,
     upper(currency)                                as currency_original,
     amount_cents / 100.0                           as amount_original,

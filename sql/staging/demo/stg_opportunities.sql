@@ -4,6 +4,7 @@
 -- move to the next open stage) hides the stage the deal was in at as_of: stage, its entry date
 -- and the forecast category are NULL (unknown), never the later value.
 -- Left out and counted (_drop_reason, docs/staging.md): a deal without created_at.
+-- Text fields read through blank_null: an empty or blank value is NULL, never a value.
 with latest as (
     select *
     from raw_demo__opportunities
@@ -11,27 +12,27 @@ with latest as (
 )
 select
     id                                               as opportunity_id,
-    account_id,
-    name                                             as opportunity_name,
+    blank_null(account_id)                           as account_id,
+    blank_null(name)                                 as opportunity_name,
     to_reporting(amount, currency)                   as amount,
     upper(currency)                                  as currency_original,
     amount                                           as amount_original,
-    case when closed_at::timestamp < cutoff() then stage
+    case when closed_at::timestamp < cutoff() then blank_null(stage)
          when stage in ('closed_won', 'closed_lost') then null
-         when stage_entered_at::timestamp < cutoff() then stage end as stage,
+         when stage_entered_at::timestamp < cutoff() then blank_null(stage) end as stage,
     case when stage_entered_at::timestamp < cutoff() then stage_entered_at::timestamp end as stage_entered_at,
     coalesce(is_closed and closed_at::timestamp < cutoff(), false)            as is_closed,
     coalesce(is_won and is_closed and closed_at::timestamp < cutoff(), false) as is_won,
-    motion,
-    lead_source                                      as source,
-    product,
+    blank_null(motion)                               as motion,
+    blank_null(lead_source)                          as source,
+    blank_null(product)                              as product,
     case when closed_at::timestamp < cutoff() then forecast_category
          when forecast_category = 'closed' then null
          when stage_entered_at::timestamp < cutoff() then forecast_category end as forecast_category,
-    owner,
-    case when closed_at::timestamp < cutoff() then loss_reason end as loss_reason,
+    blank_null(owner)                                as owner,
+    case when closed_at::timestamp < cutoff() then blank_null(loss_reason) end as loss_reason,
     case when last_activity_at::timestamp < cutoff() then last_activity_at::timestamp end as last_activity_at,
-    case when last_activity_at::timestamp < cutoff() then last_activity_type end          as last_activity_type,
+    case when last_activity_at::timestamp < cutoff() then blank_null(last_activity_type) end as last_activity_type,
     not coalesce(last_activity_at::timestamp >= cutoff(), false)                            as activity_known,
     created_at::timestamp                            as created_at,
     case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at,

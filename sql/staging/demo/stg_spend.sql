@@ -14,7 +14,7 @@ with latest as (
 )
 select
     date_trunc('month', month::date)::date  as month,
-    lower(trim(channel))                    as channel,
+    blank_null(lower(trim(channel)))        as channel,
     to_reporting(amount, currency)          as amount,
     upper(currency)                         as currency_original,
     amount::double                          as amount_original

@@ -9,6 +9,7 @@
 -- NULL: unknown, never today's value on a past date.
 -- Left out and counted (_drop_reason, docs/staging.md): a subscription without started_at or
 -- a customer.
+-- Text fields read through blank_null: an empty or blank value is NULL, never a value.
 with latest as (
     select *
     from raw_demo__subscriptions
@@ -42,9 +43,9 @@ shaped as (
 )
 select
     id                                            as subscription_id,
-    customer_id                                   as account_id,
-    plan,
-    billing_interval,
+    blank_null(customer_id)                       as account_id,
+    blank_null(plan)                              as plan,
+    blank_null(billing_interval)                  as billing_interval,
     to_reporting(coalesce(billed_mrr_cents, case when current then mrr_cents end) / 100.0, currency) as mrr,
     upper(currency)                               as currency_original,
     coalesce(billed_seats, case when current then seats end)::bigint as seats,

@@ -1,13 +1,14 @@
 -- stg_usage: one row per account and complete month of product usage (domain.md section 1).
 -- Input: raw_demo__usage (monthly rollups). A month is known once it has ended by as_of.
 -- Left out and counted (_drop_reason, docs/staging.md): a rollup without its month or account.
+-- Text fields read through blank_null: an empty or blank value is NULL, never a value.
 with latest as (
     select *
     from raw_demo__usage
     qualify row_number() over (partition by usage_id order by _extracted_at desc) = 1
 )
 select
-    account_id,
+    blank_null(account_id) as account_id,
     month::date            as month,
     active_users,
     events,

@@ -4,6 +4,8 @@
 -- Rules: the version of each account known at as_of wins (as_of_rank of SystemModstamp, then _extracted_at);
 -- deleted accounts (IsDeleted, returned by queryAll) are then dropped; accounts created at or
 -- after cutoff() are not yet known.
+-- Left out and counted (_drop_reason, docs/staging.md): an account without CreatedDate.
+-- Text fields read through blank_null: an empty or blank value is NULL.
 -- Vocabulary (docs/vendors/salesforce.md):
 --   industry  the standard Industry picklist. The values the demo verticals are kept under map
 --             back: Technology Software, Finance FinTech, Transportation Logistics; Healthcare,
@@ -24,7 +26,7 @@ with latest as (
 )
 select
     a.id                                                  as account_id,
-    a.name                                                as account_name,
+    blank_null(a.name)                                    as account_name,
     case a.industry
         when 'Technology' then 'Software'
         when 'Finance' then 'FinTech'
@@ -36,13 +38,14 @@ select
     coalesce(k.iso2, nullif(trim(a.billing_country), '')) as country,
     case when upper(trim(a.region)) in ('NA', 'EMEA', 'APAC', 'LATAM') then upper(trim(a.region))
          else k.region end                                as region,
-    coalesce(nullif(trim(a.owner_name), ''), a.owner_id)  as owner,
+    coalesce(blank_null(a.owner_name), blank_null(a.owner_id)) as owner,
     coalesce(a.strategic, false)                          as is_strategic,
     coalesce(list_filter(list_transform(string_split(a.strategic_reasons, ';'), lambda r: lower(trim(r))),
                          lambda r: r in ('brand', 'reference', 'influence', 'partnership')),
              []::varchar[])                               as strategic_reasons,
-    a.created_date::timestamp                             as created_at
+    a.created_date::timestamp                             as created_at,
+    case when a.created_date is null then 'created_at is missing' end as _drop_reason
 from latest a
 left join ref_countries k on k.country_key = lower(trim(a.billing_country))
 where not coalesce(a.is_deleted, false)
-  and a.created_date::timestamp < cutoff()
+  and (a.created_date is null or a.created_date::timestamp < cutoff())

@@ -11,6 +11,8 @@
 -- close, ignored.
 -- Precision: CloseDate and LastActivityDate are dates, so closed_at and last_activity_at are
 -- midnight UTC of that day (a day's precision; the as_of cut is exact, being a day boundary).
+-- Left out and counted (_drop_reason, docs/staging.md): an opportunity without CreatedDate.
+-- Text fields read through blank_null: an empty or blank value is NULL.
 -- Vocabulary (docs/vendors/salesforce.md):
 --   amount      Amount in CurrencyIsoCode (multi-currency orgs); without one it is read in the
 --               reporting currency.
@@ -48,8 +50,8 @@ opportunities as (
 )
 select
     o.id                                                  as opportunity_id,
-    o.account_id                                          as account_id,
-    o.name                                                as opportunity_name,
+    blank_null(o.account_id)                              as account_id,
+    blank_null(o.name)                                    as opportunity_name,
     to_reporting(o.amount, o.currency)                    as amount,
     o.currency                                            as currency_original,
     o.amount                                              as amount_original,
@@ -98,7 +100,7 @@ select
             when 'Closed' then 'closed'
          end
     end                                                   as forecast_category,
-    coalesce(nullif(trim(o.owner_name), ''), o.owner_id)  as owner,
+    coalesce(blank_null(o.owner_name), blank_null(o.owner_id)) as owner,
     case when o.closed_by_cutoff and not coalesce(o.is_won, false) then
         case lower(trim(o.loss_reason))
             when 'price' then 'price'
@@ -116,6 +118,7 @@ select
           and lower(o.last_activity_type) in ('meeting', 'demo', 'proposal', 'email') then lower(o.last_activity_type) end as last_activity_type,
     not coalesce(o.last_activity_date::timestamp >= cutoff(), false) as activity_known,
     o.created_date::timestamp                             as created_at,
-    case when o.closed_by_cutoff then o.close_date::timestamp end as closed_at
+    case when o.closed_by_cutoff then o.close_date::timestamp end as closed_at,
+    case when o.created_date is null then 'created_at is missing' end as _drop_reason
 from opportunities o
-where o.created_date::timestamp < cutoff()
+where o.created_date is null or o.created_date::timestamp < cutoff()

@@ -4,7 +4,8 @@
 -- ticket is landed again whenever it changes) and raw_zendesk__organizations, whose
 -- external_id is the CRM account id. The version of each ticket known at as_of (as_of_rank
 -- of updated_at, then _extracted_at) and organization wins; deleted tickets are dropped after that.
--- Vocabulary:
+-- Left out and counted (_drop_reason, docs/staging.md): a ticket without created_at.
+-- Vocabulary (text fields read through blank_null: an empty or blank value is NULL):
 --   ticket_id   the Zendesk ticket id, as text.
 --   account_id  the ticket organization's external_id; NULL when the ticket has no
 --               organization, or the organization no external_id.
@@ -31,7 +32,7 @@ organizations as (
 shaped as (
     select
         t.*,
-        nullif(trim(o.external_id), '') as crm_account_id,
+        blank_null(o.external_id) as crm_account_id,
         case when t.solved_at::timestamp < cutoff() and t.status in ('solved', 'closed')
              then t.solved_at::timestamp end as solved,
         list_filter(coalesce(from_json(json_extract(t._raw, '$.tags'), '["VARCHAR"]'), []::varchar[]),
@@ -49,6 +50,7 @@ select
     category_tag                          as category,
     case when solved is null then null
          when satisfaction_score = 'good' then 5
-         when satisfaction_score = 'bad' then 1 end::bigint as csat
+         when satisfaction_score = 'bad' then 1 end::bigint as csat,
+    case when created_at is null then 'created_at is missing' end as _drop_reason
 from shaped
-where created_at::timestamp < cutoff()
+where created_at is null or created_at::timestamp < cutoff()
