@@ -201,6 +201,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 		count(*) AS accounts,
 		count(*) FILTER (WHERE customer_status = 'active') AS active_customers,
 		count(*) FILTER (WHERE customer_status = 'churned') AS churned_customers,
+		count(*) FILTER (WHERE customer_status = 'trialing') AS trialing,
 		count(*) FILTER (WHERE customer_status = 'prospect') AS prospects,
 		coalesce(sum(arr), 0) AS arr,
 		coalesce(sum(realized_revenue), 0) AS realized_revenue

@@ -68,9 +68,9 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 		return
 	}
 	if t := res.Totals; t.Columns != nil {
-		fmt.Fprintf(w, "\nCustomers: %s active, %s churned, %s prospects; ARR %s\n",
+		fmt.Fprintf(w, "\nCustomers: %s active, %s churned; %s trialing, %s prospects; ARR %s\n",
 			thousands(asInt(t.Float("active_customers"))), thousands(asInt(t.Float("churned_customers"))),
-			thousands(asInt(t.Float("prospects"))), money(t.Float("arr")))
+			thousands(asInt(t.Float("trialing"))), thousands(asInt(t.Float("prospects"))), money(t.Float("arr")))
 	}
 	for _, dim := range []string{"size_band", "industry", "region"} {
 		printSegmentMetrics(w, dim, res.Summary["segment_metrics"])

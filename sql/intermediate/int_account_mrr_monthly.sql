@@ -15,7 +15,7 @@ last_complete as (
 ),
 grid as (
     select f.account_id, unnest(generate_series(f.first_month, lc.month, interval 1 month))::date as month
-    from (select account_id, min(month) as first_month from invoice_mrr group by account_id) f
+    from (select account_id, min(month) as first_month from invoice_mrr where mrr > 0 group by account_id) f
     cross join last_complete lc
     where f.first_month <= lc.month
 ),

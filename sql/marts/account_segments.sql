@@ -1,5 +1,7 @@
 -- account_segments: one row per CRM account known at as_of (domain.md sections 2, 3, 4, 5, 11).
--- customer_status: active (MRR > 0 at as_of), churned (paid before, 0 now) or prospect (never invoiced).
+-- customer_status: active (MRR > 0 at as_of), churned (paid before, 0 now), trialing (never paid,
+-- on a trial at as_of: int_trialing)
+-- or prospect (never paid: never invoiced, or a trial that has ended).
 -- arr = 12 x MRR at as_of; arr_band: the config's ARR bands (default SMB < $25K, Mid-market
 -- $25K-100K, Enterprise >= $100K), active customers only.
 -- adoption_stage (active customers): early in the first early_days days, mature from
@@ -30,7 +32,7 @@ select
     as_of()                                      as as_of,
     a.account_id,
     a.account_name,
-    coalesce(c.status, 'prospect')               as customer_status,
+    coalesce(c.status, case when t.account_id is not null then 'trialing' end, 'prospect') as customer_status,
     a.employees,
     a.size_band,
     a.industry,
@@ -73,6 +75,7 @@ select
     coalesce(f.anti_icp_traits_matched, []::varchar[]) as anti_icp_traits_matched
 from int_accounts a
 left join customers c using (account_id)
+left join int_trialing t using (account_id)
 left join int_account_behaviour b using (account_id)
 left join int_icp_fit f using (account_id)
 order by a.account_id

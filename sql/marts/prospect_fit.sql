@@ -1,8 +1,8 @@
 -- prospect_fit: one row per opportunity open at as_of (stg_opportunities, not is_closed): the
 -- ICP fit of the account behind it, to "say no to poor-fit prospects" (domain.md section 6).
--- Inputs: stg_opportunities, int_icp_fit, int_customers.
+-- Inputs: stg_opportunities, int_icp_fit, int_customers, int_trialing.
 -- deal_size_tier: the config's deal-size tiers by amount (as pipeline_aging, domain.md section 8).
--- customer_status: the account's status (active, churned or prospect: never invoiced).
+-- customer_status: the account's status, as account_segments: active, churned, trialing or prospect.
 -- icp_fit_score, is_icp, is_anti_icp and the matched traits are the account's (int_icp_fit).
 -- recommendation: 'avoid' when the account matches an anti-ICP trait, else 'pursue' when it is
 -- ICP (fit >= icp_min_fit), else 'review'. An opportunity with no account, or an account the CRM
@@ -15,7 +15,7 @@ select
     o.stage,
     o.amount,
     coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
-    case when f.account_id is not null then coalesce(c.status, 'prospect') end as customer_status,
+    case when f.account_id is not null then coalesce(c.status, case when t.account_id is not null then 'trialing' end, 'prospect') end as customer_status,
     f.icp_fit_score,
     f.is_icp,
     f.is_anti_icp,
@@ -27,5 +27,6 @@ select
 from stg_opportunities o
 left join int_icp_fit f using (account_id)
 left join int_customers c using (account_id)
+left join int_trialing t using (account_id)
 where not o.is_closed
 order by o.opportunity_id

@@ -51,9 +51,9 @@ where customer_status <> 'active'
        or churn_risk_flag_count is not null or churn_risk_reasons is not null
        or expansion_signal_count is not null or expansion_signals is not null or expansion_reasons is not null)
 union all
-select account_id, 1, 'acquisition_quarter / acquisition_month set for a prospect'
+select account_id, 1, 'acquisition_quarter / acquisition_month set for a prospect or trialing account'
 from account_segments
-where customer_status = 'prospect' and (acquisition_quarter is not null or acquisition_month is not null)
+where customer_status in ('prospect', 'trialing') and (acquisition_quarter is not null or acquisition_month is not null)
 union all
 select account_id, 1, 'acquisition_quarter / acquisition_month missing or not those of customer_since'
 from account_segments

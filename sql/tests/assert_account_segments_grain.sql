@@ -5,8 +5,8 @@ union all
 select account_id, 1, 'null key or segment' from account_segments
 where account_id is null or size_band is null or industry is null or region is null or as_of is null
 union all
-select account_id, 1, 'customer_status not in (active, churned, prospect)' from account_segments
-where customer_status not in ('active', 'churned', 'prospect')
+select account_id, 1, 'customer_status not in (active, churned, trialing, prospect)' from account_segments
+where customer_status not in ('active', 'churned', 'trialing', 'prospect')
 union all
 select account_id, 1, 'adoption_stage not in (early, growth, mature) for an active customer' from account_segments
 where customer_status = 'active' and adoption_stage not in ('early', 'growth', 'mature')
