@@ -20,6 +20,33 @@ create or replace macro exact(x) as x::decimal(38, 6);
 -- reads every vendor's text fields through it (docs/staging.md).
 create or replace macro blank_null(x) as case when trim(x::varchar) = '' then null else x end;
 -- Months of a billing period, whole and at least one: 28-31 days is 1, a year is 12.
+-- Stripe discounts (a JSON array of Discount objects, or of their ids when not expanded) that
+-- apply at day d: started on or before it, not ended by it, from a coupon that recurs
+-- (duration forever or repeating; a once coupon discounts one invoice, not the MRR). The coupon
+-- is the discount's embedded coupon (API versions before 2025-09-30.clover) or its
+-- source.coupon when expanded (clover and later). stripe_discounts_known is false when one of
+-- them cannot be read (an id, or a coupon left as an id): the discounted amount is unknown.
+-- stripe_percent_kept: the share of the amount the percent_off coupons leave, multiplied;
+-- stripe_amount_off: the amount_off coupons in cur (minor units), per invoice.
+-- https://docs.stripe.com/api/discounts/object, https://docs.stripe.com/billing/subscriptions/coupons
+create or replace macro stripe_discounts_active(ds, d) as
+    list_filter(coalesce(from_json(ds, '["JSON"]'), []), x ->
+        json_type(x) <> 'OBJECT'
+        or (coalesce(to_timestamp(json_extract_string(x, '$.start')::bigint)::date <= d, true)
+            and (json_extract_string(x, '$.end') is null or d < to_timestamp(json_extract_string(x, '$.end')::bigint)::date)
+            and coalesce(json_extract_string(coalesce(json_extract(x, '$.coupon'), json_extract(x, '$.source.coupon')), '$.duration'), '') <> 'once'));
+create or replace macro stripe_discounts_known(ds, d) as
+    list_bool_and(list_transform(stripe_discounts_active(ds, d), x ->
+        json_type(x) = 'OBJECT' and json_type(coalesce(json_extract(x, '$.coupon'), json_extract(x, '$.source.coupon'))) = 'OBJECT')) is not false;
+create or replace macro stripe_percent_kept(ds, d) as
+    list_reduce([1.0::double] || list_transform(stripe_discounts_active(ds, d), x ->
+        1.0 - coalesce(json_extract_string(coalesce(json_extract(x, '$.coupon'), json_extract(x, '$.source.coupon')), '$.percent_off')::double, 0) / 100),
+        (a, b) -> a * b);
+create or replace macro stripe_amount_off(ds, d, cur) as
+    coalesce(list_sum(list_transform(stripe_discounts_active(ds, d), x ->
+        case when lower(json_extract_string(coalesce(json_extract(x, '$.coupon'), json_extract(x, '$.source.coupon')), '$.currency')) = lower(cur)
+             then json_extract_string(coalesce(json_extract(x, '$.coupon'), json_extract(x, '$.source.coupon')), '$.amount_off')::bigint
+             else 0 end)), 0);
 create or replace macro period_months(ps, pe) as
     greatest(1, round(date_diff('day', ps, pe) / 30.4375))::integer;
 -- The day the landings a run read of a raw view hold facts up to (their newest dt; the segment

@@ -484,14 +484,139 @@ func build(c *demo.Company) *store {
 		st.invoices = append(st.invoices, inv)
 	}
 
-	newestFirst := func(a, b int64, ida, idb string) int { return cmp.Or(cmp.Compare(b, a), cmp.Compare(idb, ida)) }
-	slices.SortFunc(st.customers, func(a, b customer) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
-	slices.SortFunc(st.subscriptions, func(a, b subscription) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
-	slices.SortFunc(st.invoices, func(a, b invoice) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
+	sortNewestFirst(st)
 	return st
 }
 
 func ptrInt(v int) *int { return &v }
+
+// trialPrice is the per-seat monthly price of a trial subscription, in cents, and its seats.
+const (
+	trialPrice = 26100
+	trialSeats = 3
+)
+
+// addTrials gives n accounts the company never billed a Stripe free trial (Options.Trials).
+func addTrials(st *store, c *demo.Company, n int) {
+	if n <= 0 {
+		return
+	}
+	billed := map[string]bool{}
+	for _, inv := range st.invoices {
+		billed[inv.Customer] = true
+	}
+	for _, s := range st.subscriptions {
+		billed[s.Customer] = true
+	}
+	asOf := c.AsOf()
+	var prospects []int
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if !billed[customerID(i)] && a.CreatedAt.Before(asOf.AddDate(0, 0, -90)) {
+			prospects = append(prospects, i)
+		}
+	}
+	slices.SortFunc(prospects, func(a, b int) int {
+		return cmp.Or(c.Accounts[a].CreatedAt.Compare(c.Accounts[b].CreatedAt), cmp.Compare(c.Accounts[a].ID, c.Accounts[b].ID))
+	})
+	for k, idx := range prospects[:min(n, len(prospects))] {
+		a := &c.Accounts[idx]
+		trialStart, trialEnd := asOf.AddDate(0, 0, -10), asOf.AddDate(0, 0, 4)
+		if k%2 == 1 {
+			trialStart, trialEnd = asOf.AddDate(0, 0, -74), asOf.AddDate(0, 0, -60)
+		}
+		start, end := trialStart.Unix(), trialEnd.Unix()
+		custID := customerID(idx)
+		cu := customer{
+			ID: custID, Object: "customer", Created: start, Currency: "usd", Email: "billing@" + slug(a.Name) + ".example",
+			InvoicePrefix: strings.ToUpper(custID[4:12]), Metadata: map[string]string{"crm_account_id": a.ID},
+			Name: a.Name, NextInvoiceSeq: 2, PreferredLocales: []string{}, TaxExempt: "none",
+		}
+		subID := fmt.Sprintf("sub_trial%04d", k)
+		pr := price{
+			ID: priceID(subID), Object: "price", Active: true, BillingScheme: "per_unit", Created: start,
+			Currency: "usd", Metadata: map[string]string{}, Nickname: "growth", Product: productID("growth"),
+			Recurring:   recurring{Interval: "month", IntervalCount: 1, UsageType: "licensed"},
+			TaxBehavior: "exclusive", Type: "recurring", UnitAmount: i64(trialPrice), UnitAmountDecimal: fmt.Sprint(trialPrice),
+		}
+		invID := fmt.Sprintf("in_trial%04d", k)
+		sub := subscription{
+			ID: subID, Object: "subscription", BillingCycleAnchor: end, CollectionMethod: "charge_automatically",
+			Created: start, Currency: "usd", Customer: custID, Discounts: []string{},
+			Items: list[subscriptionItem]{Object: "list", TotalCount: ptrInt(1), URL: "/v1/subscription_items?subscription=" + subID,
+				Data: []subscriptionItem{{
+					ID: subscriptionItemID(subID), Object: "subscription_item", Created: start,
+					CurrentPeriodStart: i64(start), CurrentPeriodEnd: i64(end), Discounts: []string{},
+					Metadata: map[string]string{}, Price: pr, Quantity: trialSeats, Subscription: subID, TaxRates: []string{},
+				}}},
+			LatestInvoice: str(invID), Metadata: map[string]string{}, StartDate: start, Status: "trialing",
+			CurrentPeriodStart: i64(start), CurrentPeriodEnd: i64(end), Quantity: i64(trialSeats),
+			TrialStart: start, TrialEnd: end,
+		}
+		if k%2 == 1 {
+			sub.Status, sub.EndedAt, sub.CanceledAt = "canceled", i64(end), i64(end)
+			sub.CancellationDetails.Reason = "cancellation_requested"
+		}
+		line := lineItem{
+			ID: lineItemID(invID), Object: "line_item", Currency: "usd", Description: fmt.Sprintf("Trial period for %d × growth", trialSeats),
+			DiscountAmounts: []any{}, Discountable: true, Discounts: []string{}, Invoice: invID, Metadata: map[string]string{},
+			Period: period{Start: start, End: end}, Quantity: trialSeats, Price: &pr, Proration: new(bool),
+			Subscription: str(subID), SubscriptionItem: str(subscriptionItemID(subID)), Type: "subscription",
+			Parent: map[string]any{
+				"type": "subscription_item_details", "invoice_item_details": nil,
+				"subscription_item_details": map[string]any{
+					"invoice_item": nil, "proration": false, "proration_details": map[string]any{"credited_items": nil},
+					"subscription": subID, "subscription_item": subscriptionItemID(subID),
+				},
+			},
+			Pricing: map[string]any{"type": "price_details", "price_details": map[string]any{"price": priceID(subID), "product": productID("growth")}, "unit_amount_decimal": "0"},
+		}
+		inv := invoice{
+			ID: invID, Object: "invoice", AccountCountry: "US", AccountName: AccountName, BillingReason: "subscription_create",
+			CollectionMethod: "charge_automatically", Created: start, Currency: "usd", Customer: custID,
+			CustomerEmail: cu.Email, CustomerName: cu.Name, Discounts: []string{}, EffectiveAt: i64(start), EndingBalance: i64(0),
+			Lines:    list[lineItem]{Object: "list", Data: []lineItem{line}, TotalCount: ptrInt(1), URL: "/v1/invoices/" + invID + "/lines"},
+			Metadata: map[string]string{}, Number: "SEGD-T" + invID[len(invID)-4:], PeriodEnd: start, PeriodStart: start,
+			Status: "paid", StatusTransitions: statusTransitions{FinalizedAt: i64(start), PaidAt: i64(start)},
+			WebhooksDeliveredAt: i64(start), Subscription: str(subID), Paid: new(bool),
+			Parent: map[string]any{
+				"type": "subscription_details", "quote_details": nil,
+				"subscription_details": map[string]any{"metadata": map[string]string{}, "subscription": subID},
+			},
+		}
+		*inv.Paid = true
+		st.customers = append(st.customers, cu)
+		st.subscriptions = append(st.subscriptions, sub)
+		st.invoices = append(st.invoices, inv)
+	}
+	sortNewestFirst(st)
+}
+
+// deleteCustomers removes the first n customers by id from the list, keeping their
+// subscriptions and invoices (Options.DeletedCustomers).
+func deleteCustomers(st *store, n int) {
+	if n <= 0 {
+		return
+	}
+	ids := make([]string, len(st.customers))
+	for i, cu := range st.customers {
+		ids[i] = cu.ID
+	}
+	slices.Sort(ids)
+	gone := map[string]bool{}
+	for _, id := range ids[:min(n, len(ids))] {
+		gone[id] = true
+	}
+	st.customers = slices.DeleteFunc(st.customers, func(cu customer) bool { return gone[cu.ID] })
+}
+
+// sortNewestFirst puts every collection in Stripe's list order: newest first, then by id.
+func sortNewestFirst(st *store) {
+	newestFirst := func(a, b int64, ida, idb string) int { return cmp.Or(cmp.Compare(b, a), cmp.Compare(idb, ida)) }
+	slices.SortFunc(st.customers, func(a, b customer) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
+	slices.SortFunc(st.subscriptions, func(a, b subscription) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
+	slices.SortFunc(st.invoices, func(a, b invoice) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
+}
 
 // periodSeats is the number of seats an invoice bills: the demo invoice's own count, or (for
 // an invoice made without one) its amount over the subscription's per-seat amount.

@@ -59,6 +59,17 @@ type Options struct {
 	// number. A non-zero HTTP status fails the request as Stripe does: 429 with a rate_limit
 	// error, 5xx with an api_error.
 	Fault func(n int, r *http.Request) int
+	// Trials adds free trials, as Stripe keeps them (https://docs.stripe.com/billing/subscriptions/trials):
+	// that many CRM accounts the company never billed (the earliest created) get a customer, a
+	// subscription with trial_start and trial_end, and the $0 invoice Stripe finalises when a
+	// trial starts (billing_reason subscription_create). Even ones are trialing at the
+	// company's as_of (10 days in, 4 to go); odd ones had a 14-day trial that ended 60 days
+	// before as_of without a payment, the subscription canceled then.
+	Trials int
+	// DeletedCustomers deletes that many billed customers (the first by id): Stripe then no
+	// longer lists the customer but keeps listing its subscriptions and invoices, with the
+	// customer's id (https://docs.stripe.com/api/customers/delete).
+	DeletedCustomers int
 }
 
 // API is the fake Stripe API for one company.
@@ -75,6 +86,8 @@ func NewHandler(c *demo.Company, token string) http.Handler { return New(c, toke
 // New returns the fake Stripe API serving c, accepting the secret key token.
 func New(c *demo.Company, token string, opts Options) *API {
 	st := build(c)
+	deleteCustomers(st, opts.DeletedCustomers)
+	addTrials(st, c, opts.Trials)
 	a := &API{token: token, opts: opts}
 	a.lists = map[string]*collection{
 		PathCustomers:     customersCollection(st),
