@@ -170,7 +170,7 @@ type subscription struct {
 	DaysUntilDue         *int                   `json:"days_until_due"`
 	DefaultPaymentMethod any                    `json:"default_payment_method"`
 	Description          any                    `json:"description"`
-	Discounts            []string               `json:"discounts"`
+	Discounts            []any                  `json:"discounts"`
 	EndedAt              *int64                 `json:"ended_at"`
 	Items                list[subscriptionItem] `json:"items"`
 	LatestInvoice        *string                `json:"latest_invoice"`
@@ -272,6 +272,126 @@ type store struct {
 	customers     []customer
 	subscriptions []subscription
 	invoices      []invoice
+	// discounts are the Discount objects by id (Options.Discounts).
+	discounts map[string]discount
+}
+
+// coupon is a Stripe Coupon (https://docs.stripe.com/api/coupons/object).
+type coupon struct {
+	ID               string            `json:"id"`
+	Object           string            `json:"object"`
+	AmountOff        *int64            `json:"amount_off"`
+	Created          int64             `json:"created"`
+	Currency         *string           `json:"currency"`
+	Duration         string            `json:"duration"`
+	DurationInMonths *int              `json:"duration_in_months"`
+	Livemode         bool              `json:"livemode"`
+	MaxRedemptions   *int              `json:"max_redemptions"`
+	Metadata         map[string]string `json:"metadata"`
+	Name             string            `json:"name"`
+	PercentOff       *float64          `json:"percent_off"`
+	RedeemBy         *int64            `json:"redeem_by"`
+	TimesRedeemed    int               `json:"times_redeemed"`
+	Valid            bool              `json:"valid"`
+}
+
+// discount is a Stripe Discount, as API versions before 2025-09-30.clover show it (the coupon
+// embedded; https://docs.stripe.com/api/discounts/object).
+type discount struct {
+	ID               string  `json:"id"`
+	Object           string  `json:"object"`
+	CheckoutSession  any     `json:"checkout_session"`
+	Coupon           coupon  `json:"coupon"`
+	Customer         string  `json:"customer"`
+	End              *int64  `json:"end"`
+	Invoice          any     `json:"invoice"`
+	InvoiceItem      any     `json:"invoice_item"`
+	PromotionCode    any     `json:"promotion_code"`
+	Start            int64   `json:"start"`
+	Subscription     *string `json:"subscription"`
+	SubscriptionItem any     `json:"subscription_item"`
+}
+
+// discountPercent is the coupon Options.Discounts applies.
+const discountPercent = 20
+
+// addDiscounts gives the first n monthly subscriptions by id a 20% coupon forever, and their
+// invoices the discount (Options.Discounts).
+func addDiscounts(st *store, n int) {
+	if n <= 0 {
+		return
+	}
+	var ids []string
+	for _, s := range st.subscriptions {
+		if s.Items.Data[0].Price.Recurring.Interval == "month" {
+			ids = append(ids, s.ID)
+		}
+	}
+	slices.Sort(ids)
+	pct := float64(discountPercent)
+	co := coupon{ID: "co_demo20", Object: "coupon", Duration: "forever", Metadata: map[string]string{},
+		Name: "20% off", PercentOff: &pct, Valid: true, TimesRedeemed: min(n, len(ids))}
+	st.discounts = map[string]discount{}
+	bySub := map[string]string{}
+	for i := range st.subscriptions {
+		s := &st.subscriptions[i]
+		if k, ok := slices.BinarySearch(ids, s.ID); !ok || k >= n {
+			continue
+		}
+		co.Created = min(co.Created, s.StartDate)
+		if co.Created == 0 {
+			co.Created = s.StartDate
+		}
+		d := discount{ID: "di_" + strings.TrimPrefix(s.ID, "sub_"), Object: "discount", Customer: s.Customer,
+			Start: s.StartDate, Subscription: str(s.ID)}
+		st.discounts[d.ID] = d
+		s.Discounts = []any{d.ID}
+		bySub[s.ID] = d.ID
+	}
+	for id, d := range st.discounts {
+		d.Coupon = co
+		st.discounts[id] = d
+	}
+	for i := range st.invoices {
+		inv := &st.invoices[i]
+		if inv.Subscription == nil || bySub[*inv.Subscription] == "" {
+			continue
+		}
+		did := bySub[*inv.Subscription]
+		var off int64
+		for j := range inv.Lines.Data {
+			l := &inv.Lines.Data[j]
+			// Stripe rounds each line's discount to the minor unit.
+			amt := int64(math.Round(float64(l.Amount) * discountPercent / 100))
+			l.DiscountAmounts = []any{map[string]any{"amount": amt, "discount": did}}
+			l.Discounts = []string{did}
+			off += amt
+		}
+		inv.Discounts = []string{did}
+		inv.Total -= off
+		inv.TotalExcludingTax -= off
+		inv.AmountDue -= off
+		switch {
+		case inv.AmountPaid > 0:
+			inv.AmountPaid -= off
+		case inv.AmountRemaining > 0:
+			inv.AmountRemaining -= off
+		}
+	}
+}
+
+// expanded returns the subscription as a request expanding v.expand sees it: its discount ids
+// replaced by the Discount objects when data.discounts is expanded.
+func (s subscription) expanded(st *store, v view) subscription {
+	if !v.expand["data.discounts"] || len(s.Discounts) == 0 {
+		return s
+	}
+	ds := make([]any, len(s.Discounts))
+	for i, id := range s.Discounts {
+		ds[i] = st.discounts[id.(string)]
+	}
+	s.Discounts = ds
+	return s
 }
 
 // AccountName is the name of the fake Stripe account (the demo company's billing entity).
@@ -377,7 +497,7 @@ func build(c *demo.Company) *store {
 		sub := subscription{
 			ID: s.ID, Object: "subscription", BillingCycleAnchor: start,
 			CollectionMethod: "charge_automatically", Created: start, Currency: cur,
-			Customer: custID[s.CustomerID], Discounts: []string{},
+			Customer: custID[s.CustomerID], Discounts: []any{},
 			Items: list[subscriptionItem]{
 				Object: "list", Data: []subscriptionItem{item}, TotalCount: ptrInt(1),
 				URL: "/v1/subscription_items?subscription=" + s.ID,
@@ -542,7 +662,7 @@ func addTrials(st *store, c *demo.Company, n int) {
 		invID := fmt.Sprintf("in_trial%04d", k)
 		sub := subscription{
 			ID: subID, Object: "subscription", BillingCycleAnchor: end, CollectionMethod: "charge_automatically",
-			Created: start, Currency: "usd", Customer: custID, Discounts: []string{},
+			Created: start, Currency: "usd", Customer: custID, Discounts: []any{},
 			Items: list[subscriptionItem]{Object: "list", TotalCount: ptrInt(1), URL: "/v1/subscription_items?subscription=" + subID,
 				Data: []subscriptionItem{{
 					ID: subscriptionItemID(subID), Object: "subscription_item", Created: start,

@@ -3,11 +3,13 @@ package stripe_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/demo/stripe"
 	"github.com/segpipe/segpipe/internal/demo/vendortest"
@@ -435,4 +437,79 @@ func keys(m map[string]bool) []any {
 		out[i] = k
 	}
 	return out
+}
+
+// TestDiscountedSubscriptions lands a fake Stripe where 30 monthly subscriptions carry a 20%
+// coupon forever (their invoices discounted line by line, as Stripe bills) and checks the
+// subscription MRR at as_of: from the invoice covering as_of it is the undiscounted MRR of the
+// same company without coupons less 20% rounded to the cent; read from the subscription
+// object alone (no invoice landed) it is the same figure, since the preset expands the
+// discounts; and without that expansion the object's discounts are ids, so its MRR is
+// unknown (NULL), never the list price.
+func TestDiscountedSubscriptions(t *testing.T) {
+	c := demo.Generate(demo.Options{Accounts: 400})
+	asOf := c.AsOf()
+	stage := func(opts stripe.Options, mutate func(*config.Config), dropInvoices bool) map[string]warehouse.Row {
+		srv, _ := serve(t, c, opts)
+		cfg := vendortest.ReadConfig(t, exampleFile, srv.URL)
+		if mutate != nil {
+			mutate(cfg)
+		}
+		store := vendortest.NewStore(t)
+		sess := vendortest.OpenSession(t)
+		vendortest.RegisterSource(t, sess, store, "stripe", vendortest.LandSource(t, store, cfg, "billing", asOf.Format(time.DateOnly), extract.Options{}))
+		if dropInvoices {
+			vendortest.ReplaceRaw(t, sess, "raw_stripe__invoices", "select * from raw_stripe__invoices where false")
+		}
+		vendortest.Bind(t, sess, cfg, asOf)
+		vendortest.Build(t, sess, "stg_subscriptions", "staging/stripe/stg_subscriptions.sql")
+		out := map[string]warehouse.Row{}
+		for _, r := range vendortest.Query(t, sess, `select s.subscription_id, s.mrr, s.currency_original, s.status,
+				json_array_length(json_extract(r._raw, '$.discounts')) as discounts,
+				json_type(json_extract(r._raw, '$.discounts[0]')) as discount_type
+			from stg_subscriptions s join raw_stripe__subscriptions r on r.id = s.subscription_id`) {
+			out[r.Get("subscription_id").(string)] = r
+		}
+		return out
+	}
+	plain := stage(stripe.Options{}, nil, false)
+	billed := stage(stripe.Options{Discounts: 30}, nil, false)
+	object := stage(stripe.Options{Discounts: 30}, nil, true)
+	unexpanded := stage(stripe.Options{Discounts: 30}, func(cfg *config.Config) {
+		cfg.Sources["billing"].Entities["subscriptions"].Params = map[string]string{"status": "all"}
+	}, true)
+
+	discounted, checked := 0, 0
+	for id, b := range billed {
+		if b.Get("discounts") == uint64(0) || b.Get("discounts") == int64(0) {
+			if !b.Equal(plain[id], 0) {
+				t.Errorf("%s has no discount, yet its row differs: %v, without coupons %v", id, b, plain[id])
+			}
+			continue
+		}
+		discounted++
+		if b.Get("discount_type") != "OBJECT" {
+			t.Errorf("%s: the preset's expand left its discount as %v", id, b.Get("discount_type"))
+		}
+		if u := unexpanded[id]; u.Get("discount_type") != "VARCHAR" || u.Get("mrr") != nil {
+			t.Errorf("%s without expand: discount %v, mrr %v; want an id and an unknown (NULL) MRR", id, u.Get("discount_type"), u.Get("mrr"))
+		}
+		p := plain[id]
+		if b.Get("status") != "active" || p.Get("mrr") == nil || b.Get("currency_original") != "USD" {
+			continue
+		}
+		cents := math.Round(p.Float("mrr") * 100)
+		want := (cents - math.Round(cents*0.2)) / 100
+		if got := b.Float("mrr"); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: billed MRR %v, want %v (%v less 20%%)", id, got, want, p.Float("mrr"))
+		}
+		if got := object[id].Float("mrr"); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: MRR from the subscription object %v, want %v as billed", id, got, want)
+		}
+		checked++
+	}
+	t.Logf("%d discounted subscriptions, %d active in USD checked against the plain company", discounted, checked)
+	if discounted != 30 || checked < 10 {
+		t.Errorf("%d discounted subscriptions (want 30), %d active in USD checked (want at least 10)", discounted, checked)
+	}
 }

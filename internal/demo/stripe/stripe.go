@@ -66,6 +66,12 @@ type Options struct {
 	// company's as_of (10 days in, 4 to go); odd ones had a 14-day trial that ended 60 days
 	// before as_of without a payment, the subscription canceled then.
 	Trials int
+	// Discounts gives that many monthly subscriptions (the first by id) a 20% coupon, forever
+	// from their start, as Stripe applies one (https://docs.stripe.com/billing/subscriptions/coupons):
+	// every invoice line of theirs carries its discount_amounts and the totals are after it;
+	// the subscription lists the discount's id, or the Discount object (coupon embedded, as
+	// before API version 2025-09-30.clover) when the request expands data.discounts.
+	Discounts int
 	// DeletedCustomers deletes that many billed customers (the first by id): Stripe then no
 	// longer lists the customer but keeps listing its subscriptions and invoices, with the
 	// customer's id (https://docs.stripe.com/api/customers/delete).
@@ -86,6 +92,7 @@ func NewHandler(c *demo.Company, token string) http.Handler { return New(c, toke
 // New returns the fake Stripe API serving c, accepting the secret key token.
 func New(c *demo.Company, token string, opts Options) *API {
 	st := build(c)
+	addDiscounts(st, opts.Discounts)
 	deleteCustomers(st, opts.DeletedCustomers)
 	addTrials(st, c, opts.Trials)
 	a := &API{token: token, opts: opts}
@@ -235,6 +242,14 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
+// view is how a request asks to see objects: in an API version before 2025-03-31.basil
+// (legacy), and with which fields expanded (expand[]=data.discounts: the list's objects'
+// discounts; https://docs.stripe.com/expand). Unexpanded, an expandable field is an id.
+type view struct {
+	legacy bool
+	expand map[string]bool
+}
+
 // collection is one list endpoint: its objects newest first and how to filter and render them.
 type collection struct {
 	url     string
@@ -242,7 +257,7 @@ type collection struct {
 	ids     []string
 	created []int64
 	pos     map[string]int
-	render  func(i int, legacy bool) any
+	render  func(i int, v view) any
 	// params are the endpoint's own filters; filter turns them into a predicate.
 	params map[string]bool
 	filter func(q url.Values) (func(i int) bool, *apiError)
@@ -260,7 +275,7 @@ func newCollection(url, noun string, n int, id func(i int) string, created func(
 func customersCollection(st *store) *collection {
 	c := newCollection(PathCustomers, "customer", len(st.customers),
 		func(i int) string { return st.customers[i].ID }, func(i int) int64 { return st.customers[i].Created })
-	c.render = func(i int, _ bool) any { return st.customers[i] }
+	c.render = func(i int, _ view) any { return st.customers[i] }
 	c.params = map[string]bool{"email": true}
 	c.filter = func(q url.Values) (func(int) bool, *apiError) {
 		email, ok := q["email"]
@@ -278,7 +293,7 @@ var subscriptionStatuses = []string{"active", "all", "canceled", "ended", "incom
 func subscriptionsCollection(st *store) *collection {
 	c := newCollection(PathSubscriptions, "subscription", len(st.subscriptions),
 		func(i int) string { return st.subscriptions[i].ID }, func(i int) int64 { return st.subscriptions[i].Created })
-	c.render = func(i int, legacy bool) any { return st.subscriptions[i].asVersion(legacy) }
+	c.render = func(i int, v view) any { return st.subscriptions[i].asVersion(v.legacy).expanded(st, v) }
 	c.params = map[string]bool{"status": true, "customer": true, "price": true, "collection_method": true}
 	c.filter = func(q url.Values) (func(int) bool, *apiError) {
 		status := q.Get("status")
@@ -323,7 +338,7 @@ var invoiceStatuses = []string{"draft", "open", "paid", "uncollectible", "void"}
 func invoicesCollection(st *store) *collection {
 	c := newCollection(PathInvoices, "invoice", len(st.invoices),
 		func(i int) string { return st.invoices[i].ID }, func(i int) int64 { return st.invoices[i].Created })
-	c.render = func(i int, legacy bool) any { return st.invoices[i].asVersion(legacy) }
+	c.render = func(i int, v view) any { return st.invoices[i].asVersion(v.legacy) }
 	c.params = map[string]bool{"status": true, "customer": true, "subscription": true, "collection_method": true}
 	c.filter = func(q url.Values) (func(int) bool, *apiError) {
 		status := q.Get("status")
@@ -437,9 +452,17 @@ func (c *collection) page(q url.Values, legacy bool) (any, *apiError) {
 			idx = append(idx, i)
 		}
 	}
+	v := view{legacy: legacy, expand: map[string]bool{}}
+	for k, vs := range q {
+		if expandParam.MatchString(k) {
+			for _, x := range vs {
+				v.expand[x] = true
+			}
+		}
+	}
 	data := make([]any, len(idx))
 	for k, i := range idx {
-		data[k] = c.render(i, legacy)
+		data[k] = c.render(i, v)
 	}
 	return list[any]{Object: "list", Data: data, HasMore: hasMore, URL: c.url}, nil
 }
