@@ -90,6 +90,7 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 		res.Datasets = append(res.Datasets, m)
 		rec.Datasets = append(rec.Datasets, DatasetSummary{
 			Source: m.Source, Entity: m.Entity, Rows: m.Rows, Quarantined: m.Quarantined, Bytes: m.Bytes, Pages: m.Pages,
+			Superseded: m.Superseded, RepeatsDropped: m.RepeatsDropped,
 		})
 		rec.Stages["extract "+l.source+"/"+l.entity] = l.seconds
 	}
@@ -204,7 +205,8 @@ func landEntity(ctx context.Context, p *Params, l *landing, dir string, log *slo
 		return nil, err
 	}
 	log.Info("landed", "source", l.source, "entity", l.entity, "mode", m.Mode, "rows", m.Rows,
-		"quarantined", m.Quarantined, "filtered", m.Filtered, "pages", m.Pages, "bytes", m.Bytes)
+		"quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped,
+		"pages", m.Pages, "bytes", m.Bytes)
 	if m.CursorMax != nil && (prev == nil || m.CursorMax.After(prev.Cursor)) {
 		st := &lake.State{Source: l.source, Entity: l.entity, Cursor: m.CursorMax.UTC(), Dt: m.Dt, RunID: m.RunID, UpdatedAt: time.Now().UTC()}
 		if err := lake.WriteState(ctx, p.Lake, st); err != nil {

@@ -126,6 +126,10 @@ type DatasetSummary struct {
 	Quarantined int64  `json:"quarantined"`
 	Bytes       int64  `json:"bytes"`
 	Pages       int    `json:"pages"`
+	// Superseded and RepeatsDropped count records that came more than once in the export
+	// (lake.Manifest): older versions landed beside the newer, and exact repeats not landed.
+	Superseded     int64 `json:"superseded,omitempty"`
+	RepeatsDropped int64 `json:"repeats_dropped,omitempty"`
 }
 
 // ModelSummary is one model in a run record.

@@ -28,6 +28,10 @@ func printIngest(w io.Writer, datasets []*lake.Manifest) {
 		if m.Quarantined > 0 {
 			fmt.Fprintf(w, "  %s/%s: %d bad records kept with their reasons in %s\n", m.Source, m.Entity, m.Quarantined, m.QuarantineKey)
 		}
+		if m.Superseded > 0 || m.RepeatsDropped > 0 {
+			fmt.Fprintf(w, "  %s/%s: records that came twice in the export: %s older versions landed beside the newer (staging keeps the one known at as_of), %s exact repeats not landed\n",
+				m.Source, m.Entity, thousands(m.Superseded), thousands(m.RepeatsDropped))
+		}
 	}
 	fmt.Fprintln(w)
 }

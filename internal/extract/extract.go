@@ -8,7 +8,6 @@
 package extract
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -156,6 +155,12 @@ type landing struct {
 	haveCursor  bool
 	filtered    int64
 
+	// Records whose primary key came before in this landing (repeats.go).
+	held           []heldRecord // records whose key came before, judged after the last page
+	versions       *versionLog  // key hash and version word of every landed record
+	superseded     int64        // landed versions of a key landed again, less one per such key
+	repeatsDropped int64        // exact repeats, not landed
+
 	rb       *array.RecordBuilder
 	pending  int
 	partRows int64        // rows sent to the current Parquet part
@@ -231,6 +236,7 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 		cursorCol: -1,
 		seenKeys:  newKeySet(),
 		q:         &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
+		versions:  &versionLog{tempDir: opts.TempDir},
 		spans:     make([][]byte, n),
 		cells:     make([]cell, n),
 		csvMap:    make([]int, n),
@@ -298,6 +304,7 @@ func (l *landing) release() {
 	l.rb.Release()
 	l.sink.abort()
 	l.q.discard()
+	l.versions.discard()
 }
 
 // rollback deletes what a failed landing uploaded; the previous manifest and its files
@@ -377,6 +384,11 @@ func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 	if err := ctx.Err(); err != nil { // the feed ends early, without an error, when ctx ends
 		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
 	}
+	if l.opts.floor == 0 {
+		if err := l.judgeRepeats(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -410,19 +422,21 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		}
 	}
 	m := &lake.Manifest{
-		Source:        l.source,
-		Entity:        l.entity,
-		Dt:            l.opts.Dt,
-		RunID:         l.opts.RunID,
-		ExtractedAt:   l.startedAt,
-		Pages:         l.pages,
-		ResponseBytes: l.bodyBytes,
-		Rows:          l.rows,
-		Quarantined:   bad,
-		Mode:          l.mode(),
-		Filtered:      l.filtered,
-		QuarantineKey: l.quarantineKey,
-		Files:         l.sink.files,
+		Source:         l.source,
+		Entity:         l.entity,
+		Dt:             l.opts.Dt,
+		RunID:          l.opts.RunID,
+		ExtractedAt:    l.startedAt,
+		Pages:          l.pages,
+		ResponseBytes:  l.bodyBytes,
+		Rows:           l.rows,
+		Quarantined:    bad,
+		Mode:           l.mode(),
+		Filtered:       l.filtered,
+		Superseded:     l.superseded,
+		RepeatsDropped: l.repeatsDropped,
+		QuarantineKey:  l.quarantineKey,
+		Files:          l.sink.files,
 	}
 	if l.incremental {
 		since := *l.opts.Since
@@ -445,7 +459,7 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		return nil, fmt.Errorf("extract %s/%s: write manifest: %w", l.source, l.entity, err)
 	}
 	l.committed = true
-	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "files", len(m.Files), "bytes", m.Bytes, "took", time.Since(l.startedAt).Round(time.Millisecond))
+	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped, "files", len(m.Files), "bytes", m.Bytes, "took", time.Since(l.startedAt).Round(time.Millisecond))
 	if err := l.sweep(ctx, m); err != nil {
 		return m, err
 	}
@@ -517,7 +531,11 @@ func (l *landing) addPage(ctx context.Context, pg *page) error {
 			}
 		}
 		if reason == "" {
-			reason = l.checkKey()
+			held, why := l.admit(pg, idx, rec)
+			if held {
+				continue
+			}
+			reason = why
 		}
 		if reason != "" {
 			if err := l.q.add(pg.num, idx, reason, rec.raw); err != nil {
@@ -608,32 +626,6 @@ func (l *landing) convertCSV(pg *page, rec rawRecord) string {
 			return "primary key " + l.names[l.pk] + " is missing (no such column in the CSV header)"
 		}
 		return "primary key " + l.names[l.pk] + " is empty"
-	}
-	return ""
-}
-
-// checkKey rejects an empty primary key and one already landed in this landing.
-func (l *landing) checkKey() string {
-	c := l.cells[l.pk]
-	var kb []byte
-	switch l.kinds[l.pk] {
-	case kindString:
-		if c.isS {
-			kb = append(l.keyBuf[:0], c.s...)
-		} else {
-			kb = append(l.keyBuf[:0], c.b...)
-		}
-		if len(bytes.TrimSpace(kb)) == 0 {
-			return "primary key " + l.names[l.pk] + " is empty"
-		}
-	case kindFloat64:
-		kb = strconv.AppendFloat(l.keyBuf[:0], c.f, 'g', -1, 64)
-	default:
-		kb = strconv.AppendInt(l.keyBuf[:0], c.i, 10)
-	}
-	l.keyBuf = kb
-	if !l.seenKeys.add(kb) {
-		return "duplicate primary key " + l.names[l.pk] + " " + strconv.Quote(snippet(string(kb))) + ": an earlier record in this landing has it"
 	}
 	return ""
 }

@@ -205,7 +205,7 @@ func TestQuarantineReasonsJSON(t *testing.T) {
 		`primary key id is null or empty`,
 		`primary key id is empty`,
 		`primary key id is empty`,
-		`duplicate primary key id "ok1": an earlier record in this landing has it`,
+		`repeated primary key id "ok1" with other content: an earlier record in this landing has it, and the entity has no incremental cursor_column to tell which is newer`,
 		`record is not a JSON object (it is a JSON array)`,
 		`record is not a JSON object (it is a JSON string)`,
 		`record is not a JSON object (it is a JSON number)`,
@@ -258,7 +258,7 @@ func TestQuarantineReasonsCSV(t *testing.T) {
 		{2, `CSV row has 6 fields, the header has 5`, "t3,too,many,fields,here,!"},
 		{3, `CSV row has 2 fields, the header has 5`, "t4,short"},
 		{4, `primary key ticket_id is empty`, ",no id,,,"},
-		{5, `duplicate primary key ticket_id "t1": an earlier record in this landing has it`, "t1,duplicate,,,"},
+		{5, `repeated primary key ticket_id "t1" with other content: an earlier record in this landing has it, and the entity has no incremental cursor_column to tell which is newer`, "t1,duplicate,,,"},
 		{6, `malformed CSV row: extraneous or missing " in quoted-field`, `t5,"bad "quote",,,`},
 		{7, `record is not valid UTF-8`, "t6,\ufffd\ufffd,,,"},
 		{8, `column created_at: "2026-13-01" is not a timestamp (RFC 3339 or YYYY-MM-DD); column escalated: "maybe" is not a bool (true, false, 1 or 0)`, "t7,bad bool and time,2026-13-01,,maybe"},
@@ -354,11 +354,11 @@ func TestBadShareOverLimit(t *testing.T) {
 	landedRows(t, store, after)
 
 	// Zero tolerance: one bad record fails.
-	srv2 := serve(t, jsonBody(`[{"id":"a"},{"id":"a"}]`))
+	srv2 := serve(t, jsonBody(`[{"id":"a"},{"id":"a","name":"other"}]`))
 	src2 := testSource(srv2.URL)
 	src2.MaxBadShare = 0
 	if _, err := land(t, newStore(t), src2, ent, testOptions(t, "r3")); !errors.As(err, &bs) {
-		t.Errorf("max_bad_share 0 with a duplicate: err = %v", err)
+		t.Errorf("max_bad_share 0 with a conflicting repeat: err = %v", err)
 	}
 }
 

@@ -135,7 +135,7 @@ func TestNDJSON(t *testing.T) {
 		{2, "line is not valid JSON"},
 		{3, "record is not a JSON object (it is a JSON array)"},
 		{4, `column employees: "many" is not an int64`},
-		{6, `duplicate primary key id "a1": an earlier record in this landing has it`},
+		{6, `repeated primary key id "a1" with other content: an earlier record in this landing has it, and the entity has no incremental cursor_column to tell which is newer`},
 	}
 	q := quarantined(t, store, m.QuarantineKey)
 	if len(q) != len(want) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -209,7 +210,8 @@ func column(rows []row, name string) []any {
 	return out
 }
 
-// quarantined reads a quarantine file.
+// quarantined reads a quarantine file, in page and index order (records whose key came
+// before are judged, and written, after the last page).
 func quarantined(t testing.TB, store *lake.FileStore, key string) []QuarantinedRecord {
 	t.Helper()
 	f, err := os.Open(store.LocalPath(key))
@@ -227,6 +229,9 @@ func quarantined(t testing.TB, store *lake.FileStore, key string) []QuarantinedR
 		}
 		out = append(out, q)
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Page < out[j].Page || (out[i].Page == out[j].Page && out[i].Index < out[j].Index)
+	})
 	return out
 }
 

@@ -10,8 +10,10 @@ import "hash/maphash"
 // once: at 30 million keys one table of 512 MiB would briefly need 768 MiB.
 //
 // Two distinct keys share a hash with probability about n²/2⁶⁵ over a landing of n keys
-// (3·10⁻⁸ at a million keys, 3·10⁻⁶ at ten million). The later record is then quarantined
-// as a duplicate, with its reason and raw text: visible, never silently dropped.
+// (3·10⁻⁸ at a million keys, 3·10⁻⁶ at ten million). The later record is then taken for a
+// repeat of the earlier one (repeats.go): landed as another version when its cursor differs,
+// quarantined with its reason and raw text when it cannot be ordered, dropped only if it
+// also matches the earlier record's text hash.
 type keySet struct {
 	shards [keyShards]keyShard
 	n      int
@@ -40,11 +42,19 @@ func newKeySet() *keySet {
 }
 
 // add records key and reports whether it was new.
-func (s *keySet) add(key []byte) bool {
+func (s *keySet) add(key []byte) bool { return s.addHash(keyHash(key)) }
+
+// keyHash is the hash a keySet keeps for key; never 0.
+func keyHash(key []byte) uint64 {
 	h := maphash.Bytes(keySeed, key)
 	if h == 0 {
 		h = 1
 	}
+	return h
+}
+
+// addHash records a key by its keyHash and reports whether it was new.
+func (s *keySet) addHash(h uint64) bool {
 	sh := &s.shards[h>>(64-keyShardBits)]
 	if (sh.n+1)*4 > len(sh.slots)*3 {
 		sh.grow()

@@ -48,6 +48,12 @@ type Manifest struct {
 	CursorMax *time.Time `json:"cursor_max,omitempty"`
 	// Filtered counts records dropped client-side because they were not newer than Since.
 	Filtered int64 `json:"filtered,omitempty"`
+	// Superseded counts landed records that are an older version of a record landed again
+	// in this landing with another cursor value (a record changed while the export was
+	// paged); both are in the Parquet, staging keeps the version known at as_of.
+	Superseded int64 `json:"superseded,omitempty"`
+	// RepeatsDropped counts records that came again with the same text, not landed twice.
+	RepeatsDropped int64 `json:"repeats_dropped,omitempty"`
 	// QuarantineKey is the NDJSON file of rejected records, "" when none were rejected.
 	QuarantineKey string         `json:"quarantine_key,omitempty"`
 	Schema        []LandedColumn `json:"schema"`

@@ -68,6 +68,18 @@ type Options struct {
 	// DeletedTickets adds that many spam tickets, deleted an hour after they came in: the
 	// export shows them with status "deleted".
 	DeletedTickets int
+	// RepeatAtPageBoundary starts every page after the first with the last ticket of the page
+	// before, unchanged. Zendesk documents such duplicates for its time-based export, whose
+	// pages overlap on the boundary timestamp ("Excluding duplicate items",
+	// https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api);
+	// a consumer must expect a ticket twice in one export.
+	RepeatAtPageBoundary bool
+	// ChangedDuringExport makes that many tickets (the first ones of the export, deleted
+	// ones aside) change while the export is paged: the export is ordered by
+	// generated_timestamp, so a ticket changed after its page was read comes again on the
+	// last page, here with priority "urgent" and updated_at and generated_timestamp a
+	// minute before the company's End.
+	ChangedDuringExport int
 }
 
 // API is the fake Zendesk Support API for one company.
@@ -75,6 +87,7 @@ type API struct {
 	token    string
 	opts     Options
 	st       *store
+	end      time.Time
 	requests atomic.Int64
 }
 
@@ -96,7 +109,7 @@ func New(c *demo.Company, token string, opts Options) *API {
 			return floor
 		}
 	}
-	return &API{token: token, opts: opts, st: build(c, opts.DeletedTickets)}
+	return &API{token: token, opts: opts, st: build(c, opts.DeletedTickets), end: c.End}
 }
 
 // Requests returns how many requests reached the API.
@@ -310,7 +323,21 @@ func (a *API) ticketExport(r *http.Request) (any, *apiError) {
 	})
 	limit := now - int64(MinStartTimeAge/time.Second) // the last minute is left out
 	origin, prefix := external(r)
+	render := func(t ticket) ticket {
+		t.URL = fmt.Sprintf("%s%s/api/v2/tickets/%d.json", origin, prefix, t.ID)
+		if withMetrics && t.MetricSet != nil {
+			m := *t.MetricSet
+			m.URL = fmt.Sprintf("%s%s/api/v2/ticket_metrics/%d.json", origin, prefix, m.ID)
+			t.MetricSet = &m
+		} else {
+			t.MetricSet = nil
+		}
+		return t
+	}
 	page := exportPage{Tickets: make([]ticket, 0, per), EndOfStream: true}
+	if a.opts.RepeatAtPageBoundary && q.Get("cursor") != "" && i > 0 && !(excludeDeleted && tks[i-1].Status == "deleted") {
+		page.Tickets = append(page.Tickets, render(tks[i-1]))
+	}
 	for ; i < len(tks) && tks[i].GeneratedTimestamp < limit; i++ {
 		if len(page.Tickets) == per {
 			page.EndOfStream = false
@@ -321,15 +348,18 @@ func (a *API) ticketExport(r *http.Request) (any, *apiError) {
 		if excludeDeleted && t.Status == "deleted" {
 			continue
 		}
-		t.URL = fmt.Sprintf("%s%s/api/v2/tickets/%d.json", origin, prefix, t.ID)
-		if withMetrics && t.MetricSet != nil {
-			m := *t.MetricSet
-			m.URL = fmt.Sprintf("%s%s/api/v2/ticket_metrics/%d.json", origin, prefix, m.ID)
-			t.MetricSet = &m
-		} else {
-			t.MetricSet = nil
+		page.Tickets = append(page.Tickets, render(t))
+	}
+	if page.EndOfStream && a.opts.ChangedDuringExport > 0 {
+		changedAt := a.end.Add(-time.Minute)
+		for _, t := range a.changedTickets() {
+			if t.GeneratedTimestamp >= limit || changedAt.Unix() >= limit {
+				continue
+			}
+			t.Priority = ptr("urgent")
+			t.UpdatedAt, t.GeneratedTimestamp = zt(changedAt), changedAt.Unix()
+			page.Tickets = append(page.Tickets, render(t))
 		}
-		page.Tickets = append(page.Tickets, t)
 	}
 	cursor := pos.encode()
 	next := url.Values{"cursor": {cursor}}
@@ -341,6 +371,30 @@ func (a *API) ticketExport(r *http.Request) (any, *apiError) {
 	after := origin + prefix + PathTicketExport + "?" + next.Encode()
 	page.AfterCursor, page.AfterURL = &cursor, &after
 	return page, nil
+}
+
+// changedTickets are the tickets Options.ChangedDuringExport changes: the first ones of the
+// export that are not deleted.
+func (a *API) changedTickets() []ticket {
+	var out []ticket
+	for _, t := range a.st.tickets {
+		if len(out) == a.opts.ChangedDuringExport {
+			break
+		}
+		if t.Status != "deleted" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ChangedDuringExport returns the ids of the tickets Options.ChangedDuringExport changes.
+func (a *API) ChangedDuringExport() []int64 {
+	var ids []int64
+	for _, t := range a.changedTickets() {
+		ids = append(ids, t.ID)
+	}
+	return ids
 }
 
 // organizations answers GET /api/v2/organizations.json: cursor pagination when page[size]

@@ -1,0 +1,268 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A record can come more than once in one export: Zendesk documents repeated items in its
+// time-based incremental export, and any export paged while records change can list a
+// record again after it changed (a ticket updated mid-export moves to a later page). The
+// rule for a primary key that comes again within one landing (docs/sources.md, "Records
+// that come twice"):
+//
+//   - the same text as the version last landed with the key is an exact repeat: dropped and
+//     counted (Manifest.RepeatsDropped);
+//   - another version with a different cursor_column value is a newer (or older) version:
+//     both are landed, and counted (Manifest.Superseded, the copies that are not the newest).
+//     Staging keeps, per key, the version known at as_of by the cursor, as it does across
+//     landings, so a backfill still sees the version of its date;
+//   - different text that cannot be ordered, because the entity has no cursor column, or
+//     the cursor is the same or null, is a conflict: the later record is quarantined with
+//     that reason, as a duplicate key always was.
+//
+// The key set holds 8 bytes a key and nothing of the record, so a repeat cannot be judged
+// when it arrives. It is held aside instead (repeats are rare), and every landed record's key
+// hash and version word go to a temporary log, 16 bytes a record on disk, none in memory.
+// After the last page, when something was held, one pass over the log finds the version of
+// the held keys' first records and the held records are judged in the order they came. A
+// version word is the top 32 bits of a hash of the record's raw text and 32 bits of a hash of
+// its cursor value (0 when null or the entity has none): two texts of one key that share the
+// hash (2⁻³² a pair) and the cursor are taken for an exact repeat.
+type repeat int
+
+const (
+	repeatVersion  repeat = iota + 1 // another version of the key by its cursor: land it
+	repeatExact                      // the same text again: drop it, counted
+	repeatConflict                   // another text, no cursor to order it: quarantine it
+)
+
+var versionSeed = maphash.MakeSeed()
+
+// heldRecord is a record whose key came before in this landing, judged after the last page.
+type heldRecord struct {
+	key       uint64 // keyHash of its primary key
+	page      int
+	index     int
+	fetchedAt time.Time
+	raw       []byte
+	fields    []string // CSV fields
+	csvMap    []int    // CSV: the page's column → field mapping
+}
+
+// versionLog is the temporary file of (key hash, version word) of every landed record.
+type versionLog struct {
+	tempDir string
+	f       *os.File
+	w       *bufio.Writer
+	buf     [16]byte
+	// err is the log's first failure. The log is only read when a record repeats, so the
+	// landing fails on it only then (versionsOf), naming it.
+	err error
+}
+
+func (v *versionLog) add(key, version uint64) {
+	if v.err != nil {
+		return
+	}
+	if v.f == nil {
+		f, err := os.CreateTemp(v.tempDir, "segpipe-versions-*.bin")
+		if err != nil {
+			v.err = fmt.Errorf("create the version log: %w", err)
+			return
+		}
+		v.f, v.w = f, bufio.NewWriterSize(f, 1<<16)
+	}
+	binary.LittleEndian.PutUint64(v.buf[:8], key)
+	binary.LittleEndian.PutUint64(v.buf[8:], version)
+	if _, err := v.w.Write(v.buf[:]); err != nil {
+		v.err = fmt.Errorf("write the version log: %w", err)
+	}
+}
+
+// versionsOf reads the log back and returns the version word of each wanted key (its first
+// landed record: a held key has exactly one record in the log).
+func (v *versionLog) versionsOf(wanted map[uint64]uint64) error {
+	if v.err != nil {
+		return fmt.Errorf("records repeat in this landing, but %w", v.err)
+	}
+	if v.f == nil {
+		return nil
+	}
+	if err := v.w.Flush(); err != nil {
+		return fmt.Errorf("write the version log: %w", err)
+	}
+	if _, err := v.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read the version log: %w", err)
+	}
+	r := bufio.NewReaderSize(v.f, 1<<16)
+	var b [16]byte
+	for {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read the version log: %w", err)
+		}
+		k := binary.LittleEndian.Uint64(b[:8])
+		if _, ok := wanted[k]; ok {
+			wanted[k] = binary.LittleEndian.Uint64(b[8:])
+		}
+	}
+}
+
+func (v *versionLog) discard() {
+	if v.f != nil {
+		v.f.Close()
+		os.Remove(v.f.Name())
+		v.f = nil
+	}
+}
+
+// version is the version word of the record in l.cells with raw text raw.
+func (l *landing) version(raw []byte) uint64 {
+	v := maphash.Bytes(versionSeed, raw) &^ (1<<32 - 1)
+	if l.cursorCol >= 0 {
+		if c := l.cells[l.cursorCol]; !c.null {
+			cur := uint32(maphash.Comparable(versionSeed, c.i))
+			if cur == 0 {
+				cur = 1
+			}
+			v |= uint64(cur)
+		}
+	}
+	return v
+}
+
+// primaryKey is the record's primary key in l.cells as text, in l.keyBuf; "" with a reason
+// when it is empty.
+func (l *landing) primaryKey() ([]byte, string) {
+	c := l.cells[l.pk]
+	var kb []byte
+	switch l.kinds[l.pk] {
+	case kindString:
+		if c.isS {
+			kb = append(l.keyBuf[:0], c.s...)
+		} else {
+			kb = append(l.keyBuf[:0], c.b...)
+		}
+		if len(bytes.TrimSpace(kb)) == 0 {
+			return nil, "primary key " + l.names[l.pk] + " is empty"
+		}
+	case kindFloat64:
+		kb = strconv.AppendFloat(l.keyBuf[:0], c.f, 'g', -1, 64)
+	default:
+		kb = strconv.AppendInt(l.keyBuf[:0], c.i, 10)
+	}
+	l.keyBuf = kb
+	return kb, ""
+}
+
+// admit decides what becomes of the converted record in l.cells: "" to land it now (its key
+// is new; it is logged), held when its key came before (it is kept aside for
+// judgeRepeats), or the reason to quarantine it.
+func (l *landing) admit(pg *page, idx int, rec rawRecord) (held bool, reason string) {
+	kb, why := l.primaryKey()
+	if why != "" {
+		return false, why
+	}
+	h := keyHash(kb)
+	if !l.seenKeys.addHash(h) {
+		hr := heldRecord{key: h, page: pg.num, index: idx, fetchedAt: pg.fetchedAt, raw: slices.Clone(rec.raw)}
+		if l.ent.Format == "csv" {
+			hr.fields = make([]string, len(rec.fields))
+			for i, f := range rec.fields {
+				hr.fields[i] = strings.Clone(f)
+			}
+			hr.csvMap = slices.Clone(l.csvMap)
+		}
+		l.held = append(l.held, hr)
+		return true, ""
+	}
+	if l.opts.floor == 0 {
+		l.versions.add(h, l.version(rec.raw))
+	}
+	return false, ""
+}
+
+// judgeRepeats lands, drops or quarantines the held records, in the order they came, against
+// the version last landed with their key.
+func (l *landing) judgeRepeats(ctx context.Context) error {
+	if len(l.held) == 0 {
+		return nil
+	}
+	last := make(map[uint64]uint64, len(l.held))
+	for _, hr := range l.held {
+		last[hr.key] = 0
+	}
+	if err := l.versions.versionsOf(last); err != nil {
+		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	}
+	for i := range l.held {
+		hr := &l.held[i]
+		var reason string
+		rec := rawRecord{raw: hr.raw, fields: hr.fields}
+		if l.ent.Format == "csv" {
+			copy(l.csvMap, hr.csvMap)
+			reason = l.convertCSV(nil, rec)
+		} else {
+			reason = l.convertJSON(hr.raw)
+		}
+		if reason == "" {
+			kind, why := l.judge(last[hr.key], l.version(hr.raw))
+			switch kind {
+			case repeatExact:
+				l.repeatsDropped++
+				continue
+			case repeatVersion:
+				l.superseded++
+				last[hr.key] = l.version(hr.raw)
+				l.appendRow(&page{num: hr.page, fetchedAt: hr.fetchedAt}, hr.raw)
+				if l.pending >= l.opts.BatchRows || int64(l.pending) >= l.opts.RowsPerFile-l.partRows {
+					if err := l.flush(ctx); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			reason = why
+		}
+		if err := l.q.add(hr.page, hr.index, reason, hr.raw); err != nil {
+			return fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, hr.page, err)
+		}
+	}
+	l.held = nil
+	return nil
+}
+
+// judge compares a held record's version word with the one last landed with its key.
+func (l *landing) judge(prev, v uint64) (repeat, string) {
+	if prev == v {
+		return repeatExact, ""
+	}
+	kb, _ := l.primaryKey()
+	key := "repeated primary key " + l.names[l.pk] + " " + strconv.Quote(snippet(string(kb))) + " with other content: an earlier record in this landing has it"
+	if l.cursorCol < 0 {
+		return repeatConflict, key + ", and the entity has no incremental cursor_column to tell which is newer"
+	}
+	cursor := l.names[l.cursorCol]
+	prevCur, cur := uint32(prev), uint32(v)
+	switch {
+	case prevCur == 0 || cur == 0:
+		return repeatConflict, key + ", and " + cursor + " is null in one of them: cannot tell which is newer"
+	case prevCur == cur:
+		return repeatConflict, key + " with the same " + cursor + ": cannot tell which is newer"
+	}
+	return repeatVersion, ""
+}
