@@ -184,6 +184,10 @@ type Source struct {
 	MaxRetries int `yaml:"max_retries"`
 	// MaxBadShare fails the extract when more than this share of records is quarantined.
 	MaxBadShare float64 `yaml:"max_bad_share"`
+	// MaxNullShareIncrease fails a landing when a declared column's null share rose by more
+	// than this against the entity's previous landing in the same mode (default 0.2; 1 turns
+	// the check off).
+	MaxNullShareIncrease float64 `yaml:"max_null_share_increase"`
 	// MaxRetryWait bounds the total time one request may spend waiting between retries.
 	MaxRetryWait Duration `yaml:"max_retry_wait"`
 	// RequestsPerSecond is the source's token-bucket rate; 0 means no limit.
@@ -306,6 +310,10 @@ type Column struct {
 	// Field is where the value is in a record: a dot path into a JSON object (digits index
 	// arrays: lines.data.0.period.start) or a CSV header name. Empty means Name.
 	Field string
+	// Optional exempts the column from the checks that fail a landing when the column's
+	// field is missing from the export or its null share jumps: for a field the vendor leaves
+	// out when empty, or a custom property some accounts lack.
+	Optional bool
 }
 
 // Source returns the field the column is read from.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	yamlv3 "go.yaml.in/yaml/v3"
+
 	defaultconfig "github.com/segpipe/segpipe/config"
 	"github.com/segpipe/segpipe/internal/config"
 )
@@ -169,6 +171,9 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"share over 100", "currency: USD", "currency: USD\naudit:\n  assertions:\n    assert_x: {error_if: \"> 150%\"}", env, []string{"audit.assertions.assert_x.error_if", "at most 100%"}},
 		{"not an assertion name", "currency: USD", "currency: USD\naudit:\n  assertions:\n    references: {severity: warn}", env, []string{"audit.assertions.references", "start with assert_"}},
 		{"drop share", "currency: USD", "currency: USD\naudit: {max_staging_drop_share: 5}", env, []string{"c.yaml:2: audit.max_staging_drop_share", "between 0 and 1"}},
+		{"null share bound", "    auth:", "    max_null_share_increase: 1.5\n    auth:", env, []string{"c.yaml:7: sources.crm.max_null_share_increase", "at most 1", "1.5"}},
+		{"negative null share bound", "    auth:", "    max_null_share_increase: -0.1\n    auth:", env, []string{"c.yaml:7: sources.crm.max_null_share_increase"}},
+		{"optional not a bool", "employees: int64", "employees: {type: int64, optional: maybe}", env, []string{"c.yaml:15", "sources.crm.entities.accounts.columns.employees.optional", "maybe"}},
 		{"employee ranges", "min_lift: 1.5}", "min_lift: 1.5, employee_ranges: [1, 50, 20]}", env, []string{"segments.icp.employee_ranges", "increasing"}},
 	}
 	for _, c := range cases {
@@ -355,5 +360,34 @@ func TestSegmentDefaults(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(kept, "\n"), "churn_risk") || strings.Contains(strings.Join(kept, "\n"), "accounts_per_csm") {
 		t.Fatal("the test did not remove the new keys")
+	}
+}
+
+// A column's optional flag reads from the long form and writes back; a source's
+// max_null_share_increase defaults to 0.2.
+func TestOptionalColumnsAndNullShareBound(t *testing.T) {
+	yaml := strings.Replace(minimal, "employees: int64", "employees: {type: int64, optional: true}\n          seats: {type: int64, field: plan.seats, optional: false}", 1)
+	cfg, err := config.Parse("c.yaml", []byte(yaml), envOf(map[string]string{"TOKEN": "x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crm := cfg.Sources["crm"]
+	cols := crm.Entities["accounts"].Columns
+	if len(cols) != 3 || cols[0].Optional || !cols[1].Optional || cols[1].Type != "int64" || cols[2].Optional || cols[2].Field != "plan.seats" {
+		t.Errorf("columns %+v", cols)
+	}
+	if crm.MaxNullShareIncrease != 0.2 {
+		t.Errorf("max_null_share_increase %v, want the default 0.2", crm.MaxNullShareIncrease)
+	}
+	out, err := yamlv3.Marshal(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "id: string\nemployees:\n    type: int64\n    optional: true\nseats:\n    type: int64\n    field: plan.seats\n"; string(out) != want {
+		t.Errorf("marshalled\n%s\nwant\n%s", out, want)
+	}
+	yaml = strings.Replace(minimal, "    auth:", "    max_null_share_increase: 0.35\n    auth:", 1)
+	if cfg, err = config.Parse("c.yaml", []byte(yaml), envOf(map[string]string{"TOKEN": "x"})); err != nil || cfg.Sources["crm"].MaxNullShareIncrease != 0.35 {
+		t.Errorf("max_null_share_increase 0.35: %v", err)
 	}
 }

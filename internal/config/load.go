@@ -353,8 +353,9 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 // columnSpec is the long form of a column: name: {type: T, field: path}.
 type columnSpec struct {
-	Type  string `yaml:"type"`
-	Field string `yaml:"field"`
+	Type     string `yaml:"type"`
+	Field    string `yaml:"field"`
+	Optional bool   `yaml:"optional"`
 }
 
 // UnmarshalYAML reads columns from a mapping name: type (or name: {type, field}), keeping
@@ -372,7 +373,7 @@ func (c *Columns) UnmarshalYAML(n *yaml.Node) error {
 			if err := v.Decode(&spec); err != nil {
 				return err
 			}
-			col.Type, col.Field = spec.Type, spec.Field
+			col.Type, col.Field, col.Optional = spec.Type, spec.Field, spec.Optional
 		} else {
 			col.Type = v.Value
 		}
@@ -387,13 +388,18 @@ func (c Columns) MarshalYAML() (any, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	for _, col := range c {
 		var v *yaml.Node
-		if col.Field == "" {
+		if col.Field == "" && !col.Optional {
 			v = &yaml.Node{Kind: yaml.ScalarNode, Value: col.Type}
 		} else {
 			v = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 				{Kind: yaml.ScalarNode, Value: "type"}, {Kind: yaml.ScalarNode, Value: col.Type},
-				{Kind: yaml.ScalarNode, Value: "field"}, {Kind: yaml.ScalarNode, Value: col.Field},
 			}}
+			if col.Field != "" {
+				v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "field"}, &yaml.Node{Kind: yaml.ScalarNode, Value: col.Field})
+			}
+			if col.Optional {
+				v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "optional"}, &yaml.Node{Kind: yaml.ScalarNode, Value: "true", Tag: "!!bool"})
+			}
 		}
 		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: col.Name}, v)
 	}

@@ -69,6 +69,9 @@ func (c *Config) applyDefaults() {
 		if s.Concurrency == 0 {
 			s.Concurrency = 1
 		}
+		if s.MaxNullShareIncrease == 0 {
+			s.MaxNullShareIncrease = 0.2
+		}
 		if s.Auth.Type == "" {
 			s.Auth.Type = "none"
 		}
@@ -351,6 +354,9 @@ func (p *parser) validateSource(name string, s *Source) {
 	}
 	if s.MaxBadShare < 0 || s.MaxBadShare > 1 {
 		p.add(key+".max_bad_share", "must be a share between 0 and 1, got %v", s.MaxBadShare)
+	}
+	if s.MaxNullShareIncrease < 0 || s.MaxNullShareIncrease > 1 {
+		p.add(key+".max_null_share_increase", "must be a share above 0 and at most 1 (1 turns the check off), got %v", s.MaxNullShareIncrease)
 	}
 	p.validateAuth(key+".auth", &s.Auth)
 	if len(s.Entities) == 0 {

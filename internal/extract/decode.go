@@ -439,6 +439,21 @@ func lookupSegs(root []byte, segs []string) []byte {
 	return cur
 }
 
+// lookupField is lookupSegs that also says whether the field is absent: a member missing
+// from an object on the path. Reaching null, a scalar or the end of an array on the way is a
+// null value of a field that is there (a null parent, an empty list), not an absent one.
+func lookupField(root []byte, segs []string) (val []byte, absent bool) {
+	cur := root
+	for _, seg := range segs {
+		next := lookupSeg(cur, seg)
+		if next == nil {
+			return nil, len(cur) > 0 && cur[0] == '{'
+		}
+		cur = next
+	}
+	return cur, false
+}
+
 // lookupSeg returns the member seg of the object v, or the element seg (digits) of the
 // array v; nil when there is none.
 func lookupSeg(v []byte, seg string) []byte {

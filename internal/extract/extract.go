@@ -155,6 +155,9 @@ type landing struct {
 	haveCursor  bool
 	filtered    int64
 
+	// Which records carry each column's field, and the landed rows' nulls (shape.go).
+	shape *shape
+
 	// Records whose primary key came before in this landing (repeats.go).
 	held           []heldRecord // records whose key came before, judged after the last page
 	versions       *versionLog  // key hash and version word of every landed record
@@ -178,6 +181,7 @@ type landing struct {
 
 	// Scratch space reused for every record.
 	spans    [][]byte
+	absent   []bool // the column's field is not in the record (shape.go)
 	cells    []cell
 	problems []string
 	csvMap   []int
@@ -238,6 +242,8 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 		q:         &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
 		versions:  &versionLog{tempDir: opts.TempDir},
 		spans:     make([][]byte, n),
+		absent:    make([]bool, n),
+		shape:     newShape(ent.Columns),
 		cells:     make([]cell, n),
 		csvMap:    make([]int, n),
 	}
@@ -388,6 +394,9 @@ func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 		if err := l.judgeRepeats(ctx); err != nil {
 			return nil, err
 		}
+		if err := l.checkShape(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := l.flush(ctx); err != nil {
 		return nil, err
@@ -436,6 +445,7 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		Superseded:     l.superseded,
 		RepeatsDropped: l.repeatsDropped,
 		QuarantineKey:  l.quarantineKey,
+		Columns:        l.shape.counts(),
 		Files:          l.sink.files,
 	}
 	if l.incremental {
@@ -514,6 +524,7 @@ func (l *landing) addPage(ctx context.Context, pg *page) error {
 			}
 		}
 	}
+	defer l.shape.endPage(pg)
 	for idx, rec := range pg.records {
 		var reason string
 		switch {
@@ -523,6 +534,9 @@ func (l *landing) addPage(ctx context.Context, pg *page) error {
 			reason = rec.bad
 		default:
 			reason = l.convertJSON(rec.raw)
+		}
+		if reason == "" {
+			l.shape.record(l.absent, rec.raw, pg.header)
 		}
 		if reason == "" && l.filterLocal {
 			if c := l.cells[l.cursorCol]; !c.null && c.i <= l.sinceMicros {
@@ -562,6 +576,9 @@ func (l *landing) convertJSON(raw []byte) string {
 		return "record is not a JSON object (it is a JSON " + jsonKind(raw) + ")"
 	}
 	clear(l.spans)
+	for i := range l.absent {
+		l.absent[i] = true
+	}
 	eachField(raw, func(key, val []byte) {
 		name, ok := keyName(key)
 		if !ok {
@@ -569,9 +586,10 @@ func (l *landing) convertJSON(raw []byte) string {
 		}
 		for _, ref := range l.jsonTop[string(name)] {
 			if ref.rest == nil {
-				l.spans[ref.col] = val
+				l.spans[ref.col], l.absent[ref.col] = val, false
 			} else {
-				l.spans[ref.col] = lookupSegs(val, ref.rest) // nil (null) when the path is missing
+				// nil (null) when the path is missing
+				l.spans[ref.col], l.absent[ref.col] = lookupField(val, ref.rest)
 			}
 		}
 	})
@@ -607,6 +625,7 @@ func (l *landing) convertCSV(pg *page, rec rawRecord) string {
 	l.problems = l.problems[:0]
 	for i, k := range l.kinds {
 		h := l.csvMap[i]
+		l.absent[i] = h < 0
 		if h < 0 || rec.fields[h] == "" {
 			l.cells[i] = nullCell()
 			continue
@@ -636,6 +655,7 @@ func (l *landing) appendRow(pg *page, raw []byte) {
 		b := l.rb.Field(i)
 		c := l.cells[i]
 		if c.null {
+			l.shape.landedNull(i, l.absent[i])
 			b.AppendNull()
 			continue
 		}

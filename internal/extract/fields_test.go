@@ -33,8 +33,8 @@ func TestFieldMapsJSON(t *testing.T) {
 			{Name: "amount", Type: "int64", Field: "lines.data.0.amount"},
 			{Name: "second_amount", Type: "int64", Field: "lines.data.1.amount"},
 			{Name: "period_start", Type: "timestamp", Field: "lines.data.0.period.start"},
-			{Name: "period_start_text", Type: "string", Field: "lines.data.0.period.start"}, // one field, two columns
-			{Name: "interval", Type: "string", Field: "items.data.0.price.recurring.interval"},
+			{Name: "period_start_text", Type: "string", Field: "lines.data.0.period.start"},                    // one field, two columns
+			{Name: "interval", Type: "string", Field: "items.data.0.price.recurring.interval", Optional: true}, // no record has items
 			{Name: "line_interval", Type: "string", Field: "lines.data.0.price.recurring.interval"},
 			{Name: "paid_at", Type: "timestamp", Field: "status_transitions.paid_at"},
 		},
@@ -84,7 +84,7 @@ func TestFieldMapsCSV(t *testing.T) {
 			{Name: "account_name", Type: "string", Field: "Account.Name"}, // a header name, dots and all
 			{Name: "amount", Type: "float64", Field: "Amount"},
 			{Name: "amount_text", Type: "string", Field: "Amount"}, // one field, two columns
-			{Name: "missing", Type: "string", Field: "NoSuchHeader"},
+			{Name: "missing", Type: "string", Field: "NoSuchHeader", Optional: true},
 		},
 	}
 	store := newStore(t)

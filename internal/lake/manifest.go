@@ -24,6 +24,15 @@ type LandedColumn struct {
 	Type string `json:"type"`
 }
 
+// ColumnCount is one declared column's nulls in a landed dataset.
+type ColumnCount struct {
+	Name string `json:"name"`
+	// Nulls counts landed rows where the column is null, Absent those of them whose record
+	// lacked the field (a JSON member, a CSV header column).
+	Nulls  int64 `json:"nulls"`
+	Absent int64 `json:"absent"`
+}
+
 // Manifest describes one landed dataset: what came from a source entity for one dt.
 // It is written last; a dataset without a manifest is not landed.
 type Manifest struct {
@@ -57,7 +66,12 @@ type Manifest struct {
 	// QuarantineKey is the NDJSON file of rejected records, "" when none were rejected.
 	QuarantineKey string         `json:"quarantine_key,omitempty"`
 	Schema        []LandedColumn `json:"schema"`
-	Files         []LandedFile   `json:"files"`
+	// Columns counts, per declared column, the landed rows where it is null, and of those
+	// the rows whose record did not have the column's field at all. A landing compares its
+	// null shares with the previous landing's (docs/sources.md, "When the export's shape
+	// changes"). Manifests written before this field have none.
+	Columns []ColumnCount `json:"columns,omitempty"`
+	Files   []LandedFile  `json:"files"`
 }
 
 // RawPrefix is the folder of a source entity's landed data for one dt.
