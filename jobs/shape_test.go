@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,10 +22,9 @@ import (
 	"github.com/segpipe/segpipe/jobs"
 )
 
-// renamingProxy forwards to target and, on the pages after the first of an export whose path
-// ends in suffix, renames the JSON member from to to: an upstream that renamed a field in the
-// middle of the export.
-func renamingProxy(t *testing.T, target, suffix, from, to string) string {
+// renamingProxy forwards to target and rewrites the bodies of the requests for which
+// later(r) holds: an upstream that renamed a field in the middle of an export.
+func renamingProxy(t *testing.T, target string, later func(*http.Request) bool, rewrite func([]byte) []byte) string {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -37,8 +37,7 @@ func renamingProxy(t *testing.T, target, suffix, from, to string) string {
 		r.Header.Del("Accept-Encoding") // plain bodies, to rewrite
 	}
 	rp.ModifyResponse = func(res *http.Response) error {
-		r := res.Request
-		if !strings.HasSuffix(r.URL.Path, suffix) || r.URL.Query().Get("cursor") == "" {
+		if !later(res.Request) {
 			return nil
 		}
 		body, err := io.ReadAll(res.Body)
@@ -46,7 +45,7 @@ func renamingProxy(t *testing.T, target, suffix, from, to string) string {
 			return err
 		}
 		res.Body.Close()
-		body = bytes.ReplaceAll(body, []byte(`"`+from+`":`), []byte(`"`+to+`":`))
+		body = rewrite(body)
 		res.Body = io.NopCloser(bytes.NewReader(body))
 		res.ContentLength = int64(len(body))
 		res.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -57,15 +56,22 @@ func renamingProxy(t *testing.T, target, suffix, from, to string) string {
 	return srv.URL
 }
 
+// proxied points a source of the demo config at renamingProxy.
+func proxied(t *testing.T, c *config.Config, source, prefix string, later func(*http.Request) bool, rewrite func([]byte) []byte) {
+	s := c.Sources[source]
+	base, _ := strings.CutSuffix(s.BaseURL, prefix)
+	s.BaseURL = renamingProxy(t, base, later, rewrite) + prefix
+}
+
 // The case of issue 14: the CRM renames employee_count to employees from page 2 of 2. Every
 // record converts, so before the shape check 1,000 of 2,000 accounts landed with no size and
 // were published in size band Unknown with every assertion green. Now the landing fails
 // naming the source, entity, column, pages and the new field, and nothing is published.
 func TestUpstreamRenameMidExportFailsTheRun(t *testing.T) {
 	p, _ := demoEnv(t, 2000, func(c *config.Config) {
-		crm := c.Sources["crm"]
-		base, _ := strings.CutSuffix(crm.BaseURL, "/crm/v1")
-		crm.BaseURL = renamingProxy(t, base, "/crm/v1/accounts", "employee_count", "employees") + "/crm/v1"
+		proxied(t, c, "crm", "/crm/v1", func(r *http.Request) bool {
+			return strings.HasSuffix(r.URL.Path, "/accounts") && r.URL.Query().Get("cursor") != ""
+		}, func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(`"employee_count":`), []byte(`"employees":`)) })
 	})
 	if ps := p.Config.Sources["crm"].PageSize; ps != 1000 {
 		t.Fatalf("the demo CRM's page size is %d; this test wants 2 pages of 1000", ps)
@@ -127,5 +133,51 @@ func TestUpstreamRenameMidExportFailsTheRun(t *testing.T) {
 	t.Logf("optional employee_count: %d of %d published accounts in size band Unknown", unknown, len(published))
 	if unknown < 1000 {
 		t.Errorf("%d accounts in size band Unknown, want the 1000 of page 2 at least", unknown)
+	}
+}
+
+// The same for a CSV export: the support desk relabels csat as satisfaction from page 3 of
+// the tickets export. The landing fails naming the pages and the new header.
+func TestUpstreamCSVHeaderRenameFailsTheRun(t *testing.T) {
+	p, _ := demoEnv(t, 300, func(c *config.Config) {
+		c.Sources["support"].PageSize = 200
+		proxied(t, c, "support", "/support/v1", func(r *http.Request) bool {
+			n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+			return strings.HasSuffix(r.URL.Path, "/tickets.csv") && n >= 3
+		}, func(b []byte) []byte {
+			header, rest, _ := bytes.Cut(b, []byte("\n"))
+			fields := strings.Split(string(header), ",")
+			for i, f := range fields {
+				if f == "csat" {
+					fields[i] = "satisfaction"
+				}
+			}
+			return append([]byte(strings.Join(fields, ",")+"\n"), rest...)
+		})
+	})
+	ctx := context.Background()
+	res, err := jobs.Ingest(ctx, p)
+	var se *extract.ShapeError
+	if !errors.As(err, &se) {
+		t.Fatalf("want a ShapeError, got %v", err)
+	}
+	if se.Source != "support" || se.Entity != "tickets" || len(se.Problems) != 1 {
+		t.Fatalf("%s/%s problems %q", se.Source, se.Entity, se.Problems)
+	}
+	// The counts: 200 records a page, the last page shorter; every page is either side.
+	var before, after, pages int
+	if _, err := fmt.Sscanf(se.Problems[0], "column csat is in %d of the %d records of pages 1-2 but in none of the %d records of pages 3-%d;", new(int), &before, &after, &pages); err != nil {
+		t.Fatalf("problem %q: %v", se.Problems[0], err)
+	}
+	if before != 400 || pages < 3 || after <= 0 || after > (pages-2)*200 || !strings.HasSuffix(se.Problems[0], "those records have fields no column reads: satisfaction") {
+		t.Errorf("problem %q", se.Problems[0])
+	}
+	t.Logf("%s", se.Problems[0])
+	if res != nil {
+		for _, m := range res.Datasets {
+			if m.Source == "support" {
+				t.Errorf("support/%s landed", m.Entity)
+			}
+		}
 	}
 }
