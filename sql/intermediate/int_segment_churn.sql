@@ -26,7 +26,7 @@ monthly as (
 ),
 window_rate as (
     select dimension, segment,
-           avg(churned / active_at_start) filter (where active_at_start > 0) as logo_churn_monthly,
+           list_avg(list_sort(list(churned / active_at_start) filter (where active_at_start > 0))) as logo_churn_monthly,
            count(*) filter (where active_at_start > 0) as months_measured
     from monthly
     group by all

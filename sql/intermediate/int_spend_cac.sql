@@ -36,7 +36,7 @@ with_channel as (
     left join first_won f using (account_id)
 ),
 spend as (
-    select month, channel, sum(amount) as amount
+    select month, channel, sum(exact(amount))::double as amount
     from stg_spend
     group by all
 ),

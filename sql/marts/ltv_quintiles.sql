@@ -20,8 +20,8 @@ q as (
         count(*) as customers,
         count(*) filter (where customer_status = 'active') as active_customers,
         count(*) filter (where customer_status = 'churned') as churned_customers,
-        sum(realized_revenue) as realized_revenue,
-        sum(arr) as arr,
+        sum(exact(realized_revenue))::double as realized_revenue,
+        sum(exact(arr))::double as arr,
         min(ltv) as ltv_min,
         max(ltv) as ltv_max,
         avg(exact(ltv)) as ltv_avg
@@ -33,8 +33,8 @@ retention as (
         c.ltv_quintile,
         count(*) as customers_at_start_12m,
         count(*) filter (where r.churned) as churned_12m,
-        sum(r.retained_mrr) / nullif(sum(r.start_mrr), 0) as grr,
-        sum(r.end_mrr) / nullif(sum(r.start_mrr), 0) as nrr
+        sum(exact(r.retained_mrr))::double / nullif(sum(exact(r.start_mrr))::double, 0) as grr,
+        sum(exact(r.end_mrr))::double / nullif(sum(exact(r.start_mrr))::double, 0) as nrr
     from int_segment_retention r
     join customers c using (account_id)
     group by all
@@ -86,9 +86,9 @@ select
     q.churned_customers,
     q.churned_customers / q.customers                    as churned_share,
     q.realized_revenue,
-    q.realized_revenue / nullif(sum(q.realized_revenue) over (), 0) as share_of_revenue,
+    q.realized_revenue / nullif((sum(exact(q.realized_revenue)) over ())::double, 0) as share_of_revenue,
     q.arr,
-    q.arr / nullif(sum(q.arr) over (), 0)                as share_of_arr,
+    q.arr / nullif((sum(exact(q.arr)) over ())::double, 0) as share_of_arr,
     q.ltv_min,
     q.ltv_max,
     round(q.ltv_avg, 2)                                  as ltv_avg,

@@ -41,9 +41,9 @@ select
         / nullif(count(*) filter (where is_closed), 0)               as win_rate,
     count(*) filter (where is_closed) / count(*)                     as close_rate,
     avg(cycle_days)                                                  as avg_cycle_days_won,
-    coalesce(sum(amount), 0)                                         as pipeline_created,
-    coalesce(sum(amount) filter (where is_won), 0)                   as revenue_won,
-    coalesce(sum(amount) filter (where not is_closed), 0)            as open_value
+    coalesce(sum(exact(amount)), 0)::double                         as pipeline_created,
+    coalesce(sum(exact(amount)) filter (where is_won), 0)::double   as revenue_won,
+    coalesce(sum(exact(amount)) filter (where not is_closed), 0)::double as open_value
 from split
 group by cohort, dimension, segment
 order by cohort, dimension, segment

@@ -27,7 +27,7 @@ split as (
     union all select 'industry', industry, loss_reason, amount from lost
 ),
 counted as (
-    select dimension, segment, loss_reason, count(*) as lost, coalesce(sum(amount), 0) as lost_amount
+    select dimension, segment, loss_reason, count(*) as lost, coalesce(sum(exact(amount)), 0)::double as lost_amount
     from split
     group by all
 )
@@ -39,6 +39,6 @@ select
     lost,
     lost_amount,
     lost / sum(lost) over (partition by dimension, segment)              as share_of_lost,
-    lost_amount / nullif(sum(lost_amount) over (partition by dimension, segment), 0) as share_of_lost_amount
+    lost_amount / nullif((sum(exact(lost_amount)) over (partition by dimension, segment))::double, 0) as share_of_lost_amount
 from counted
 order by dimension, segment, lost desc, loss_reason

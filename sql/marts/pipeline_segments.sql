@@ -41,12 +41,12 @@ grouped as (
         source,
         count(*)                                                        as opportunities,
         count(*) filter (where not is_closed)                           as open_opportunities,
-        coalesce(sum(amount) filter (where not is_closed), 0)           as pipeline_value,
-        avg(amount)                                                     as avg_deal_size,
+        coalesce(sum(exact(amount)) filter (where not is_closed), 0)::double as pipeline_value,
+        avg(exact(amount))::double                                      as avg_deal_size,
         count(*) filter (where is_won)                                  as won,
         count(*) filter (where is_closed and not is_won)                as lost,
-        coalesce(sum(amount) filter (where is_won), 0)                  as revenue_won,
-        coalesce(sum(amount) filter (where is_closed), 0)               as closed_amount,
+        coalesce(sum(exact(amount)) filter (where is_won), 0)::double  as revenue_won,
+        coalesce(sum(exact(amount)) filter (where is_closed), 0)::double as closed_amount,
         avg(date_diff('day', created_at::date, closed_at::date)) filter (where is_won) as avg_sales_cycle_days
     from opps
     group by grouping sets (
@@ -83,7 +83,7 @@ select
     avg_sales_cycle_days,
     revenue_won,
     opportunities / nullif(sum(opportunities) over (partition by grouping), 0)::double as share_of_opportunities,
-    revenue_won / nullif(sum(revenue_won) over (partition by grouping), 0)            as share_of_revenue_won,
+    revenue_won / nullif((sum(exact(revenue_won)) over (partition by grouping))::double, 0) as share_of_revenue_won,
     avg_deal_size * win_rate * open_opportunities                                      as expected_value,
     pipeline_value * win_rate                                                          as segment_forecast
 from rated

@@ -43,8 +43,8 @@ per_segment as (
         count(*) as accounts,
         count(*) filter (where a.customer_status = 'active') as customers,
         count(*) filter (where a.customer_status = 'churned') as churned_customers,
-        coalesce(sum(a.arr) filter (where a.customer_status = 'active'), 0) as arr,
-        coalesce(sum(a.mrr) filter (where a.customer_status = 'active'), 0) as mrr,
+        coalesce(sum(exact(a.arr)) filter (where a.customer_status = 'active'), 0)::double as arr,
+        coalesce(sum(exact(a.mrr)) filter (where a.customer_status = 'active'), 0)::double as mrr,
         avg(exact(a.ltv)) filter (where a.customer_status in ('active', 'churned')) as ltv_avg
     from members m
     join account_segments a using (account_id)
@@ -66,8 +66,8 @@ retention as (
         segment,
         count(*) as customers_at_start_12m,
         count(*) filter (where churned) as churned_12m,
-        sum(retained_mrr) / nullif(sum(start_mrr), 0) as grr_12m,
-        sum(end_mrr) / nullif(sum(start_mrr), 0) as nrr_12m
+        sum(exact(retained_mrr))::double / nullif(sum(exact(start_mrr))::double, 0) as grr_12m,
+        sum(exact(end_mrr))::double / nullif(sum(exact(start_mrr))::double, 0) as nrr_12m
     from retention_members
     group by all
 ),
@@ -77,8 +77,8 @@ deals as (
         m.segment,
         count(*) filter (where o.is_won and o.closed_at >= w.ts) as won,
         count(*) filter (where o.is_closed and not o.is_won and o.closed_at >= w.ts) as lost,
-        sum(o.amount) filter (where o.is_won and o.closed_at >= w.ts) as amount_won,
-        sum(o.amount) filter (where o.is_closed and o.closed_at >= w.ts) as amount_closed,
+        (sum(exact(o.amount)) filter (where o.is_won and o.closed_at >= w.ts))::double as amount_won,
+        (sum(exact(o.amount)) filter (where o.is_closed and o.closed_at >= w.ts))::double as amount_closed,
         avg(date_diff('day', o.created_at::date, o.closed_at::date)) filter (where o.is_won and o.closed_at >= w.ts) as avg_sales_cycle_days
     from stg_opportunities o
     join members m using (account_id)
@@ -108,7 +108,7 @@ tickets as (
     group by all
 ),
 cac as (
-    select m.dimension, m.segment, avg(c.cac) as cac
+    select m.dimension, m.segment, avg(exact(c.cac))::double as cac
     from int_spend_cac c
     join members m using (account_id)
     group by all
@@ -121,7 +121,7 @@ select
     p.customers,
     p.churned_customers,
     p.arr,
-    p.arr / nullif(sum(p.arr) over (partition by p.dimension), 0) as arr_share,
+    p.arr / nullif((sum(exact(p.arr)) over (partition by p.dimension))::double, 0) as arr_share,
     p.mrr / nullif(p.customers, 0)                    as arpa,
     c.logo_churn_monthly,
     case when p.dimension = 'arr_band' then r.churned_12m / nullif(r.customers_at_start_12m, 0)

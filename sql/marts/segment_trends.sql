@@ -67,11 +67,11 @@ customer_metrics as (
         m.dimension, m.segment, c.quarter_start,
         count(*) filter (where c.start_mrr > 0) as active_at_start,
         count(*) filter (where c.end_mrr > 0) as customers,
-        12 * coalesce(sum(c.end_mrr) filter (where c.end_mrr > 0), 0) as arr,
+        12 * coalesce(sum(exact(c.end_mrr)) filter (where c.end_mrr > 0), 0)::double as arr,
         count(*) filter (where c.start_mrr > 0 and c.end_mrr = 0) as churned_customers,
-        sum(c.start_mrr) filter (where c.start_mrr > 0) as start_mrr,
-        sum(c.end_mrr) filter (where c.start_mrr > 0) as kept_mrr,
-        sum(least(c.start_mrr, c.end_mrr)) filter (where c.start_mrr > 0) as retained_mrr
+        (sum(exact(c.start_mrr)) filter (where c.start_mrr > 0))::double as start_mrr,
+        (sum(exact(c.end_mrr)) filter (where c.start_mrr > 0))::double as kept_mrr,
+        (sum(exact(least(c.start_mrr, c.end_mrr))) filter (where c.start_mrr > 0))::double as retained_mrr
     from customer_quarter c
     join members m using (account_id)
     group by all
@@ -100,7 +100,7 @@ deals_closed as (
         m.dimension, m.segment, q.quarter_start,
         count(*) filter (where o.is_won) as won,
         count(*) filter (where not o.is_won) as lost,
-        avg(o.amount) filter (where o.is_won) as avg_deal_size_won
+        (avg(exact(o.amount)) filter (where o.is_won))::double as avg_deal_size_won
     from stg_opportunities o
     join deal_members m using (opportunity_id)
     join quarters q on o.closed_at >= q.quarter_start and o.closed_at < q.quarter_end_ts

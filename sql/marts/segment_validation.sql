@@ -107,7 +107,7 @@ kw as (
         g.dimension, g.metric,
         count(*) as k,
         sum(g.n_i) as n,
-        12.0 / (sum(g.n_i) * (sum(g.n_i) + 1)) * sum(g.rank_sum * g.rank_sum / g.n_i) - 3.0 * (sum(g.n_i) + 1) as h_raw
+        12.0 / (sum(g.n_i) * (sum(g.n_i) + 1)) * list_sum(list_sort(list(g.rank_sum * g.rank_sum / g.n_i))) - 3.0 * (sum(g.n_i) + 1) as h_raw
     from kw_groups g
     group by all
 ),
@@ -151,7 +151,7 @@ chi_test as (
         max(k) as k,
         max(n) as n,
         case when max(churned) = 0 or max(churned) = max(n) then 0.0
-             else sum((o_churned - e_churned) ^ 2 / e_churned + (o_retained - e_retained) ^ 2 / e_retained) end as statistic,
+             else list_sum(list_sort(list((o_churned - e_churned) ^ 2 / e_churned + (o_retained - e_retained) ^ 2 / e_retained))) end as statistic,
         min(least(e_churned, e_retained)) as min_expected_count
     from chi_cells
     group by dimension, metric

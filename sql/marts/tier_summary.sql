@@ -26,12 +26,12 @@ tiers as (
     select unnest([1, 2, 3, 4]) as tier
 ),
 per_tier as (
-    select tier, count(*) as customers, sum(arr) as arr
+    select tier, count(*) as customers, sum(exact(arr))::double as arr
     from tier_assignments
     group by tier
 ),
 totals as (
-    select count(*) as customers, sum(arr) as arr from tier_assignments
+    select count(*) as customers, sum(exact(arr))::double as arr from tier_assignments
 ),
 last_complete as (
     select (date_trunc('month', as_of() + interval 1 day) - interval 1 month)::date as month
@@ -59,8 +59,8 @@ retention as (
         start_tier as tier,
         count(*) as customers_12m_ago,
         count(*) filter (where end_mrr > 0) as retained_12m,
-        sum(start_mrr) as start_mrr_12m,
-        sum(end_mrr) as end_mrr_12m
+        sum(exact(start_mrr))::double as start_mrr_12m,
+        sum(exact(end_mrr))::double as end_mrr_12m
     from cohort
     group by start_tier
 ),

@@ -41,7 +41,7 @@ lines as (
     from invoices
 ),
 service_periods as (
-    select id, arg_max(line.period, line.period.start) as period
+    select id, arg_max(line.period, [line.period.start, line.period."end"]) as period
     from lines
     where not coalesce(line.parent.subscription_item_details.proration, line.proration, false)
     group by id

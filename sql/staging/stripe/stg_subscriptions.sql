@@ -66,19 +66,29 @@ invoices as (
     from raw_stripe__invoices
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 ),
-invoice_lines as (
+invoice_line_lists as (
     select
         i.id as invoice_id,
         coalesce(i.finalized_at, i.created)::timestamp as issued,
-        unnest(from_json(json_extract(i._raw, '$.lines.data'),
+        from_json(json_extract(i._raw, '$.lines.data'),
             '[{"amount": "BIGINT", "quantity": "BIGINT", "proration": "BOOLEAN", "subscription": "VARCHAR",
                "period": {"start": "BIGINT", "end": "BIGINT"},
                "discount_amounts": [{"amount": "BIGINT"}],
-               "parent": {"subscription_item_details": {"proration": "BOOLEAN", "subscription": "VARCHAR"}}}]')) as line
+               "parent": {"subscription_item_details": {"proration": "BOOLEAN", "subscription": "VARCHAR"}}}]') as lines
     from invoices i
     where i.status <> 'draft'
       and coalesce(i.finalized_at, i.created)::timestamp < cutoff()
       and not (i.status = 'void' and coalesce(i.voided_at, i.finalized_at, i.created)::timestamp < cutoff())
+),
+-- One row per line with its place on the invoice (line_index, from 1), so "the first line" is
+-- the one Stripe lists first, whatever order DuckDB's threads meet the rows in.
+invoice_line_numbers as (
+    select invoice_id, issued, lines, unnest(range(1, len(lines) + 1)) as line_index
+    from invoice_line_lists
+),
+invoice_lines as (
+    select invoice_id, issued, lines[line_index] as line, line_index
+    from invoice_line_numbers
 ),
 billed_lines as (
     select
@@ -89,7 +99,7 @@ billed_lines as (
         coalesce(line.amount, 0) - coalesce(list_sum(list_transform(line.discount_amounts, d -> d.amount)), 0) as billed_minor,
         to_timestamp(line.period.start)::timestamp as period_start,
         to_timestamp(line.period."end")::timestamp as period_end,
-        row_number() over () as line_no
+        row_number() over (order by invoice_id, line_index) as line_no
     from invoice_lines
     where not coalesce(line.parent.subscription_item_details.proration, line.proration, false)
 ),
