@@ -133,10 +133,10 @@ item_mrr as (
     select
         m.id,
         bool_and(stripe_discounts_known(m.item.discounts::varchar, as_of())) as discounts_known,
-        sum(greatest(0, round(round(coalesce(m.item.quantity, 0) * m.item.price.unit_amount_decimal::decimal(38, 12))::double
-                              * stripe_percent_kept(m.item.discounts::varchar, as_of()))
-                        - stripe_amount_off(m.item.discounts::varchar, as_of(), m.currency))
-            / m.cycle_months) as items_minor,
+        sum(exact(greatest(0, round(round(coalesce(m.item.quantity, 0) * m.item.price.unit_amount_decimal::decimal(38, 12))::double
+                                    * stripe_percent_kept(m.item.discounts::varchar, as_of()))
+                              - stripe_amount_off(m.item.discounts::varchar, as_of(), m.currency))
+                  / m.cycle_months))::double as items_minor,
         arg_min(m.cycle_months, m.item_no) as first_cycle_months
     from item_months m
     where coalesce(m.item.price.recurring.usage_type, 'licensed') = 'licensed'
