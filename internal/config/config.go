@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -39,9 +40,15 @@ type Config struct {
 	Sources map[string]*Source `yaml:"sources"`
 	// Segments holds every threshold of docs/domain rules.
 	Segments Segments `yaml:"segments"`
+	// Models is a folder of SQL read at run time beside sql/ (docs/your-data.md): staging/<source>/,
+	// intermediate/, marts/ and tests/; a file at a built-in model's path replaces it. A relative
+	// path is taken from the config file's folder.
+	Models string `yaml:"models"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
+	// lines holds the line of each key path of the file, to place later problems.
+	lines map[string]int
 }
 
 // GCS configures access to a Google Cloud Storage lake.
@@ -167,6 +174,10 @@ func (a Audit) StagingDropShare() float64 {
 // Vendors are the systems segpipe has staging SQL for; all but demo also have a preset.
 var Vendors = []string{"demo", "stripe", "hubspot", "zendesk", "salesforce"}
 
+// Generic is the vendor of a source that is none of Vendors: its entities name the canonical
+// table they provide and map their columns onto it in config (docs/your-data.md).
+const Generic = "generic"
+
 // Source is one HTTP export system.
 type Source struct {
 	// Vendor names the system's wire shape: its preset (entities, pagination, columns) and the
@@ -240,6 +251,54 @@ type Entity struct {
 	Incremental *Incremental `yaml:"incremental"`
 	// BulkQuery, when set, runs a Salesforce Bulk API 2.0 query job and pages its results.
 	BulkQuery *BulkQuery `yaml:"bulk_query"`
+	// Provides names the canonical table (docs/staging.md) a generic source's entity maps onto,
+	// e.g. stg_opportunities; preset vendors' staging SQL says it instead.
+	Provides string `yaml:"provides,omitempty"`
+	// Map gives each canonical column its value from the landed columns (generic sources):
+	// canonical column -> mapping. The generated staging model (docs/your-data.md) applies it.
+	Map map[string]*Mapping `yaml:"map,omitempty"`
+}
+
+// Mapping is how one canonical column of a generic entity gets its value: from a landed
+// column (Column), or a constant, transformed in this order: trim, case, split, values or in,
+// multiply, default. Ref replaces the value by the id of the record of another entity it names.
+// In YAML a bare string is Column.
+type Mapping struct {
+	// Column is the landed column read (a name under columns:, or _extracted_at).
+	Column string `yaml:"column,omitempty"`
+	// Const is the value when no column is read (a string, number or bool).
+	Const any `yaml:"const,omitempty"`
+	// Trim removes leading and trailing blanks of text.
+	Trim bool `yaml:"trim,omitempty"`
+	// Case is upper or lower: the text's case is changed.
+	Case string `yaml:"case,omitempty"`
+	// Split cuts text into a list at this separator (for list columns).
+	Split string `yaml:"split,omitempty"`
+	// Values maps a landed value (compared trimmed, ignoring case) to the canonical one.
+	Values map[string]any `yaml:"values,omitempty"`
+	// Unmapped is what a value that Values does not list becomes: null (default) or keep.
+	Unmapped string `yaml:"unmapped,omitempty"`
+	// In makes a boolean: true when the value is one of these (compared trimmed, ignoring
+	// case), false when it is another, NULL when it is NULL.
+	In []string `yaml:"in,omitempty"`
+	// Multiply scales a number (revenue in millions: 1000000; cents: 0.01).
+	Multiply *float64 `yaml:"multiply,omitempty"`
+	// Default stands for a NULL value (currency: USD).
+	Default any `yaml:"default,omitempty"`
+	// Ref looks the value up in another entity and yields that record's id.
+	Ref *Ref `yaml:"ref,omitempty"`
+
+	// Line is where the mapping is in the config file (0 when built in code).
+	Line int `yaml:"-"`
+}
+
+// Ref names the entity a value refers to and the canonical column of that entity the value is
+// matched against (trimmed, ignoring case), e.g. a deal naming its account by account_name.
+type Ref struct {
+	// Entity is another entity of the same source, or <source>.<entity>.
+	Entity string `yaml:"entity"`
+	// By is the canonical column of that entity's mapping the value is matched against.
+	By string `yaml:"by"`
 }
 
 // Incremental configures incremental loads of an entity.
@@ -314,6 +373,12 @@ type Column struct {
 	// field is missing from the export or its null share jumps: for a field the vendor leaves
 	// out when empty, or a custom property some accounts lack.
 	Optional bool
+	// Layout reads a timestamp or date column's text: a Go reference layout such as 1/2/2006,
+	// 02-01-06 or 2006-01-02 15:04, or unix / unix_ms (epoch seconds or milliseconds). Empty
+	// means RFC 3339 or YYYY-MM-DD.
+	Layout string
+	// Timezone is the IANA zone a layout without a zone is read in (default UTC).
+	Timezone string
 }
 
 // Source returns the field the column is read from.
@@ -560,4 +625,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ModelsDir is the models folder as a path ("" when none is configured): relative to the
+// config file's folder.
+func (c *Config) ModelsDir() string {
+	if c.Models == "" || filepath.IsAbs(c.Models) || c.File == "" {
+		return c.Models
+	}
+	return filepath.Join(filepath.Dir(c.File), c.Models)
 }

@@ -100,6 +100,7 @@ func Parse(name string, data []byte, env LookupEnv) (*Config, error) {
 		return nil, &Error{Problems: p.problems}
 	}
 	cfg.applyDefaults()
+	cfg.lines = p.lines
 	p.validate(cfg)
 	if len(p.problems) > 0 {
 		return nil, &Error{Problems: p.problems}
@@ -113,6 +114,13 @@ type parser struct {
 	lines    map[string]int    // key path -> line
 	values   map[string]string // key path -> scalar value, to place type errors
 	problems []Problem
+}
+
+// Problem is a problem found after loading (segpipe config check's model build), placed at
+// the line of key in the config file (or of its nearest parent there).
+func (c *Config) Problem(key, format string, args ...any) Problem {
+	p := &parser{file: c.File, lines: c.lines}
+	return Problem{File: c.File, Line: p.lineOf(key), Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (p *parser) add(key, format string, args ...any) {
@@ -356,6 +364,27 @@ type columnSpec struct {
 	Type     string `yaml:"type"`
 	Field    string `yaml:"field"`
 	Optional bool   `yaml:"optional"`
+	Layout   string `yaml:"layout"`
+	Timezone string `yaml:"timezone"`
+}
+
+// UnmarshalYAML reads a mapping: a bare string names the landed column.
+func (m *Mapping) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*m = Mapping{Column: n.Value, Line: n.Line}
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a mapping is a column name or {column: ..., ...}", n.Line)
+	}
+	type plain Mapping
+	var v plain
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	*m = Mapping(v)
+	m.Line = n.Line
+	return nil
 }
 
 // UnmarshalYAML reads columns from a mapping name: type (or name: {type, field}), keeping
@@ -374,6 +403,7 @@ func (c *Columns) UnmarshalYAML(n *yaml.Node) error {
 				return err
 			}
 			col.Type, col.Field, col.Optional = spec.Type, spec.Field, spec.Optional
+			col.Layout, col.Timezone = spec.Layout, spec.Timezone
 		} else {
 			col.Type = v.Value
 		}
@@ -388,7 +418,7 @@ func (c Columns) MarshalYAML() (any, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	for _, col := range c {
 		var v *yaml.Node
-		if col.Field == "" && !col.Optional {
+		if col.Field == "" && !col.Optional && col.Layout == "" && col.Timezone == "" {
 			v = &yaml.Node{Kind: yaml.ScalarNode, Value: col.Type}
 		} else {
 			v = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
@@ -399,6 +429,12 @@ func (c Columns) MarshalYAML() (any, error) {
 			}
 			if col.Optional {
 				v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "optional"}, &yaml.Node{Kind: yaml.ScalarNode, Value: "true", Tag: "!!bool"})
+			}
+			if col.Layout != "" {
+				v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "layout"}, &yaml.Node{Kind: yaml.ScalarNode, Value: col.Layout, Style: yaml.DoubleQuotedStyle})
+			}
+			if col.Timezone != "" {
+				v.Content = append(v.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "timezone"}, &yaml.Node{Kind: yaml.ScalarNode, Value: col.Timezone})
 			}
 		}
 		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: col.Name}, v)

@@ -253,8 +253,9 @@ func (p *parser) validate(c *Config) {
 		if src == nil {
 			continue
 		}
+		p.validateGeneric(c, name, src)
 		for _, en := range src.EntityNames() {
-			view := RawView(src.Vendor, en)
+			view := c.ViewOf(name, en)
 			if other, dup := rawNames[view]; dup {
 				p.add("sources."+name+".entities."+en, "source %s already lands a %s entity %s: one entity per vendor and name", other, src.Vendor, en)
 			}
@@ -325,8 +326,8 @@ func (p *parser) validateSource(name string, s *Source) {
 		p.add(key, "is empty")
 		return
 	}
-	if !slices.Contains(Vendors, s.Vendor) {
-		p.add(key+".vendor", "must be one of %s (it picks the preset and the staging SQL), got %q", strings.Join(Vendors, ", "), s.Vendor)
+	if !slices.Contains(Vendors, s.Vendor) && s.Vendor != Generic {
+		p.add(key+".vendor", "must be one of %s (it picks the preset and the staging SQL), or generic (its entities map their columns in config: docs/your-data.md), got %q", strings.Join(Vendors, ", "), s.Vendor)
 	}
 	if s.RequestsPerSecond < 0 {
 		p.add(key+".requests_per_second", "must be 0 (no limit) or more")
@@ -520,6 +521,18 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		}
 		if col.Field != "" && e.Format != "csv" && !fieldPath.MatchString(col.Field) {
 			p.add(ck+".field", "must be a dot path such as properties.name or lines.data.0.amount")
+		}
+		if col.Layout != "" || col.Timezone != "" {
+			if col.Type != "timestamp" && col.Type != "date" {
+				p.add(ck, "layout and timezone read times: the column's type is %s, not timestamp or date", col.Type)
+			} else if err := CheckLayout(col.Layout); err != nil {
+				p.add(ck+".layout", "%v", err)
+			}
+			if col.Timezone != "" {
+				if _, err := time.LoadLocation(col.Timezone); err != nil {
+					p.add(ck+".timezone", "must be an IANA zone such as America/New_York, got %q", col.Timezone)
+				}
+			}
 		}
 	}
 	if inc := e.Incremental; inc != nil {
@@ -780,4 +793,37 @@ func redactURL(s string) string {
 	}
 	u.RawQuery = ""
 	return u.String()
+}
+
+// ViewOf is the raw view the entity of the named source is read through: raw_<vendor>__<entity>
+// for a preset vendor (its staging SQL names it), raw_<source>__<entity> for a generic source.
+func (c *Config) ViewOf(source, entity string) string {
+	if s := c.Sources[source]; s != nil && s.Vendor == Generic {
+		return RawView(source, entity)
+	}
+	if s := c.Sources[source]; s != nil {
+		return RawView(s.Vendor, entity)
+	}
+	return RawView(source, entity)
+}
+
+// The layouts of epoch numbers.
+const (
+	LayoutUnix   = "unix"
+	LayoutUnixMS = "unix_ms"
+)
+
+// CheckLayout says why a column layout cannot read times, or nil: a Go reference layout
+// (1/2/2006, 02-01-06, 2006-01-02 15:04:05, Jan 2 2006 ...) that names at least a year, a month
+// and a day, or unix / unix_ms.
+func CheckLayout(layout string) error {
+	if layout == "" || layout == LayoutUnix || layout == LayoutUnixMS {
+		return nil
+	}
+	ref := time.Date(2031, 11, 23, 19, 45, 56, 0, time.UTC)
+	back, err := time.Parse(layout, ref.Format(layout))
+	if err != nil || back.Year() != ref.Year() || back.Month() != ref.Month() || back.Day() != ref.Day() {
+		return fmt.Errorf("must be a Go time layout naming a year, month and day, written with the reference date 2 January 2006 (1/2/2006 is M/D/YYYY, 02-01-06 is DD-MM-YY, 2006-01-02 15:04 a date and time), or unix / unix_ms for epoch seconds / milliseconds; got %q", layout)
+	}
+	return nil
 }

@@ -138,9 +138,12 @@ type landing struct {
 	opts           Options
 	log            *slog.Logger
 
-	schema   *arrow.Schema
-	names    []string
-	kinds    []colKind
+	schema *arrow.Schema
+	names  []string
+	kinds  []colKind
+	// layouts read the text of timestamp and date columns configured with a layout or zone
+	// (nil for the default RFC 3339 / YYYY-MM-DD reading).
+	layouts  []*timeLayout
 	jsonTop  map[string][]fieldRef // a JSON record's top-level key → the columns read through it
 	csvCols  map[string][]int      // a CSV header name → the columns read from it
 	pk       int
@@ -234,6 +237,7 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 		schema:    schema,
 		names:     make([]string, n),
 		kinds:     make([]colKind, n),
+		layouts:   make([]*timeLayout, n),
 		jsonTop:   make(map[string][]fieldRef, n),
 		csvCols:   make(map[string][]int, n),
 		pk:        -1,
@@ -251,6 +255,13 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 	for i, c := range ent.Columns {
 		l.names[i] = c.Name
 		l.kinds[i], _ = kindOf(c.Type) // checked by LandedSchema
+		if c.Layout != "" || c.Timezone != "" {
+			tl, err := newTimeLayout(c.Layout, c.Timezone)
+			if err != nil {
+				return nil, fmt.Errorf("extract %s/%s: column %s: %w", source, entity, c.Name, err)
+			}
+			l.layouts[i] = tl
+		}
 		if seen[c.Name] {
 			return nil, fmt.Errorf("extract %s/%s: column %s is listed twice", source, entity, c.Name)
 		}
@@ -595,7 +606,13 @@ func (l *landing) convertJSON(raw []byte) string {
 	})
 	l.problems = l.problems[:0]
 	for i, k := range l.kinds {
-		c, p := fromJSON(k, l.spans[i])
+		var c cell
+		var p string
+		if tl := l.layouts[i]; tl != nil {
+			c, p = tl.fromJSON(k, l.spans[i])
+		} else {
+			c, p = fromJSON(k, l.spans[i])
+		}
 		if p != "" {
 			l.problems = append(l.problems, "column "+l.names[i]+": "+snippet(string(l.spans[i]))+" "+p)
 			continue
@@ -630,7 +647,13 @@ func (l *landing) convertCSV(pg *page, rec rawRecord) string {
 			l.cells[i] = nullCell()
 			continue
 		}
-		c, p := fromText(k, rec.fields[h])
+		var c cell
+		var p string
+		if tl := l.layouts[i]; tl != nil {
+			c, p = tl.fromText(k, rec.fields[h])
+		} else {
+			c, p = fromText(k, rec.fields[h])
+		}
 		if p != "" {
 			l.problems = append(l.problems, "column "+l.names[i]+": "+strconv.Quote(snippet(rec.fields[h]))+" "+p)
 			continue
