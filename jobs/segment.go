@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	segsql "github.com/segpipe/segpipe/sql"
@@ -134,11 +133,19 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	if err != nil {
 		return res, err
 	}
-	models, err := warehouse.LoadModels(segsql.Files, landed)
+	files, replaced, err := warehouse.RunFiles(p.Config, segsql.Files)
 	if err != nil {
 		return res, fmt.Errorf("segment: %w", err)
 	}
-	res.Models, err = sess.Build(ctx, segsql.Files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
+	if len(replaced) > 0 {
+		rec.Extra["replaced_models"] = replaced
+		log.Info("built-in SQL replaced by the models folder", "files", strings.Join(replaced, ", "))
+	}
+	models, err := warehouse.LoadModels(files, landed)
+	if err != nil {
+		return res, fmt.Errorf("segment: %w", err)
+	}
+	res.Models, err = sess.Build(ctx, files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
 	if err != nil {
 		return res, err
 	}
@@ -151,7 +158,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	log.Info("models built", "models", len(res.Models), "seconds", time.Since(t0).Seconds())
 
 	t0 = time.Now()
-	assertions, err := warehouse.LoadAssertions(segsql.Files)
+	assertions, err := warehouse.LoadAssertions(files)
 	if err != nil {
 		return res, err
 	}
@@ -261,7 +268,7 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 					files = append(files, local)
 				}
 			}
-			view := config.RawView(src.Vendor, entityName)
+			view := p.Config.ViewOf(sourceName, entityName)
 			if err := sess.RegisterParquet(ctx, view, files); err != nil {
 				return fmt.Errorf("segment: %w", err)
 			}

@@ -7,5 +7,5 @@ import "embed"
 
 // Files holds every model and assertion, by path (staging/<vendor>/stg_accounts.sql, ...).
 //
-//go:embed prelude.sql staging/*/*.sql state/*.sql intermediate/*.sql marts/*.sql tests/*.sql
+//go:embed prelude.sql generic/*.sql staging/*/*.sql state/*.sql intermediate/*.sql marts/*.sql tests/*.sql
 var Files embed.FS

@@ -187,6 +187,11 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Build every model on empty landings of the configured types: what a run would fail on
+	// with a DuckDB Binder Error fails here, naming the config key and the SQL file.
+	if err := jobs.CheckModels(context.Background(), cfg, os.TempDir()); err != nil {
+		return err
+	}
 	entities := 0
 	for _, s := range cfg.Sources {
 		entities += len(s.Entities)

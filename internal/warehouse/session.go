@@ -177,6 +177,19 @@ type Drop struct {
 }
 
 // RunModels builds every model as a table, in the order given.
+// ModelError is a model that DuckDB could not build: its name, path in the models FS, SQL and
+// DuckDB's error.
+type ModelError struct {
+	Model, Path, SQL string
+	Err              error
+}
+
+func (e *ModelError) Error() string {
+	return fmt.Sprintf("model %s (sql/%s): %v", e.Model, e.Path, e.Err)
+}
+
+func (e *ModelError) Unwrap() error { return e.Err }
+
 func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, error) {
 	if _, err := s.exec(ctx, "CREATE TABLE IF NOT EXISTS "+StagingDropsTable+
 		" (table_name VARCHAR, reason VARCHAR, dropped BIGINT, candidates BIGINT)"); err != nil {
@@ -194,7 +207,7 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 			err = perr
 		}
 		if err != nil {
-			return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
+			return runs, &ModelError{Model: m.Name, Path: m.Path, SQL: m.SQL, Err: err}
 		}
 		run := ModelRun{Name: m.Name, Layer: m.Layer}
 		if m.Layer == Staging {

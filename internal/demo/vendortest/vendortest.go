@@ -174,7 +174,7 @@ func LandAll(t testing.TB, s *warehouse.Session, store *lake.FileStore, cfg *con
 		src := cfg.Sources[source]
 		for _, entity := range src.EntityNames() {
 			m := Land(t, store, cfg, source, entity, dt, extract.Options{})
-			view := config.RawView(src.Vendor, entity)
+			view := cfg.ViewOf(source, entity)
 			Register(t, s, store, view, m)
 			landed[view] = true
 		}
