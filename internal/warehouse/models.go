@@ -41,6 +41,9 @@ type Model struct {
 	SQL   string
 	// Refs are the other models this one reads.
 	Refs []string
+	// Origin says where the file came from when the FS is a *Files (OriginBuiltIn, generated
+	// from the config, or a models-folder path); "" for another FS.
+	Origin string
 }
 
 // Assertion is one file of tests/: a SELECT that returns the rows breaking a rule.
@@ -242,7 +245,11 @@ func readLayer(fsys fs.FS, dir string, layer Layer) ([]Model, error) {
 		if strings.TrimSpace(StripComments(body)) == "" {
 			return nil, fmt.Errorf("model %s is empty", f)
 		}
-		out = append(out, Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t")})
+		m := Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t")}
+		if files, ok := fsys.(*Files); ok {
+			m.Origin = files.Origin(f)
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

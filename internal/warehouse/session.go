@@ -214,6 +214,9 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 			if run.Drops, err = s.leaveOutDropped(ctx, m.Name); err != nil {
 				return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
 			}
+			if err := s.checkContract(ctx, m, m.Origin != "" && m.Origin != OriginBuiltIn); err != nil {
+				return runs, err
+			}
 		}
 		if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&run.Rows)); err != nil {
 			return runs, fmt.Errorf("model %s: count rows: %w", m.Name, err)
