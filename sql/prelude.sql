@@ -7,10 +7,12 @@ create or replace macro cutoff() as (getvariable('as_of')::date + interval 1 day
 create or replace macro band_of(x, names, mins) as
     case when x is null or len(list_filter(mins, lambda m: m <= x)) = 0 then null
          else names[len(list_filter(mins, lambda m: m <= x))] end;
--- An amount converted into the reporting currency; NULL for a currency with no rate.
+-- An amount converted into the reporting currency; NULL for a currency with no rate. The rate
+-- lists are cast to their types: a config without fx_rates binds them empty, and DuckDB cannot
+-- tell the type of an empty list.
 create or replace macro to_reporting(amount, cur) as
     amount * case when upper(cur) = getvariable('currency') then 1.0
-                  else getvariable('fx_rates')[list_position(getvariable('fx_currencies'), upper(cur))] end;
+                  else (getvariable('fx_rates')::double[])[list_position(getvariable('fx_currencies')::varchar[], upper(cur))] end;
 -- An amount as an exact decimal, to a millionth. DuckDB adds doubles in whatever order its
 -- threads reach the rows, so a double sum that is then rounded to cents can land a cent apart
 -- between two runs on the same data (or a backfill and a single run); summing exact(x) cannot.
