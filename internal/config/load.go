@@ -99,6 +99,7 @@ func Parse(name string, data []byte, env LookupEnv) (*Config, error) {
 		p.typeErrors(err)
 		return nil, &Error{Problems: p.problems}
 	}
+	p.defaultSegments(&cfg.Segments)
 	cfg.applyDefaults()
 	cfg.lines = p.lines
 	p.validate(cfg)

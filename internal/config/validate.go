@@ -109,62 +109,6 @@ func (c *Config) applyDefaults() {
 			r.Severity = SeverityError
 		}
 	}
-	l := &c.Segments.LTV
-	if l.ChurnSegment == "" {
-		l.ChurnSegment = "size_band"
-	}
-	c.Segments.applyDefaults()
-}
-
-// applyDefaults fills the segmentation keys added after the first release with domain.md's
-// defaults, so configs written before them keep working; a key set to a value is kept.
-func (s *Segments) applyDefaults() {
-	setF := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	setI := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	setI(&s.ICP.MinCustomers, 5)
-	setF(&s.ICP.MinFit, 0.5)
-	if len(s.ICP.EmployeeRanges) == 0 {
-		s.ICP.EmployeeRanges = []float64{1, 20, 50, 200, 500, 2000}
-	}
-	t := &s.Tiers
-	setF(&t.MediumGrowthMultiple, 1.5)
-	setF(&t.AddressableSeatShare, 0.5)
-	setI(&t.DefaultRenewalMonths, 12)
-	if t.ScoreWeights == (TierScoreWeights{}) {
-		t.ScoreWeights = TierScoreWeights{ARR: 0.4, Growth: 0.3, Strategic: 0.2, Health: 0.1}
-	}
-	if t.Targets == nil {
-		t.Targets = DefaultTierTargets()
-	}
-	u := &s.Usage
-	setI(&u.WindowMonths, 3)
-	setI(&u.PowerMinFeatures, 8)
-	setF(&u.OccasionalMinActiveShare, 0.05)
-	setI(&s.Support.WindowDays, 90)
-	r := &s.ChurnRisk
-	setF(&r.UsageDrop, 0.30)
-	setF(&r.FeatureDrop, 0.30)
-	setF(&r.TicketRise, 2)
-	setI(&r.MinProblemTickets, 2)
-	setF(&r.LowCSAT, 3)
-	setI(&r.HighFlags, 2)
-	e := &s.Expansion
-	setF(&e.SeatLimitShare, 0.9)
-	setF(&e.UsageGrowth, 0.2)
-	setF(&e.EmployeesPerSeat, 10)
-	if s.Health == (Health{}) {
-		s.Health = Health{UsageWeight: 0.5, SupportWeight: 0.2, RiskWeight: 0.3}
-	}
-	setI(&s.Metrics.CACWindowMonths, 12)
-	setI(&s.Metrics.TrendQuarters, 8)
 }
 
 // DefaultTierTargets are domain.md section 7's targets: population and ARR shares, accounts

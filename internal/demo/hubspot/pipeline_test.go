@@ -252,10 +252,12 @@ func TestStagingRules(t *testing.T) {
 	}
 	// Country names and codes as users type them.
 	vendortest.ReplaceRaw(t, s, "raw_hubspot__companies", `
-		select * replace (case id when ? then 'uk' when ? then 'DE' when ? then 'Atlantis' else country end as country) from raw_hubspot__companies`,
-		c.Accounts[10].ID, c.Accounts[11].ID, c.Accounts[12].ID)
+		select * replace (case id when ? then 'uk' when ? then 'DE' when ? then 'Atlantis' when ? then 'U.S.A.'
+		                          when ? then 'jpn' when ? then '  Deutschland ' when ? then 'Brasil' else country end as country) from raw_hubspot__companies`,
+		c.Accounts[10].ID, c.Accounts[11].ID, c.Accounts[12].ID, c.Accounts[13].ID, c.Accounts[14].ID, c.Accounts[15].ID, c.Accounts[16].ID)
 	vendortest.Build(t, s, "stg_accounts", "staging/hubspot/stg_accounts.sql")
-	for id, want := range map[string]string{c.Accounts[10].ID: "GB EMEA", c.Accounts[11].ID: "DE EMEA", c.Accounts[12].ID: "Atlantis <nil>"} {
+	for id, want := range map[string]string{c.Accounts[10].ID: "GB EMEA", c.Accounts[11].ID: "DE EMEA", c.Accounts[12].ID: "Atlantis <nil>",
+		c.Accounts[13].ID: "US NA", c.Accounts[14].ID: "JP APAC", c.Accounts[15].ID: "DE EMEA", c.Accounts[16].ID: "BR LATAM"} {
 		r := vendortest.Query(t, s, "select country, region from stg_accounts where account_id = ?", id)[0]
 		if got := fmt.Sprintf("%v %v", r.Values[0], r.Values[1]); got != want {
 			t.Errorf("country/region %s, want %s", got, want)

@@ -3,8 +3,11 @@ package salesforce_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,6 +313,30 @@ func TestStagingRules(t *testing.T) {
 	}
 	if n := vendortest.Count(t, s, `select country_key from ref_countries group by all having count(*) > 1`); n != 0 {
 		t.Errorf("%d country names map to two countries", n)
+	}
+	// BillingCountry as users type it, without Region__c: ISO-2 and ISO-3 codes and names, in
+	// any case and spacing, become the ISO-2 code and its region; an unknown one is kept as typed.
+	typed := map[string]string{"u.s.": "US NA", "GBR": "GB EMEA", " united  kingdom": "GB EMEA", "Japan": "JP APAC",
+		"México": "MX LATAM", "Atlantis": "Atlantis <nil>"}
+	var cases []string
+	ids := map[string]string{}
+	i := 10
+	for typedAs, want := range typed {
+		id := c.Accounts[i].ID
+		cases = append(cases, fmt.Sprintf("when '%s' then '%s'", id, strings.ReplaceAll(typedAs, "'", "''")))
+		ids[id] = want
+		i++
+	}
+	vendortest.ReplaceRaw(t, s, "raw_salesforce__account", `select * replace (
+		case id `+strings.Join(cases, " ")+` else billing_country end as billing_country,
+		case when id in (`+"'"+strings.Join(slices.Collect(maps.Keys(ids)), "', '")+"'"+`) then null else region end as region)
+		from raw_salesforce__account`)
+	vendortest.Build(t, s, "stg_accounts", "staging/salesforce/stg_accounts.sql")
+	for id, want := range ids {
+		r := vendortest.Query(t, s, "select country, region from stg_accounts where account_id = ?", id)[0]
+		if got := fmt.Sprintf("%v %v", r.Values[0], r.Values[1]); got != want {
+			t.Errorf("%s: country/region %s, want %s", id, got, want)
+		}
 	}
 }
 

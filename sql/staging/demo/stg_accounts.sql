@@ -4,6 +4,9 @@
 -- Left out and counted (_drop_reason, docs/staging.md): an account without created_at (whether
 -- it existed at as_of cannot be told).
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.
+-- country: an ISO-2 or ISO-3 code or a country name becomes the ISO-2 code (country_iso2);
+-- anything else is kept as the CRM has it. region: the CRM's; when it has none, derived from
+-- the country (region_of, docs/staging.md "Countries and regions"), NULL for an unknown one.
 with latest as (
     select *
     from raw_demo__accounts
@@ -15,8 +18,8 @@ select
     blank_null(industry)                 as industry,
     employee_count                       as employees,
     annual_revenue,
-    blank_null(country)                  as country,
-    blank_null(region)                   as region,
+    coalesce(country_iso2(country), trim(blank_null(country))) as country,
+    coalesce(blank_null(region), region_of(country)) as region,
     blank_null(owner)                    as owner,
     coalesce(is_strategic, false)        as is_strategic,
     case when coalesce(strategic_reasons, '') = '' then []::varchar[]

@@ -12,10 +12,10 @@
 --             Healthcare, RETAIL Retail, MACHINERY Manufacturing, EDUCATION_MANAGEMENT
 --             Education, MEDIA_PRODUCTION Media, LOGISTICS_AND_SUPPLY_CHAIN Logistics; any
 --             other value is kept as HubSpot has it.
---   country   free text: a known country name or ISO-2 code becomes the ISO-2 code, anything
---             else is kept as typed.
---   region    HubSpot has none: derived from the ISO-2 country (NA, EMEA, APAC, LATAM), NULL
---             for an unknown country.
+--   country   free text: a country name or ISO-2 / ISO-3 code becomes the ISO-2 code
+--             (country_iso2), anything else is kept as typed.
+--   region    HubSpot has none: derived from the country (region_of: NA, EMEA, APAC, LATAM),
+--             NULL for an unknown country (docs/staging.md, "Countries and regions").
 --   owner     hubspot_owner_id -> the owner's first and last name (the id if the owner is not
 --             listed, e.g. deactivated).
 --   is_strategic, strategic_reasons  custom properties strategic_account (single checkbox) and
@@ -47,8 +47,8 @@ select
     end                                                   as industry,
     c.numberofemployees                                   as employees,
     c.annualrevenue                                       as annual_revenue,
-    coalesce(k.iso2, nullif(trim(c.country), ''))         as country,
-    k.region                                              as region,
+    coalesce(country_iso2(c.country), trim(blank_null(c.country))) as country,
+    region_of(c.country)                                  as region,
     coalesce(o.owner_name, blank_null(c.hubspot_owner_id)) as owner,
     coalesce(c.strategic_account, false)                  as is_strategic,
     coalesce(list_filter(list_transform(string_split(c.strategic_reasons, ';'), lambda r: lower(trim(r))),
@@ -58,6 +58,5 @@ select
     case when c.created_at is null then 'created_at is missing' end as _drop_reason
 from latest c
 left join owner_names o on o.id = blank_null(c.hubspot_owner_id)
-left join ref_countries k on k.country_key = lower(trim(c.country))
 where not coalesce(c.archived, false)
   and (c.created_at is null or c.created_at::timestamp < cutoff())

@@ -11,10 +11,11 @@
 --             back: Technology Software, Finance FinTech, Transportation Logistics; Healthcare,
 --             Retail, Manufacturing, Education and Media are the same words; any other value is
 --             kept as Salesforce has it.
---   country   BillingCountry (free text unless State and Country Picklists are on): a known
---             country name or ISO-2 code becomes the ISO-2 code, anything else is kept as typed.
+--   country   BillingCountry (free text unless State and Country Picklists are on): a country
+--             name or ISO-2 / ISO-3 code becomes the ISO-2 code (country_iso2), anything else
+--             is kept as typed.
 --   region    custom picklist Region__c (NA, EMEA, APAC, LATAM); when it is empty or another
---             value, derived from the ISO-2 country, NULL for an unknown country.
+--             value, derived from the country (region_of), NULL for an unknown country.
 --   owner     Owner.Name (the OwnerId if the name did not come back).
 --   is_strategic, strategic_reasons  custom fields Strategic__c (checkbox) and
 --             Strategic_Reasons__c (multi-select picklist, values joined by ';', compared
@@ -35,9 +36,9 @@ select
     end                                                   as industry,
     a.number_of_employees                                 as employees,
     a.annual_revenue                                      as annual_revenue,
-    coalesce(k.iso2, nullif(trim(a.billing_country), '')) as country,
+    coalesce(country_iso2(a.billing_country), trim(blank_null(a.billing_country))) as country,
     case when upper(trim(a.region)) in ('NA', 'EMEA', 'APAC', 'LATAM') then upper(trim(a.region))
-         else k.region end                                as region,
+         else region_of(a.billing_country) end            as region,
     coalesce(blank_null(a.owner_name), blank_null(a.owner_id)) as owner,
     coalesce(a.strategic, false)                          as is_strategic,
     coalesce(list_filter(list_transform(string_split(a.strategic_reasons, ';'), lambda r: lower(trim(r))),
@@ -46,6 +47,5 @@ select
     a.created_date::timestamp                             as created_at,
     case when a.created_date is null then 'created_at is missing' end as _drop_reason
 from latest a
-left join ref_countries k on k.country_key = lower(trim(a.billing_country))
 where not coalesce(a.is_deleted, false)
   and (a.created_date is null or a.created_date::timestamp < cutoff())

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+)
+
+// DefaultSegments is the segments block a config gets for every key it leaves out: the
+// defaults docs/configuration.md lists, which are domain.md's thresholds (config/segpipe.yaml
+// spells out the same values).
+func DefaultSegments() Segments {
+	return Segments{
+		SizeBands: []Band{{Name: "SMB", Min: 1}, {Name: "Mid-market", Min: 200}, {Name: "Enterprise", Min: 2000}},
+		ARRBands:  []Band{{Name: "SMB", Min: 0}, {Name: "Mid-market", Min: 25000}, {Name: "Enterprise", Min: 100000}},
+		Adoption:  Adoption{EarlyDays: 90, MatureMonths: 12},
+		LTV: LTV{Method: "predictive", GrossMargin: 0.80, LifetimeCapMonths: 60, ChurnWindowMonths: 6,
+			ChurnSegment: "size_band"},
+		ICP: ICP{MinTenureMonths: 12, MinLift: 1.5, MinCustomers: 5, MinFit: 0.5,
+			EmployeeRanges: []float64{1, 20, 50, 200, 500, 2000}},
+		Tiers: Tiers{Tier1ARR: 100000, Tier1StrategicARR: 50000, Tier1GrowthARR: 75000, Tier2MinARR: 25000,
+			Tier3MinARR: 5000, HighGrowthMultiple: 3, MediumGrowthMultiple: 1.5, AddressableSeatShare: 0.5,
+			DefaultRenewalMonths: 12,
+			ScoreWeights:         TierScoreWeights{ARR: 0.4, Growth: 0.3, Strategic: 0.2, Health: 0.1},
+			Targets:              DefaultTierTargets()},
+		Pipeline: Pipeline{
+			DealSizeTiers: []Band{{Name: "SMB", Min: 0}, {Name: "Mid-market", Min: 25000}, {Name: "Enterprise", Min: 150000}},
+			InactiveDays:  14, AgingPercentile: 0.75, StalledPercentile: 0.90},
+		Validation: Validation{MinSegmentSize: 30, Alpha: 0.05},
+		Usage: UsageRules{WindowMonths: 3, PowerMinActiveShare: 0.6, PowerMinFeatures: 8,
+			RegularMinActiveShare: 0.25, OccasionalMinActiveShare: 0.05},
+		Support:   SupportRule{WindowDays: 90, HighTicketsPerMonth: 2, SelfSufficientTicketsPerMonth: 0.2},
+		ChurnRisk: ChurnRisk{UsageDrop: 0.30, FeatureDrop: 0.30, TicketRise: 2, MinProblemTickets: 2, LowCSAT: 3, HighFlags: 2},
+		Expansion: Expansion{SeatLimitShare: 0.9, UsageGrowth: 0.2, EmployeesPerSeat: 10},
+		Health:    Health{UsageWeight: 0.5, SupportWeight: 0.2, RiskWeight: 0.3},
+		Metrics:   Metrics{CACWindowMonths: 12, TrendQuarters: 8},
+	}
+}
+
+// defaultSegments gives every segments key the file leaves out its DefaultSegments value. A
+// key the file sets is kept as written, 0 included (a tier3_min_arr of 0, a min_tenure_months
+// of 0). Nested mappings (ltv, tiers.score_weights, ...) are filled key by key; a list (bands,
+// tier targets) or a mapping of names (price_list) is one value, taken whole or not at all.
+func (p *parser) defaultSegments(s *Segments) {
+	fillAbsent(reflect.ValueOf(s).Elem(), reflect.ValueOf(DefaultSegments()), "segments", func(key string) bool {
+		_, ok := p.lines[key]
+		return ok
+	})
+}
+
+func fillAbsent(dst, def reflect.Value, path string, present func(string) bool) {
+	t := dst.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := path + "." + tag
+		if f := dst.Field(i); f.Kind() == reflect.Struct {
+			fillAbsent(f, def.Field(i), key, present)
+		} else if !present(key) {
+			f.Set(def.Field(i))
+		}
+	}
+}

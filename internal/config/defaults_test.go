@@ -1,0 +1,249 @@
+package config_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	defaultconfig "github.com/segpipe/segpipe/config"
+	"github.com/segpipe/segpipe/internal/config"
+)
+
+// bare is a config with no segments block and no fx_rates: every threshold and the rates take
+// their documented defaults.
+const bare = `currency: USD
+lake: ./data
+sources:
+  crm:
+    vendor: demo
+    base_url: http://localhost:1/api
+    entities:
+      accounts:
+        path: /accounts
+        format: json
+        primary_key: id
+        columns:
+          id: string
+`
+
+// A config that leaves the segments block out validates and gets DefaultSegments, which are the
+// values config/segpipe.yaml spells out; one without fx_rates has no other currency.
+func TestNoSegmentsBlockGetsTheDefaults(t *testing.T) {
+	cfg, err := config.Parse("bare.yaml", []byte(bare), noEnv)
+	if err != nil {
+		t.Fatalf("a config without segments and fx_rates must be valid: %v", err)
+	}
+	if len(cfg.FXRates) != 0 {
+		t.Errorf("fx_rates = %v, want none", cfg.FXRates)
+	}
+	demo, err := config.Parse("segpipe.yaml", defaultconfig.DemoYAML, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(cfg.Segments)
+	if want, _ := json.Marshal(demo.Segments); string(got) != string(want) {
+		t.Errorf("defaults differ from config/segpipe.yaml's segments:\n got %s\nwant %s", got, want)
+	}
+	if want, _ := json.Marshal(config.DefaultSegments()); string(got) != string(want) {
+		t.Errorf("defaults differ from DefaultSegments:\n got %s\nwant %s", got, want)
+	}
+	for _, empty := range []string{"segments: {}\n", "segments:\n"} {
+		if c, err := config.Parse("c.yaml", []byte(bare+empty), noEnv); err != nil {
+			t.Errorf("%q: %v", empty, err)
+		} else if a, _ := json.Marshal(c.Segments); string(a) != string(got) {
+			t.Errorf("%q: segments %s, want the defaults", empty, a)
+		}
+	}
+}
+
+// Part of the block: each key left out takes its default, key by key inside a group, and a key
+// that is set is kept as written, 0 included (it used to be taken for "not set").
+func TestPartOfTheSegmentsBlock(t *testing.T) {
+	yaml := bare + `segments:
+  size_bands: [{name: Small, min: 1}, {name: Large, min: 500}]
+  icp: {min_tenure_months: 0}
+  tiers: {tier3_min_arr: 0, score_weights: {arr: 0.7, growth: 0, strategic: 0.2, health: 0.1}}
+  usage: {power_min_features: 0}
+  support: {self_sufficient_tickets_per_month: 0}
+  pipeline: {inactive_days: 21}
+`
+	cfg, err := config.Parse("part.yaml", []byte(yaml), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, d := cfg.Segments, config.DefaultSegments()
+	if len(s.SizeBands) != 2 || s.SizeBands[1].Name != "Large" || s.SizeBands[1].Min != 500 {
+		t.Errorf("size_bands = %+v, want the config's two bands", s.SizeBands)
+	}
+	if s.ICP.MinTenureMonths != 0 || s.ICP.MinLift != 1.5 || s.ICP.MinCustomers != 5 {
+		t.Errorf("icp = %+v, want min_tenure_months 0 as set, min_lift 1.5 and min_customers 5 by default", s.ICP)
+	}
+	if s.Tiers.Tier3MinARR != 0 || s.Tiers.Tier1ARR != 100000 || s.Tiers.ScoreWeights.Growth != 0 || s.Tiers.ScoreWeights.ARR != 0.7 {
+		t.Errorf("tiers = %+v, want tier3_min_arr 0 and the weights as set, tier1_arr 100000", s.Tiers)
+	}
+	if s.Usage.PowerMinFeatures != 0 || s.Usage.WindowMonths != 3 || s.Support.SelfSufficientTicketsPerMonth != 0 || s.Support.HighTicketsPerMonth != 2 {
+		t.Errorf("usage %+v, support %+v: want power_min_features 0 and self_sufficient 0 as set", s.Usage, s.Support)
+	}
+	if s.Pipeline.InactiveDays != 21 || s.Pipeline.AgingPercentile != 0.75 || len(s.Pipeline.DealSizeTiers) != 3 {
+		t.Errorf("pipeline = %+v, want inactive_days 21 and the default tiers and percentiles", s.Pipeline)
+	}
+	if a, b := fmt.Sprint(s.ARRBands, s.LTV, s.ChurnRisk, s.Metrics), fmt.Sprint(d.ARRBands, d.LTV, d.ChurnRisk, d.Metrics); a != b {
+		t.Errorf("groups left out: %s, want %s", a, b)
+	}
+	// A key set to a value that breaks a rule is reported, not replaced by its default.
+	_, err = config.Parse("bad.yaml", []byte(bare+"segments:\n  pipeline: {inactive_days: 0}\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "segments.pipeline.inactive_days: must be at least 1") {
+		t.Errorf("inactive_days 0: want the rule's error, got %v", err)
+	}
+}
+
+// Every key of the segments block is in docs/configuration.md's table, and the default the
+// table shows is DefaultSegments' value (the tier targets are checked against domain.md in
+// TestSegmentDefaults).
+func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	start := strings.Index(text, "## segments:")
+	if start < 0 {
+		t.Fatal("docs/configuration.md has no segments section")
+	}
+	text = text[start:]
+	if end := strings.Index(text[1:], "\n## "); end >= 0 {
+		text = text[:end+1]
+	}
+	values := map[string]string{}
+	flatten(reflect.ValueOf(config.DefaultSegments()), "", values)
+	documented := map[string]bool{}
+	rows := 0
+	for _, line := range strings.Split(text, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || strings.HasPrefix(strings.TrimSpace(cells[1]), "key") || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		rows++
+		keyCell := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cells[1]), "*"))
+		keys := strings.Split(strings.ReplaceAll(keyCell, "`", ""), ", ")
+		if i := strings.LastIndex(keys[0], "."); i >= 0 {
+			for j := 1; j < len(keys); j++ {
+				keys[j] = keys[0][:i+1] + strings.TrimSpace(keys[j])
+			}
+		}
+		def := strings.TrimSpace(cells[2])
+		defs := []string{def}
+		if len(keys) > 1 {
+			defs = strings.Split(def, ", ")
+			if len(defs) != len(keys) {
+				t.Errorf("docs row %q: %d keys but %d defaults", keyCell, len(keys), len(defs))
+				continue
+			}
+		}
+		for i, k := range keys {
+			k = strings.TrimSpace(k)
+			documented[k] = true
+			want, ok := values[k]
+			if !ok {
+				t.Errorf("docs list segments.%s, which config.Segments does not have", k)
+				continue
+			}
+			if k == "tiers.targets" {
+				continue
+			}
+			if !sameValue(defs[i], want) {
+				t.Errorf("segments.%s: docs say the default is %q, DefaultSegments has %q", k, defs[i], want)
+			}
+		}
+	}
+	if rows < 20 {
+		t.Fatalf("read only %d rows of the segments table", rows)
+	}
+	isGroup := map[string]bool{}
+	for k := range values {
+		if i := strings.LastIndex(k, "."); i >= 0 {
+			isGroup[k[:i]] = true
+		}
+	}
+	for k := range values {
+		if isGroup[k] {
+			continue
+		}
+		parent := k
+		if i := strings.LastIndex(k, "."); i >= 0 {
+			parent = k[:i]
+		}
+		if !documented[k] && !documented[parent] {
+			t.Errorf("segments.%s has no row in docs/configuration.md's segments table", k)
+		}
+	}
+}
+
+// flatten renders each key of a segments value the way the docs table writes it: numbers, a
+// band list as "name min, ...", a group as "key value, ...", an empty mapping as "none".
+func flatten(v reflect.Value, path string, out map[string]string) string {
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		var parts []string
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			key := tag
+			if path != "" {
+				key = path + "." + tag
+			}
+			r := flatten(v.Field(i), key, out)
+			out[key] = r
+			parts = append(parts, tag+" "+r)
+		}
+		return strings.Join(parts, ", ")
+	case reflect.Slice:
+		var parts []string
+		for i := 0; i < v.Len(); i++ {
+			e := v.Index(i)
+			if b, ok := e.Interface().(config.Band); ok {
+				parts = append(parts, b.Name+" "+strconv.FormatFloat(b.Min, 'g', -1, 64))
+			} else {
+				parts = append(parts, fmt.Sprint(e.Interface()))
+			}
+		}
+		return strings.Join(parts, ", ")
+	case reflect.Map:
+		if v.Len() == 0 {
+			return "none"
+		}
+		return fmt.Sprint(v.Interface())
+	case reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// sameValue compares a documented default with a rendered one word by word, numbers by value
+// (0.80 is 0.8).
+func sameValue(doc, want string) bool {
+	a := strings.Fields(strings.ReplaceAll(doc, ",", " "))
+	b := strings.Fields(strings.ReplaceAll(want, ",", " "))
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, err1 := strconv.ParseFloat(a[i], 64)
+		y, err2 := strconv.ParseFloat(b[i], 64)
+		if err1 == nil && err2 == nil {
+			if x != y {
+				return false
+			}
+		} else if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,120 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segpipe/segpipe/internal/config"
+	segsql "github.com/segpipe/segpipe/sql"
+)
+
+// A config without fx_rates (its documented default is none) binds empty rate lists: the
+// models build, amounts in the reporting currency convert, and an amount in any other currency
+// fails assert_known_currencies as an unknown currency, never as a SQL binder error.
+// basic_raw.sql: A1 paid $1,000 in each of January to April; A2's one invoice is EUR 12,000.
+func TestWithoutFXRates(t *testing.T) {
+	s := buildFixture(t, "basic", "2025-06-30", func(c *config.Config) { c.FXRates = nil })
+	inv := rowsBy(t, s, `select invoice_id, amount from stg_invoices where invoice_id in ('i1', 'i4', 'i5')`)
+	near(t, "i1 amount (USD)", num(t, inv["i1"], "amount"), 1000)
+	near(t, "i4 amount (usd)", num(t, inv["i4"], "amount"), 1000)
+	if v := inv["i5"].Get("amount"); v != nil {
+		t.Errorf("i5 (EUR, no rate) amount = %v, want NULL", v)
+	}
+	as, err := LoadAssertions(segsql.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunAssertions(context.Background(), as)
+	if err == nil || !strings.Contains(err.Error(), "assert_known_currencies") || !strings.Contains(err.Error(), "EUR") {
+		t.Fatalf("want assert_known_currencies to fail naming EUR, got %v", err)
+	}
+}
+
+// bareConfig is a config with no segments block and no fx_rates: every threshold is its
+// documented default (internal/config's DefaultSegments).
+func bareConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("bare.yaml", []byte(`currency: USD
+lake: ./data
+sources:
+  crm:
+    vendor: demo
+    base_url: http://localhost:1/api
+    entities:
+      accounts: {path: /accounts, format: json, primary_key: id, columns: {id: string}}
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// Every variable the SQL reads is bound from a config without a segments block (or bound by
+// the segment job: known_at_*, and <view>_files by RegisterParquet).
+func TestBareConfigBindsEveryVariable(t *testing.T) {
+	bound := map[string]bool{"known_at_views": true, "known_at_dates": true}
+	for _, v := range ConfigVariables(bareConfig(t), time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)) {
+		if v.Value == nil {
+			t.Errorf("variable %s is nil", v.Name)
+		}
+		bound[v.Name] = true
+	}
+	read := regexp.MustCompile(`getvariable\('([a-z0-9_]+)'\)`)
+	n := 0
+	err := fs.WalkDir(segsql.Files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(segsql.Files, path)
+		if err != nil {
+			return err
+		}
+		for _, m := range read.FindAllStringSubmatch(StripComments(string(b)), -1) {
+			n++
+			if !bound[m[1]] {
+				t.Errorf("sql/%s reads getvariable('%s'), which ConfigVariables does not bind", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 50 {
+		t.Fatalf("found only %d getvariable reads", n)
+	}
+}
+
+// The models build from a config without a segments block or fx_rates, and publish what the
+// demo config (whose segments spell out the defaults) does: every mart of the pipeline fixture
+// (all USD) is the same, row for row.
+func TestBareConfigBuildsTheDemoMarts(t *testing.T) {
+	bare := bareConfig(t)
+	withDemo := buildFixture(t, "pipeline", "2025-06-30", nil)
+	withBare := buildFixture(t, "pipeline", "2025-06-30", func(c *config.Config) { *c = *bare })
+	marts, err := fs.Glob(segsql.Files, "marts/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range marts {
+		table := strings.TrimSuffix(path.Base(f), ".sql")
+		q := "select * from " + table + " order by all"
+		a, err := withDemo.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := withBare.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s differs between the demo config and a config without segments:\n%v\n%v", table, a, b)
+		}
+	}
+}
