@@ -101,7 +101,7 @@ func TestSameInputsPublishTheSameBytes(t *testing.T) {
 		p, _ := demoEnv(t, 3000, nil)
 		checkSameBytes(t, p)
 	})
-	examples, err := filepath.Glob("../config/examples/*.yaml")
+	examples, err := vendorExamples()
 	if err != nil || len(examples) < 4 {
 		t.Fatalf("example configs: %v, %v", examples, err)
 	}

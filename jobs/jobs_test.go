@@ -494,7 +494,7 @@ func TestExampleConfigsGiveTheSameSegments(t *testing.T) {
 	for _, table := range []string{"segment_metrics", "ltv_quintiles"} {
 		want[table] = readTable(t, filepath.Join(base.Lake.(*lake.FileStore).Root(), "latest", table+".parquet"))
 	}
-	examples, err := filepath.Glob("../config/examples/*.yaml")
+	examples, err := vendorExamples()
 	if err != nil || len(examples) < 4 {
 		t.Fatalf("example configs: %v, %v", examples, err)
 	}

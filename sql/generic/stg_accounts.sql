@@ -2,6 +2,9 @@
 -- ({{view}}) through the map in its config (docs/your-data.md). The mapped CTE before this
 -- select is generated from that map: canonical column names, values of the canonical types.
 -- The version of each account known at as_of wins (as_of_rank of the mapped updated_at).
+-- country: an ISO-2 or ISO-3 code or a country name becomes the ISO-2 code (country_iso2),
+-- anything else is kept as mapped; region: the mapped one, else derived from the country
+-- (region_of), NULL for an unknown country.
 -- Left out and counted (_drop_reason): an account without its id or created_at, or whose ref
 -- names no single record.
 with latest as (
@@ -15,8 +18,8 @@ select
     industry,
     employees,
     annual_revenue,
-    country,
-    region,
+    coalesce(country_iso2(country), trim(country))   as country,
+    coalesce(region, region_of(country))             as region,
     owner,
     coalesce(is_strategic, false)                    as is_strategic,
     coalesce(strategic_reasons, []::varchar[])       as strategic_reasons,
