@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,10 +63,42 @@ func CheckModels(ctx context.Context, cfg *config.Config, workDir string) error 
 	if err != nil {
 		return err
 	}
+	// A generic entity that no staging model reads lands for nothing: a map left out, or a
+	// staging model of the models folder under another source's name.
+	read := map[string]bool{}
+	stagingFiles, err := fs.Glob(files, "staging/*/*.sql")
+	if err != nil {
+		return err
+	}
+	for _, f := range stagingFiles {
+		b, err := fs.ReadFile(files, f)
+		if err != nil {
+			return err
+		}
+		for _, v := range rawViewRef.FindAllString(warehouse.StripComments(string(b)), -1) {
+			read[v] = true
+		}
+	}
+	var unread []config.Problem
+	for _, sourceName := range cfg.SourceNames() {
+		if cfg.Sources[sourceName].Vendor != config.Generic {
+			continue
+		}
+		for _, entityName := range cfg.Sources[sourceName].EntityNames() {
+			if view := cfg.ViewOf(sourceName, entityName); !read[view] {
+				unread = append(unread, cfg.Problem("sources."+sourceName+".entities."+entityName,
+					"no staging model reads %s: give the entity provides and map, or write models/staging/%s/<canonical table>.sql reading it (docs/your-data.md)", view, sourceName))
+			}
+		}
+	}
+	if len(unread) > 0 {
+		return &config.Error{Problems: unread}
+	}
 	models, err := warehouse.LoadModels(files, landed)
 	if err != nil {
 		return &config.Error{Problems: []config.Problem{cfg.Problem("sources", "%v", err)}}
 	}
+
 	asOf := time.Now().In(cfg.Location())
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 	if _, err := sess.Build(ctx, files, models, warehouse.ConfigVariables(cfg, asOf)); err != nil {

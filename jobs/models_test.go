@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,5 +153,50 @@ func TestCheckModelsNamesABadUserModel(t *testing.T) {
 	p.Config.Models = ""
 	if err := jobs.CheckModels(context.Background(), p.Config, t.TempDir()); err != nil {
 		t.Errorf("the demo config: %v", err)
+	}
+}
+
+// A source with no preset and no map, read by a staging model of the user's own: the demo
+// support desk declared generic, its tickets landed as they are and staged by
+// models/staging/support/stg_tickets.sql (the demo vendor's staging, written against
+// raw_support__tickets). Every published table equals, byte for byte, a run with the preset.
+func TestUserStagingForAGenericSource(t *testing.T) {
+	p, _ := demoEnv(t, 800, nil)
+	ctx := context.Background()
+	if _, err := jobs.Ingest(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	want := publishedFiles(t, p, 2, filepath.Join(tmp, "preset"))
+
+	cfg := *p.Config
+	cfg.Sources = map[string]*config.Source{}
+	for name, src := range p.Config.Sources {
+		cfg.Sources[name] = src
+	}
+	support := *p.Config.Sources["support"]
+	support.Vendor = config.Generic
+	cfg.Sources["support"] = &support
+	staging := strings.ReplaceAll(mustReadBuiltIn(t, "staging/demo/stg_tickets.sql"), "raw_demo__tickets", "raw_support__tickets")
+	cfg.Models = writeModels(t, map[string]string{"staging/support/stg_tickets.sql": staging})
+	if err := jobs.CheckModels(ctx, &cfg, t.TempDir()); err != nil {
+		t.Fatalf("config check: %v", err)
+	}
+	p.Config = &cfg
+	got := publishedFiles(t, p, 2, filepath.Join(tmp, "custom"))
+	if len(got) != len(want) {
+		t.Fatalf("%d tables published, the preset run %d", len(got), len(want))
+	}
+	for name, b := range want {
+		if !bytes.Equal(b, got[name]) {
+			t.Errorf("%s differs from the preset run's", name)
+		}
+	}
+
+	// Without the user's model nothing reads the landed tickets: config check says so up front.
+	cfg.Models = writeModels(t, map[string]string{"marts/nothing.sql": "select 1 as x"})
+	err := jobs.CheckModels(ctx, &cfg, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "sources.support.entities.tickets: no staging model reads raw_support__tickets") {
+		t.Errorf("a generic entity that nothing stages: %v", err)
 	}
 }

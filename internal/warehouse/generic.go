@@ -32,6 +32,9 @@ func GenericModels(cfg *config.Config, files fs.FS) (map[string]string, error) {
 		}
 		for _, entityName := range src.EntityNames() {
 			e := src.Entities[entityName]
+			if e.Provides == "" && len(e.Map) == 0 {
+				continue // landed only: a staging model of the models folder reads it
+			}
 			t, ok := canonical.Lookup(e.Provides)
 			if !ok {
 				return nil, fmt.Errorf("sources.%s.entities.%s.provides: no canonical table %q", sourceName, entityName, e.Provides)
