@@ -28,16 +28,17 @@ import (
 // under workDir. A staging model that reads a column the config does not land, a canonical table
 // no source provides, a models-folder file that does not bind: each fails here, before any run,
 // as a *config.Error naming the config key and line, the SQL file and DuckDB's reason. A config
-// that passes does not fail a run with a DuckDB Binder Error.
-func CheckModels(ctx context.Context, cfg *config.Config, workDir string) error {
+// that passes does not fail a run with a DuckDB Binder Error. It returns the models and
+// assertions a run leaves out for want of an input no source provides.
+func CheckModels(ctx context.Context, cfg *config.Config, workDir string) ([]warehouse.NotBuilt, error) {
 	dir, err := os.MkdirTemp(workDir, "segpipe-check-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	sess, err := warehouse.Open(ctx, warehouse.Options{Threads: 1, TempDir: filepath.Join(dir, "duckdb")})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer sess.Close()
 	viewKey := map[string]string{} // raw view -> its entity's config key
@@ -47,33 +48,33 @@ func CheckModels(ctx context.Context, cfg *config.Config, workDir string) error 
 			view := cfg.ViewOf(sourceName, entityName)
 			file := filepath.Join(dir, view+".parquet")
 			if err := writeEmptyLanding(file, ent); err != nil {
-				return fmt.Errorf("check %s/%s: %w", sourceName, entityName, err)
+				return nil, fmt.Errorf("check %s/%s: %w", sourceName, entityName, err)
 			}
 			if err := sess.RegisterParquet(ctx, view, []string{file}); err != nil {
-				return fmt.Errorf("check %s/%s: %w", sourceName, entityName, err)
+				return nil, fmt.Errorf("check %s/%s: %w", sourceName, entityName, err)
 			}
 			viewKey[view] = "sources." + sourceName + ".entities." + entityName
 		}
 	}
 	files, _, err := warehouse.RunFiles(cfg, segsql.Files)
 	if err != nil {
-		return &config.Error{Problems: []config.Problem{cfg.Problem("models", "%v", err)}}
+		return nil, &config.Error{Problems: []config.Problem{cfg.Problem("models", "%v", err)}}
 	}
 	landed, err := sess.Landed(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// A generic entity that no staging model reads lands for nothing: a map left out, or a
 	// staging model of the models folder under another source's name.
 	read := map[string]bool{}
 	stagingFiles, err := fs.Glob(files, "staging/*/*.sql")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range stagingFiles {
 		b, err := fs.ReadFile(files, f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, v := range rawViewRef.FindAllString(warehouse.StripComments(string(b)), -1) {
 			read[v] = true
@@ -92,35 +93,38 @@ func CheckModels(ctx context.Context, cfg *config.Config, workDir string) error 
 		}
 	}
 	if len(unread) > 0 {
-		return &config.Error{Problems: unread}
+		return nil, &config.Error{Problems: unread}
 	}
-	models, err := warehouse.LoadModels(files, landed)
+	plan, err := warehouse.PlanModels(files, landed)
 	if err != nil {
-		return &config.Error{Problems: []config.Problem{cfg.Problem("sources", "%v", err)}}
+		return nil, &config.Error{Problems: []config.Problem{cfg.Problem("sources", "%v", err)}}
 	}
+	models := plan.Models
 
 	asOf := time.Now().In(cfg.Location())
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 	if _, err := sess.Build(ctx, files, models, warehouse.ConfigVariables(cfg, asOf)); err != nil {
 		var me *warehouse.ModelError
 		if !errors.As(err, &me) {
-			return err
+			return nil, err
 		}
-		return &config.Error{Problems: []config.Problem{modelProblem(cfg, me, files, viewKey)}}
+		return nil, &config.Error{Problems: []config.Problem{modelProblem(cfg, me, files, viewKey)}}
 	}
 	assertions, err := warehouse.LoadAssertions(files)
 	if err != nil {
-		return &config.Error{Problems: []config.Problem{cfg.Problem("models", "%v", err)}}
+		return nil, &config.Error{Problems: []config.Problem{cfg.Problem("models", "%v", err)}}
 	}
 	if err := warehouse.ApplyRules(assertions, cfg.Audit); err != nil {
-		return &config.Error{Problems: []config.Problem{cfg.Problem("audit.assertions", "%v", err)}}
+		return nil, &config.Error{Problems: []config.Problem{cfg.Problem("audit.assertions", "%v", err)}}
 	}
+	assertions, skipped := plan.PlanAssertions(assertions)
+	notBuilt := append(plan.NotBuilt, skipped...)
 	for _, a := range assertions {
 		if err := sess.Exec(ctx, "SELECT * FROM ("+a.SQL+") LIMIT 0"); err != nil {
-			return &config.Error{Problems: []config.Problem{cfg.Problem("models", "assertion %s (%s) does not run: %s", a.Name, origin(files, a.Path), firstLine(err))}}
+			return nil, &config.Error{Problems: []config.Problem{cfg.Problem("models", "assertion %s (%s) does not run: %s", a.Name, origin(files, a.Path), firstLine(err))}}
 		}
 	}
-	return nil
+	return notBuilt, nil
 }
 
 var rawViewRef = regexp.MustCompile(`\braw_[a-z0-9_]+__[a-z0-9_]+\b`)

@@ -1,8 +1,14 @@
 package jobs_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +16,7 @@ import (
 	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/demo/csvcrm"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
 )
 
@@ -58,4 +65,250 @@ func vendorExamples() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// The case of issue 15: a CRM-only company (accounts and deals, no billing, support or usage
+// source) from plain CSV exports in a foreign shape, run with `segpipe run nightly` and
+// config/examples/csv-crm.yaml alone. The firmographic and pipeline tables are published and
+// checked against values computed here from the company; the billing-based marts are reported
+// as not built, not published empty; the customer columns are unknown, never prospect or 0.
+func TestCSVCRMOnlyNightly(t *testing.T) {
+	asOf := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	c := csvcrm.Generate(120, asOf, 3)
+	p := csvCRMEnv(t, c, "")
+	res, err := jobs.Nightly(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := filepath.Join(p.Lake.(*lake.FileStore).Root(), "latest")
+	pub, err := lake.ReadPublished(context.Background(), p.Lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published []string
+	for _, tb := range pub.Tables {
+		published = append(published, tb.Name)
+	}
+	sort.Strings(published)
+	if got := strings.Join(published, " "); got != "account_segments pipeline_aging pipeline_cohorts pipeline_loss_reasons pipeline_segments" {
+		t.Errorf("published %s", got)
+	}
+	notBuilt := map[string][]string{}
+	for _, nb := range res.Segment.NotBuilt {
+		if nb.Layer == warehouse.Marts {
+			notBuilt[nb.Name] = nb.Needs
+		}
+	}
+	for _, m := range []string{"mrr_monthly", "mrr_movements", "cohort_retention", "ltv_quintiles", "tier_assignments", "segment_metrics", "icp_profile", "prospect_fit"} {
+		if needs := notBuilt[m]; len(needs) == 0 || needs[0] != "stg_invoices" {
+			t.Errorf("%s: not built needs %v, want stg_invoices first", m, needs)
+		}
+	}
+	for _, f := range []string{"mrr_monthly.parquet", "ltv_quintiles.parquet"} {
+		if _, err := os.Stat(filepath.Join(latest, f)); !os.IsNotExist(err) {
+			t.Errorf("latest/%s exists: a mart that was not built is not published", f)
+		}
+	}
+	var rec struct {
+		Extra struct {
+			NotBuilt []warehouse.NotBuilt `json:"not_built"`
+			Provided []string             `json:"provided_tables"`
+		} `json:"extra"`
+	}
+	b, err := lake.GetBytes(context.Background(), p.Lake, "runs/"+res.Segment.RunID+".json")
+	if err == nil {
+		err = json.Unmarshal(b, &rec)
+	}
+	if err != nil || len(rec.Extra.NotBuilt) == 0 || strings.Join(rec.Extra.Provided, ",") != "stg_accounts,stg_opportunities" {
+		t.Errorf("run record: %v, not_built %v, provided %v", err, rec.Extra.NotBuilt, rec.Extra.Provided)
+	}
+
+	// account_segments: the CRM's firmographics; customer columns unknown.
+	size := func(emp int64) string {
+		switch {
+		case emp >= 2000:
+			return "Enterprise"
+		case emp >= 200:
+			return "Mid-market"
+		}
+		return "SMB"
+	}
+	rows := readTable(t, filepath.Join(latest, "account_segments.parquet"))
+	if len(rows) != len(c.Accounts) {
+		t.Fatalf("account_segments has %d rows, want %d", len(rows), len(c.Accounts))
+	}
+	byID := map[string]warehouse.Row{}
+	for _, r := range rows {
+		byID[r.Get("account_id").(string)] = r
+	}
+	for _, a := range c.Accounts {
+		r := byID[a.ID]
+		if r.Get("size_band") != size(a.Employees) || r.Get("industry") != a.Sector || r.Get("customer_status") != "unknown" ||
+			r.Get("arr") != nil || r.Get("mrr") != nil || r.Get("is_icp") != nil || r.Get("churn_risk") != nil || r.Get("support_need") != nil {
+			t.Errorf("%s: %v", a.ID, r)
+		}
+	}
+
+	// pipeline_segments, the grand total, computed from the deals.
+	var open, won, lost int
+	var wonAmount float64
+	for _, d := range c.Deals {
+		switch d.Stage {
+		case "Won":
+			won++
+			wonAmount += d.Value
+		case "Lost":
+			lost++
+		default:
+			open++
+		}
+	}
+	var total warehouse.Row
+	for _, r := range readTable(t, filepath.Join(latest, "pipeline_segments.parquet")) {
+		if r.Get("grouping") == "total" {
+			total = r
+		}
+	}
+	if total.Columns == nil {
+		t.Fatal("pipeline_segments has no total row")
+	}
+	if total.Get("opportunities") != int64(len(c.Deals)) || total.Get("open_opportunities") != int64(open) ||
+		total.Get("won") != int64(won) || total.Get("lost") != int64(lost) {
+		t.Errorf("total: %d deals, %v open, %v won, %v lost; want %d, %d, %d, %d", total.Get("opportunities"), total.Get("open_opportunities"),
+			total.Get("won"), total.Get("lost"), len(c.Deals), open, won, lost)
+	}
+	if got := total.Float("revenue_won"); math.Abs(got-wonAmount) > 0.005 {
+		t.Errorf("revenue_won %.2f, want %.2f", got, wonAmount)
+	}
+	if got, want := total.Float("win_rate"), float64(won)/float64(won+lost); math.Abs(got-want) > 1e-12 {
+		t.Errorf("win_rate %v, want %v", got, want)
+	}
+	// By region: the office countries' regions.
+	regionDeals := map[string]int64{}
+	regionOf := map[string]string{}
+	for _, a := range c.Accounts {
+		regionOf[a.Name] = map[string]string{"United States": "NA", "Kenya": "EMEA", "Philippines": "APAC", "Japan": "APAC", "Italy": "EMEA",
+			"Norway": "EMEA", "Korea": "APAC", "Jordan": "EMEA", "Brazil": "LATAM", "China": "APAC", "Germany": "EMEA", "Panama": "LATAM",
+			"Belgium": "EMEA", "Poland": "EMEA"}[a.Country]
+	}
+	for _, d := range c.Deals {
+		r := regionOf[d.Account]
+		if r == "" {
+			r = "Unknown" // a deal that names no account
+		}
+		regionDeals[r]++
+	}
+	for _, r := range readTable(t, filepath.Join(latest, "pipeline_segments.parquet")) {
+		if r.Get("grouping") == "region" {
+			if got, want := r.Get("opportunities"), regionDeals[r.Get("region").(string)]; got != want {
+				t.Errorf("region %v: %v deals, want %d", r.Get("region"), got, want)
+			}
+			delete(regionDeals, r.Get("region").(string))
+		}
+	}
+	if len(regionDeals) > 0 {
+		t.Errorf("regions missing from pipeline_segments: %v", regionDeals)
+	}
+}
+
+// Billing without support or product usage (the demo config with those two sources removed):
+// every mart is built; what is derived from billing equals a run with every system, and the
+// labels derived from the missing systems are unknown, never self_sufficient, low or a usage
+// level.
+func TestNoSupportOrUsageSourceMeansUnknownNotDefault(t *testing.T) {
+	full, _ := demoEnv(t, 800, nil)
+	part, _ := demoEnv(t, 800, func(c *config.Config) {
+		delete(c.Sources, "support")
+		delete(c.Sources, "product")
+	})
+	ctx := context.Background()
+	var segs [2]*jobs.SegmentResult
+	for i, p := range []jobs.Params{full, part} {
+		res, err := jobs.Nightly(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs[i] = res.Segment
+	}
+	for _, nb := range segs[1].NotBuilt {
+		if nb.Layer == warehouse.Marts {
+			t.Errorf("%s not built without support and usage (needs %v)", nb.Name, nb.Needs)
+		}
+	}
+	read := func(p jobs.Params) map[string]warehouse.Row {
+		out := map[string]warehouse.Row{}
+		for _, r := range readTable(t, filepath.Join(p.Lake.(*lake.FileStore).Root(), "latest", "account_segments.parquet")) {
+			out[r.Get("account_id").(string)] = r
+		}
+		return out
+	}
+	a, b := read(full), read(part)
+	active := 0
+	for id, r := range a {
+		s := b[id]
+		for _, col := range []string{"customer_status", "arr", "mrr", "ltv", "ltv_quintile", "size_band", "arr_band", "adoption_stage", "is_icp"} {
+			if fmt.Sprint(r.Get(col)) != fmt.Sprint(s.Get(col)) {
+				t.Errorf("%s %s: %v with every system, %v without support and usage", id, col, r.Get(col), s.Get(col))
+			}
+		}
+		if r.Get("customer_status") != "active" {
+			continue
+		}
+		active++
+		if s.Get("support_need") != "unknown" || s.Get("tickets_per_month") != nil || s.Get("usage_intensity") != "unknown" || s.Get("active_share") != nil {
+			t.Errorf("%s: support_need %v, tickets %v, usage %v, share %v; want unknown, NULL, unknown, NULL",
+				id, s.Get("support_need"), s.Get("tickets_per_month"), s.Get("usage_intensity"), s.Get("active_share"))
+		}
+		// The flags left are the expansion ones; no churn flag can be seen, so the risk is unknown.
+		if s.Get("churn_risk") != "unknown" || s.Get("health_score") != nil {
+			t.Errorf("%s: churn_risk %v, health %v; want unknown and NULL", id, s.Get("churn_risk"), s.Get("health_score"))
+		}
+	}
+	if active < 50 {
+		t.Fatalf("only %d active customers", active)
+	}
+}
+
+// Billing alone (the demo config with only its billing source): the MRR marts, which need
+// invoices and nothing else, are built and equal a full run's; every mart that needs the CRM's
+// accounts is reported as not built, needing stg_accounts.
+func TestBillingOnly(t *testing.T) {
+	full, _ := demoEnv(t, 500, nil)
+	only, _ := demoEnv(t, 500, func(c *config.Config) {
+		for name := range c.Sources {
+			if name != "billing" {
+				delete(c.Sources, name)
+			}
+		}
+	})
+	ctx := context.Background()
+	if _, err := jobs.Nightly(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	res, err := jobs.Nightly(ctx, only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := lake.ReadPublished(ctx, only.Lake)
+	var names []string
+	for _, tb := range pub.Tables {
+		names = append(names, tb.Name)
+	}
+	sort.Strings(names)
+	if got := strings.Join(names, " "); got != "mrr_monthly mrr_movements" {
+		t.Errorf("billing alone published %s", got)
+	}
+	for _, nb := range res.Segment.NotBuilt {
+		if nb.Name == "account_segments" && (len(nb.Needs) == 0 || nb.Needs[0] != "stg_accounts") {
+			t.Errorf("account_segments needs %v", nb.Needs)
+		}
+	}
+	for _, table := range names {
+		f := table + ".parquet"
+		a, _ := os.ReadFile(filepath.Join(full.Lake.(*lake.FileStore).Root(), "latest", f))
+		b, _ := os.ReadFile(filepath.Join(only.Lake.(*lake.FileStore).Root(), "latest", f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs from the full run's", table)
+		}
+	}
 }

@@ -141,17 +141,17 @@ func mustReadBuiltIn(t *testing.T, p string) string {
 func TestCheckModelsNamesABadUserModel(t *testing.T) {
 	p, _ := demoEnv(t, 10, nil)
 	p.Config.Models = writeModels(t, map[string]string{"marts/broken.sql": "select no_such_column from account_segments"})
-	err := jobs.CheckModels(context.Background(), p.Config, t.TempDir())
+	_, err := jobs.CheckModels(context.Background(), p.Config, t.TempDir())
 	var ce *config.Error
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "broken ("+filepath.Join(p.Config.Models, "marts", "broken.sql")+") does not build: Binder Error") {
 		t.Errorf("check of a broken user mart: %v", err)
 	}
 	p.Config.Models = writeModels(t, map[string]string{"notes.txt": "x"})
-	if err := jobs.CheckModels(context.Background(), p.Config, t.TempDir()); err == nil || !strings.Contains(err.Error(), "notes.txt is not a model") {
+	if _, err := jobs.CheckModels(context.Background(), p.Config, t.TempDir()); err == nil || !strings.Contains(err.Error(), "notes.txt is not a model") {
 		t.Errorf("a stray file in the models folder: %v", err)
 	}
 	p.Config.Models = ""
-	if err := jobs.CheckModels(context.Background(), p.Config, t.TempDir()); err != nil {
+	if _, err := jobs.CheckModels(context.Background(), p.Config, t.TempDir()); err != nil {
 		t.Errorf("the demo config: %v", err)
 	}
 }
@@ -179,7 +179,7 @@ func TestUserStagingForAGenericSource(t *testing.T) {
 	cfg.Sources["support"] = &support
 	staging := strings.ReplaceAll(mustReadBuiltIn(t, "staging/demo/stg_tickets.sql"), "raw_demo__tickets", "raw_support__tickets")
 	cfg.Models = writeModels(t, map[string]string{"staging/support/stg_tickets.sql": staging})
-	if err := jobs.CheckModels(ctx, &cfg, t.TempDir()); err != nil {
+	if _, err := jobs.CheckModels(ctx, &cfg, t.TempDir()); err != nil {
 		t.Fatalf("config check: %v", err)
 	}
 	p.Config = &cfg
@@ -195,7 +195,7 @@ func TestUserStagingForAGenericSource(t *testing.T) {
 
 	// Without the user's model nothing reads the landed tickets: config check says so up front.
 	cfg.Models = writeModels(t, map[string]string{"marts/nothing.sql": "select 1 as x"})
-	err := jobs.CheckModels(ctx, &cfg, t.TempDir())
+	_, err := jobs.CheckModels(ctx, &cfg, t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "sources.support.entities.tickets: no staging model reads raw_support__tickets") {
 		t.Errorf("a generic entity that nothing stages: %v", err)
 	}

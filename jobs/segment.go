@@ -27,7 +27,10 @@ type SegmentResult struct {
 	Publication *lake.Publication
 	// LatestMoved is false for a backfill of a date older than the published one.
 	LatestMoved bool
-	// Summary holds the small marts (segment_metrics, ltv_quintiles) for printing.
+	// NotBuilt are the models and assertions left out because an input they need is not
+	// provided by any configured source (a CRM-only company has no billing marts).
+	NotBuilt []warehouse.NotBuilt
+	// Summary holds the small marts (segment_metrics, ltv_quintiles) for printing, those built.
 	Summary map[string][]warehouse.Row
 	// Totals is one row of headline figures (customers, ARR, ...).
 	Totals warehouse.Row
@@ -141,10 +144,12 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 		rec.Extra["replaced_models"] = replaced
 		log.Info("built-in SQL replaced by the models folder", "files", strings.Join(replaced, ", "))
 	}
-	models, err := warehouse.LoadModels(files, landed)
+	plan, err := warehouse.PlanModels(files, landed)
 	if err != nil {
 		return res, fmt.Errorf("segment: %w", err)
 	}
+	models := plan.Models
+	res.NotBuilt = plan.NotBuilt
 	res.Models, err = sess.Build(ctx, files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
 	if err != nil {
 		return res, err
@@ -164,6 +169,17 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	}
 	if err := warehouse.ApplyRules(assertions, p.Config.Audit); err != nil {
 		return res, fmt.Errorf("segment: config: %w", err)
+	}
+	assertions, skipped := plan.PlanAssertions(assertions)
+	res.NotBuilt = append(res.NotBuilt, skipped...)
+	rec.Extra["provided_tables"] = plan.Provided
+	if len(res.NotBuilt) > 0 {
+		rec.Extra["not_built"] = res.NotBuilt
+		for _, nb := range res.NotBuilt {
+			if nb.Layer == warehouse.Marts || nb.Layer == "tests" {
+				log.Warn("not built: an input it needs is not provided", "model", nb.Name, "layer", nb.Layer, "needs", strings.Join(nb.Needs, ", "))
+			}
+		}
 	}
 	res.Assertions, err = sess.RunAssertions(ctx, assertions)
 	stage("audit", t0)
@@ -197,26 +213,36 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	if err := sess.ExportDatabase(ctx, names, dbFile); err != nil {
 		return res, err
 	}
+	built := map[string]bool{}
+	for _, n := range names {
+		built[n] = true
+	}
 	for _, t := range summaryTables {
+		if !built[t] {
+			continue
+		}
 		rows, err := sess.Query(ctx, "SELECT * FROM "+t)
 		if err != nil {
 			return res, fmt.Errorf("summary %s: %w", t, err)
 		}
 		res.Summary[t] = rows
 	}
-	totals, err := sess.Query(ctx, `SELECT
+	if built["account_segments"] {
+		totals, err := sess.Query(ctx, `SELECT
 		count(*) AS accounts,
 		count(*) FILTER (WHERE customer_status = 'active') AS active_customers,
 		count(*) FILTER (WHERE customer_status = 'churned') AS churned_customers,
 		count(*) FILTER (WHERE customer_status = 'trialing') AS trialing,
 		count(*) FILTER (WHERE customer_status = 'prospect') AS prospects,
+		count(*) FILTER (WHERE customer_status = 'unknown') AS status_unknown,
 		coalesce(sum(arr), 0) AS arr,
 		coalesce(sum(realized_revenue), 0) AS realized_revenue
 		FROM account_segments`)
-	if err != nil || len(totals) != 1 {
-		return res, fmt.Errorf("summary totals: %v", err)
+		if err != nil || len(totals) != 1 {
+			return res, fmt.Errorf("summary totals: %v", err)
+		}
+		res.Totals = totals[0]
 	}
-	res.Totals = totals[0]
 	stage("export", t0)
 
 	t0 = time.Now()

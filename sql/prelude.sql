@@ -379,3 +379,7 @@ create or replace macro country_iso2(x) as (select iso2 from ref_countries where
 -- The sales region (NA, EMEA, APAC, LATAM) of a country, given in any form country_iso2 reads;
 -- NULL when the country is not known (or is Antarctica).
 create or replace macro region_of(x) as (select region from ref_countries where country_key = country_key(x));
+-- Whether a configured source provides canonical table t (docs/staging.md, "Which models
+-- run"): false when the run reads the contract's empty table in its place. A label derived
+-- from an input that is not provided is unknown, never a default. True when unbound.
+create or replace macro provided(t) as coalesce(list_contains(getvariable('provided_tables'), t), true);

@@ -85,3 +85,15 @@ func TestConfigCheckRefusesBadConfigs(t *testing.T) {
 		})
 	}
 }
+
+// The CSV CRM example passes the check, and the check says which marts a run of it leaves out.
+func TestConfigCheckSaysWhatACRMOnlyRunLeavesOut(t *testing.T) {
+	code, out, errOut := runCLI(t, "config", "check", "--config", "../../config/examples/csv-crm.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "csv-crm.yaml: ok (1 sources, 2 entities") ||
+		!regexp.MustCompile(`(?m)^  not built, as no configured source provides stg_invoices: .*\bmrr_monthly\b`).MatchString(out) {
+		t.Errorf("stdout %q", out)
+	}
+}

@@ -189,7 +189,8 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	// Build every model on empty landings of the configured types: what a run would fail on
 	// with a DuckDB Binder Error fails here, naming the config key and the SQL file.
-	if err := jobs.CheckModels(context.Background(), cfg, os.TempDir()); err != nil {
+	notBuilt, err := jobs.CheckModels(context.Background(), cfg, os.TempDir())
+	if err != nil {
 		return err
 	}
 	entities := 0
@@ -197,6 +198,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 		entities += len(s.Entities)
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d entities, lake %s, currency %s)\n", *file, len(cfg.Sources), entities, cfg.Lake, cfg.Currency)
+	printNotBuilt(stdout, notBuilt)
 	return nil
 }
 

@@ -53,6 +53,7 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 	}
 	printInputs(w, p.AsOf.Format("2006-01-02"), res.Inputs)
 	fmt.Fprintf(w, "Built %d models; audit: %s.\n", len(res.Models), audit)
+	printNotBuilt(w, res.NotBuilt)
 	printDrops(w, res.Models)
 	for _, a := range warned {
 		fmt.Fprintf(w, "  warning: %s returned %s rows", a.Name, thousands(a.Failures))
@@ -71,7 +72,9 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 		fmt.Fprintln(w, "Nothing was published: the tables BI tools read are unchanged.")
 		return
 	}
-	if t := res.Totals; t.Columns != nil {
+	if t := res.Totals; t.Columns != nil && t.Float("status_unknown") > 0 {
+		fmt.Fprintf(w, "\nAccounts: %s; customers and ARR unknown (no billing source)\n", thousands(asInt(t.Float("accounts"))))
+	} else if t.Columns != nil {
 		fmt.Fprintf(w, "\nCustomers: %s active, %s churned; %s trialing, %s prospects; ARR %s\n",
 			thousands(asInt(t.Float("active_customers"))), thousands(asInt(t.Float("churned_customers"))),
 			thousands(asInt(t.Float("trialing"))), thousands(asInt(t.Float("prospects"))), money(t.Float("arr")))
@@ -207,4 +210,24 @@ func thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// printNotBuilt says, one line per set of missing inputs, which marts and assertions were left
+// out because no configured source provides what they need.
+func printNotBuilt(w io.Writer, notBuilt []warehouse.NotBuilt) {
+	var order []string
+	groups := map[string][]string{}
+	for _, nb := range notBuilt {
+		if nb.Layer != warehouse.Marts && nb.Layer != "tests" {
+			continue
+		}
+		k := strings.Join(nb.Needs, ", ")
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], nb.Name)
+	}
+	for _, k := range order {
+		fmt.Fprintf(w, "  not built, as no configured source provides %s: %s\n", k, strings.Join(groups[k], ", "))
+	}
 }

@@ -339,7 +339,8 @@ func TestBehaviourThresholds(t *testing.T) {
 }
 
 // TestBehaviourWithoutUsageSource: the mrr fixture lands no usage (an optional input), so usage is
-// not measured: usage_intensity is NULL and the health score leaves the usage component out.
+// not measured: usage_intensity is unknown, churn_risk is unknown rather than low when no flag
+// fires (the usage flags cannot be seen), and the health score leaves the usage component out.
 func TestBehaviourWithoutUsageSource(t *testing.T) {
 	s := buildFixture(t, "mrr", "2025-06-30", nil)
 	acc := rowsBy(t, s, `select account_id, customer_status, usage_intensity, active_share, support_need, churn_risk, health_score
@@ -348,12 +349,12 @@ func TestBehaviourWithoutUsageSource(t *testing.T) {
 		t.Fatal("no active customer in the mrr fixture")
 	}
 	for id, r := range acc {
-		if v := r.Get("usage_intensity"); v != nil {
-			t.Errorf("%s usage_intensity = %v, want NULL (no usage source)", id, v)
+		if v := r.Get("usage_intensity"); v != "unknown" || r.Get("active_share") != nil {
+			t.Errorf("%s usage_intensity = %v, active_share %v, want unknown and NULL (no usage source)", id, v, r.Get("active_share"))
 		}
 		// No tickets: self_sufficient (S = 1), no flag (R = 1): round(100 x (0.2 + 0.3) / (0.2 + 0.3)) = 100.
-		if got := str(r, "support_need") + " " + str(r, "churn_risk"); got != "self_sufficient low" {
-			t.Errorf("%s support_need, churn_risk = %s, want self_sufficient low", id, got)
+		if got := str(r, "support_need") + " " + str(r, "churn_risk"); got != "self_sufficient unknown" {
+			t.Errorf("%s support_need, churn_risk = %s, want self_sufficient unknown", id, got)
 		}
 		near(t, id+" health_score", num(t, r, "health_score"), 100)
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/segpipe/segpipe/internal/canonical"
 	"github.com/segpipe/segpipe/internal/config"
 )
 
@@ -44,6 +45,29 @@ type Model struct {
 	// Origin says where the file came from when the FS is a *Files (OriginBuiltIn, generated
 	// from the config, or a models-folder path); "" for another FS.
 	Origin string
+	// Optional are the canonical tables the model is built without, when no source provides
+	// them (its "-- optional inputs:" header): it then reads their empty table and says
+	// what it cannot know as unknown. Every other canonical table it reads, itself or through
+	// the models it reads, is needed.
+	Optional []string
+	// Empty marks the empty table of a canonical table no source provides.
+	Empty bool
+}
+
+// NotBuilt is a model or assertion a run leaves out because an input it needs is not provided.
+type NotBuilt struct {
+	Name  string `json:"name"`
+	Layer Layer  `json:"layer"`
+	// Needs are the canonical tables it needs that no configured source provides.
+	Needs []string `json:"needs"`
+}
+
+// Plan is what a run builds: the models in order, the canonical tables the configured sources
+// provide, and the models left out with what they need.
+type Plan struct {
+	Models   []Model
+	Provided []string
+	NotBuilt []NotBuilt
 }
 
 // Assertion is one file of tests/: a SELECT that returns the rows breaking a rule.
@@ -56,6 +80,8 @@ type Assertion struct {
 	Population string
 	// Rule judges the failing rows; the zero Rule makes any failing row an error.
 	Rule Rule
+	// Optional are canonical tables the assertion runs without ("-- optional inputs:").
+	Optional []string
 }
 
 // Rule is how an assertion's failing rows are judged (config audit.assertions).
@@ -67,7 +93,23 @@ type Rule struct {
 	ErrorIf *config.Threshold
 }
 
-var populationHeader = regexp.MustCompile(`(?m)^--\s*population:\s*(\S+)\s*$`)
+var (
+	populationHeader = regexp.MustCompile(`(?m)^--\s*population:\s*(\S+)\s*$`)
+	optionalHeader   = regexp.MustCompile(`(?m)^--\s*optional inputs:\s*(.+?)\s*$`)
+)
+
+// optionalInputs reads a file's "-- optional inputs: stg_tickets, stg_usage" header.
+func optionalInputs(body string) []string {
+	var out []string
+	for _, m := range optionalHeader.FindAllStringSubmatch(body, -1) {
+		for _, t := range strings.Split(m[1], ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
 
 // ApplyRules sets each assertion's Rule from audit.assertions. A rule naming no assertion,
 // or a share threshold on an assertion without a population, is a config error.
@@ -114,6 +156,11 @@ var (
 	word         = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 )
 
+var stringLiteral = regexp.MustCompile(`'(?:[^']|'')*'`)
+
+// stripStrings blanks SQL string literals: provided('stg_tickets') names a table without reading it.
+func stripStrings(s string) string { return stringLiteral.ReplaceAllString(s, "''") }
+
 // StripComments removes SQL comments (used to find references and to check a body).
 func StripComments(s string) string {
 	return lineComment.ReplaceAllString(blockComment.ReplaceAllString(s, " "), " ")
@@ -132,6 +179,20 @@ var rawRef = regexp.MustCompile(`\braw_[a-z0-9_]+__[a-z0-9_]+\b`)
 // is skipped when prev_<mart> is registered and otherwise builds its empty table. Then come
 // intermediate/ and marts/ (docs/staging.md).
 func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
+	p, err := PlanModels(fsys, landed)
+	if err != nil {
+		return nil, err
+	}
+	return p.Models, nil
+}
+
+// PlanModels is LoadModels that also says which canonical tables are provided and which
+// models are left out. A canonical table no landed source provides is read as an empty table
+// of its contract (sql/staging/defaults/<table>.sql when there is one). A model is built when
+// every canonical table it needs (what it reads, itself or through the models it reads, less
+// its optional inputs) is provided, and so is every model a built model reads; the others are
+// left out, each with the tables it needs (docs/staging.md, "Which models run").
+func PlanModels(fsys fs.FS, landed map[string]bool) (*Plan, error) {
 	vendorDirs, err := fs.Glob(fsys, string(Staging)+"/*")
 	if err != nil {
 		return nil, err
@@ -170,9 +231,21 @@ func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
 			staged[m.Name] = m
 		}
 	}
+	var provided []string
+	for _, name := range canonical.Names() {
+		if _, ok := staged[name]; ok {
+			provided = append(provided, name)
+		}
+	}
 	for _, m := range defaults {
 		if _, ok := staged[m.Name]; !ok {
+			m.Empty = true
 			staged[m.Name] = m
+		}
+	}
+	for _, t := range canonical.Tables {
+		if _, ok := staged[t.Name]; !ok {
+			staged[t.Name] = emptyModel(t)
 		}
 	}
 	models := make([]Model, 0, len(staged))
@@ -207,7 +280,10 @@ func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
 	}
 	for i := range models {
 		m := &models[i]
-		for _, w := range uniq(word.FindAllString(StripComments(m.SQL), -1)) {
+		if m.Empty {
+			continue // reads nothing: its column names are not references
+		}
+		for _, w := range uniq(word.FindAllString(stripStrings(StripComments(m.SQL)), -1)) {
 			dep, ok := byName[w]
 			if !ok || w == m.Name {
 				if !ok && strings.HasPrefix(w, "stg_") && m.Layer != Staging {
@@ -222,7 +298,101 @@ func LoadModels(fsys fs.FS, landed map[string]bool) ([]Model, error) {
 		}
 		sort.Strings(m.Refs)
 	}
-	return order(models)
+	ordered, err := order(models)
+	if err != nil {
+		return nil, err
+	}
+	return plan(ordered, provided), nil
+}
+
+// plan keeps the models whose needs are provided and those they read.
+func plan(models []Model, provided []string) *Plan {
+	needs := map[string][]string{} // model -> canonical tables it needs that are not provided
+	for _, m := range models {     // in dependency order
+		var n []string
+		for _, r := range m.Refs {
+			if t, ok := canonical.Lookup(r); ok && !t.Optional && !slices.Contains(provided, r) {
+				n = append(n, r)
+			}
+			n = append(n, needs[r]...)
+		}
+		var kept []string
+		for _, t := range uniq(n) {
+			if !slices.Contains(m.Optional, t) {
+				kept = append(kept, t)
+			}
+		}
+		sort.Strings(kept)
+		needs[m.Name] = kept
+	}
+	build := map[string]bool{}
+	var mark func(string)
+	byName := map[string]Model{}
+	for _, m := range models {
+		byName[m.Name] = m
+	}
+	mark = func(name string) {
+		if build[name] {
+			return
+		}
+		build[name] = true
+		for _, r := range byName[name].Refs {
+			mark(r)
+		}
+	}
+	for _, m := range models {
+		if len(needs[m.Name]) == 0 { // empty tables too: an assertion may read one as optional
+			mark(m.Name)
+		}
+	}
+	p := &Plan{Provided: provided}
+	for _, m := range models {
+		if build[m.Name] {
+			p.Models = append(p.Models, m)
+		} else if m.Layer != Staging {
+			p.NotBuilt = append(p.NotBuilt, NotBuilt{Name: m.Name, Layer: m.Layer, Needs: needs[m.Name]})
+		}
+	}
+	return p
+}
+
+// PlanAssertions leaves out the assertions that read a model the plan leaves out, or a
+// canonical table no source provides (less the assertion's optional inputs).
+func (p *Plan) PlanAssertions(assertions []Assertion) ([]Assertion, []NotBuilt) {
+	left := map[string][]string{}
+	for _, nb := range p.NotBuilt {
+		left[nb.Name] = nb.Needs
+	}
+	var run []Assertion
+	var out []NotBuilt
+	for _, a := range assertions {
+		var n []string
+		for _, w := range uniq(word.FindAllString(stripStrings(StripComments(a.SQL)), -1)) {
+			if needs, ok := left[w]; ok {
+				n = append(n, needs...)
+			} else if t, ok := canonical.Lookup(w); ok && !t.Optional && !slices.Contains(p.Provided, w) && !slices.Contains(a.Optional, w) {
+				n = append(n, w)
+			}
+		}
+		if len(n) == 0 {
+			run = append(run, a)
+			continue
+		}
+		n = uniq(n)
+		sort.Strings(n)
+		out = append(out, NotBuilt{Name: a.Name, Layer: "tests", Needs: n})
+	}
+	return run, out
+}
+
+// emptyModel is the empty table of a canonical table, of its contract's columns and types.
+func emptyModel(t canonical.Table) Model {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = fmt.Sprintf("cast(null as %s) as %s", c.Type, c.Name)
+	}
+	return Model{Name: t.Name, Layer: Staging, Path: "staging/" + DefaultsVendor + "/" + t.Name + ".sql", Origin: "the contract's empty table (no source provides " + t.Name + ")",
+		SQL: "-- " + t.Name + ": no configured source provides it; the empty table of its contract\nselect " + strings.Join(cols, ", ") + " where false", Empty: true}
 }
 
 // readLayer reads the .sql files of one folder as models of a layer.
@@ -245,7 +415,7 @@ func readLayer(fsys fs.FS, dir string, layer Layer) ([]Model, error) {
 		if strings.TrimSpace(StripComments(body)) == "" {
 			return nil, fmt.Errorf("model %s is empty", f)
 		}
-		m := Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t")}
+		m := Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t"), Optional: optionalInputs(body)}
 		if files, ok := fsys.(*Files); ok {
 			m.Origin = files.Origin(f)
 		}
@@ -348,7 +518,7 @@ func LoadAssertions(fsys fs.FS) ([]Assertion, error) {
 		if !strings.HasPrefix(name, "assert_") {
 			return nil, fmt.Errorf("assertion %s: names start with assert_", f)
 		}
-		a := Assertion{Name: name, Path: f, SQL: strings.TrimRight(strings.TrimSpace(string(b)), "; \n\t")}
+		a := Assertion{Name: name, Path: f, SQL: strings.TrimRight(strings.TrimSpace(string(b)), "; \n\t"), Optional: optionalInputs(string(b))}
 		if m := populationHeader.FindStringSubmatch(string(b)); m != nil {
 			if !modelName.MatchString(m[1]) {
 				return nil, fmt.Errorf("assertion %s: population %q is not a table name", f, m[1])

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,9 +13,13 @@ import (
 	segsql "github.com/segpipe/segpipe/sql"
 )
 
+// names lists the models but the contract's empty tables of canonical tables nobody provides.
 func names(ms []Model) string {
 	var out []string
 	for _, m := range ms {
+		if m.Empty && strings.HasPrefix(m.Origin, "the contract's empty table") {
+			continue
+		}
 		out = append(out, m.Name)
 	}
 	return strings.Join(out, " ")
@@ -43,6 +48,7 @@ func TestModelsRunAfterWhatTheyRead(t *testing.T) {
 	if got := names(ms); got != "stg_b stg_a int_z int_y m" {
 		t.Fatalf("order = %s", got)
 	}
+	ms = slices.DeleteFunc(ms, func(m Model) bool { return m.Empty })
 	if ms[4].SQL != "/* int_nothing */ select * from int_y" || strings.Join(ms[3].Refs, ",") != "int_z,stg_b" {
 		t.Fatalf("model body or refs wrong: %+v", ms[3:])
 	}
@@ -74,7 +80,7 @@ func TestStagingFollowsLandedVendors(t *testing.T) {
 			t.Errorf("%s from %s, want %s", name, paths[name], p)
 		}
 	}
-	if len(ms) != 4 {
+	if names(ms) != "stg_accounts stg_invoices stg_usage m" {
 		t.Errorf("models %s", names(ms))
 	}
 	// The demo vendor's usage wins over the default when it is landed.
@@ -96,8 +102,6 @@ func TestStagingFollowsLandedVendors(t *testing.T) {
 			"stg_accounts is provided twice, by sql/staging/demo/stg_accounts.sql and sql/staging/hubspot/stg_accounts.sql"},
 		"half a vendor": {landedSet("raw_demo__accounts", "raw_stripe__invoices"),
 			"reads raw_stripe__customers, which no configured source lands"},
-		"nobody provides a table": {landedSet("raw_demo__accounts"),
-			"model m (sql/marts/m.sql) reads stg_invoices, which no configured source provides"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadModels(fsys, c.landed)
@@ -105,6 +109,57 @@ func TestStagingFollowsLandedVendors(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// A model whose inputs no source provides is left out, with what it needs; so is every model
+// that reads it. A model built without an input (its optional inputs) reads the contract's
+// empty table, and so do the models it reads.
+func TestModelsWithoutTheirInputsAreLeftOut(t *testing.T) {
+	fsys := fstest.MapFS{
+		"staging/demo/stg_accounts.sql":  {Data: []byte("select * from raw_demo__accounts")},
+		"staging/demo/stg_invoices.sql":  {Data: []byte("select * from raw_demo__invoices")},
+		"intermediate/int_customers.sql": {Data: []byte("select * from stg_invoices")},
+		"intermediate/int_support.sql":   {Data: []byte("-- optional inputs: stg_tickets\nselect * from int_customers, stg_tickets")},
+		"marts/by_account.sql":           {Data: []byte("-- optional inputs: stg_invoices\nselect * from stg_accounts, int_customers")},
+		"marts/mrr.sql":                  {Data: []byte("select * from int_customers")},
+		"marts/ltv.sql":                  {Data: []byte("select * from mrr, stg_usage")},
+		"marts/support.sql":              {Data: []byte("select * from int_support")},
+		"marts/tickets.sql":              {Data: []byte("select * from stg_tickets, stg_accounts")},
+	}
+	p, err := PlanModels(fsys, landedSet("raw_demo__accounts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(p.Models); got != "stg_accounts int_customers by_account" { // and the empty stg_invoices
+		t.Errorf("CRM only builds %s", got)
+	}
+	for _, m := range p.Models {
+		if m.Name == "stg_invoices" && (!m.Empty || !strings.Contains(m.SQL, "cast(null as DOUBLE) as amount_original")) {
+			t.Errorf("stg_invoices is not the contract's empty table: %+v", m)
+		}
+	}
+	got, _ := json.Marshal(p.NotBuilt)
+	want := `[{"name":"int_support","layer":"intermediate","needs":["stg_invoices"]},{"name":"mrr","layer":"marts","needs":["stg_invoices"]},{"name":"ltv","layer":"marts","needs":["stg_invoices"]},{"name":"support","layer":"marts","needs":["stg_invoices"]},{"name":"tickets","layer":"marts","needs":["stg_tickets"]}]`
+	if string(got) != want {
+		t.Errorf("not built %s\nwant %s", got, want)
+	}
+	if strings.Join(p.Provided, ",") != "stg_accounts" {
+		t.Errorf("provided %v", p.Provided)
+	}
+	asserts := []Assertion{{Name: "assert_mrr", SQL: "select * from mrr"}, {Name: "assert_acc", SQL: "select * from by_account"},
+		{Name: "assert_inv", SQL: "select * from stg_invoices"}, {Name: "assert_inv_opt", SQL: "select * from stg_invoices", Optional: []string{"stg_invoices"}}}
+	run, skipped := p.PlanAssertions(asserts)
+	if len(run) != 2 || run[0].Name != "assert_acc" || run[1].Name != "assert_inv_opt" || len(skipped) != 2 || skipped[0].Name != "assert_mrr" || skipped[1].Needs[0] != "stg_invoices" {
+		t.Errorf("assertions run %+v, skipped %+v", run, skipped)
+	}
+	// With billing landed too, everything but what reads tickets is built.
+	p, err = PlanModels(fsys, landedSet("raw_demo__accounts", "raw_demo__invoices"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(p.Models); got != "stg_accounts stg_invoices int_customers int_support by_account mrr ltv support" {
+		t.Errorf("CRM and billing build %s", got)
 	}
 }
 

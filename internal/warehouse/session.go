@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the duckdb driver
 
+	"github.com/segpipe/segpipe/internal/canonical"
 	"github.com/segpipe/segpipe/internal/config"
 )
 
@@ -589,6 +591,15 @@ func (s *Session) ExportDatabase(ctx context.Context, tables []string, file stri
 // Build binds vars, runs fsys's prelude.sql (macros) and then the models, in the order given
 // (LoadModels' order).
 func (s *Session) Build(ctx context.Context, fsys fs.FS, models []Model, vars []Variable) ([]ModelRun, error) {
+	// provided(t) in SQL: whether a configured source provides canonical table t (not its
+	// empty table), so that a label derived from a missing input is unknown, not a default.
+	provided := []string{}
+	for _, m := range models {
+		if _, ok := canonical.Lookup(m.Name); ok && m.Layer == Staging && !m.Empty {
+			provided = append(provided, m.Name)
+		}
+	}
+	vars = append(slices.Clone(vars), Variable{Name: "provided_tables", Value: provided})
 	if err := s.SetVariables(ctx, vars); err != nil {
 		return nil, err
 	}

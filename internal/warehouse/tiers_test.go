@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -377,6 +378,7 @@ func TestStateInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms = slices.DeleteFunc(ms, func(m Model) bool { return m.Empty }) // the canonical empty tables
 	if got := names(ms); got != "prev_h h" || ms[0].Layer != State || strings.Join(ms[1].Refs, ",") != "prev_h" {
 		t.Fatalf("without a previous run: %s %+v", got, ms)
 	}
@@ -384,6 +386,7 @@ func TestStateInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms = slices.DeleteFunc(ms, func(m Model) bool { return m.Empty })
 	if got := names(ms); got != "h" || len(ms[0].Refs) != 0 {
 		t.Fatalf("with prev_h registered: %s", got)
 	}

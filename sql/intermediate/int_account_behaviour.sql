@@ -12,7 +12,9 @@
 --                           >= risk_min_problem_tickets
 --   low_csat:               mean csat of the window's rated tickets < risk_low_csat (strictly)
 --   ("ignored outreach" is not measured: no canonical table records outreach and replies.)
--- churn_risk: high with risk_high_flags flags or more, medium with 1 or more, low with none.
+-- churn_risk: high with risk_high_flags flags or more, medium with 1 or more, low with none; but
+-- unknown rather than low when a source the flags read is not configured (no usage or no support
+-- source: provided(), docs/tables.md): no flag from an unseen input is not a low risk.
 -- Expansion signals (inclusive):
 --   near_seat_limit:       seats / seat_limit >= expansion_seat_limit_share (capped accounts only)
 --   inviting_colleagues:   active-user change >= expansion_usage_growth
@@ -26,7 +28,9 @@
 --   U = least(1, active_share / usage_power_min_share) (0 with no usage rows),
 --   S = 1 self_sufficient, 0.5 standard, 0 high,
 --   R = 1 - churn-risk flags / 4.
--- When usage is not measured (no usage source, usage_intensity NULL), U and wu are left out.
+-- When usage is not measured (no usage source, usage_intensity NULL), U and wu are left out; when
+-- support is not (no support source, support_need unknown), S and ws. With neither, health_score
+-- is NULL (unknown).
 -- churn_risk_reasons / expansion_reasons are the reason texts (each starts with the flag name, then
 -- the measured numbers), expansion_signals the signal names, in the order listed above; empty
 -- lists when nothing fires.
@@ -68,9 +72,9 @@ base as (
         coalesce(b.products, []::varchar[]) as products,
         c.products_sold,
         -- Window-on-window changes; NULL where the previous window has nothing to compare with.
-        case when u.usage_intensity is not null and u.prev_active_users_avg > 0
+        case when u.active_share is not null and u.prev_active_users_avg > 0
              then (coalesce(u.active_users_avg, 0) - u.prev_active_users_avg) / u.prev_active_users_avg end  as users_change,
-        case when u.usage_intensity is not null and u.prev_features_used_avg > 0
+        case when u.active_share is not null and u.prev_features_used_avg > 0
              then (coalesce(u.features_used_avg, 0) - u.prev_features_used_avg) / u.prev_features_used_avg end as features_change,
         case when u.prev_events_avg > 0 and u.events_avg is not null
              then (u.events_avg - u.prev_events_avg) / u.prev_events_avg end                                 as events_change
@@ -122,7 +126,7 @@ scored as (
     select
         *,
         len(churn_risk_reasons) as churn_risk_flag_count,
-        case when usage_intensity is not null then least(1.0, active_share / getvariable('usage_power_min_share')) end as usage_component,
+        case when active_share is not null then least(1.0, active_share / getvariable('usage_power_min_share')) end as usage_component,
         case support_need when 'self_sufficient' then 1.0 when 'standard' then 0.5 when 'high' then 0.0 end as support_component,
         1.0 - len(churn_risk_reasons) / 4.0 as risk_component
     from flags
@@ -142,7 +146,8 @@ select
     churn_risk_flag_count,
     case when churn_risk_flag_count >= getvariable('risk_high_flags') then 'high'
          when churn_risk_flag_count >= 1 then 'medium'
-         else 'low' end as churn_risk,
+         when provided('stg_usage') and provided('stg_tickets') then 'low'
+         else 'unknown' end as churn_risk,
     churn_risk_reasons,
     len(expansion)::bigint as expansion_signal_count,
     list_transform(expansion, x -> x[1]) as expansion_signals,
@@ -150,9 +155,11 @@ select
     usage_component,
     support_component,
     risk_component,
+    case when usage_component is not null or support_component is not null then
     round(100 * (coalesce(getvariable('health_usage_weight') * usage_component, 0)
-                 + getvariable('health_support_weight') * support_component
+                 + coalesce(getvariable('health_support_weight') * support_component, 0)
                  + getvariable('health_risk_weight') * risk_component)
           / (case when usage_component is not null then getvariable('health_usage_weight') else 0 end
-             + getvariable('health_support_weight') + getvariable('health_risk_weight')))::integer as health_score
+             + case when support_component is not null then getvariable('health_support_weight') else 0 end
+             + getvariable('health_risk_weight')))::integer end as health_score
 from scored

@@ -10,6 +10,9 @@
 -- problem_tickets / prev_problem_tickets: tickets of category bug or outage in each window.
 -- csat_avg: mean csat (1-5) of the trailing window's rated tickets, NULL when none is rated;
 -- rated_tickets counts them. Prospects and churned customers have no row.
+-- Without a support source (provided('stg_tickets') false) nothing here is known: support_need
+-- is unknown and the counts NULL, never self_sufficient from no tickets.
+-- optional inputs: stg_tickets
 with customers as (
     select account_id
     from int_customers
@@ -50,15 +53,16 @@ rates as (
 select
     as_of() as as_of,
     account_id,
-    tickets,
-    tickets_per_month,
+    case when provided('stg_tickets') then tickets end as tickets,
+    case when provided('stg_tickets') then tickets_per_month end as tickets_per_month,
     case
+        when not provided('stg_tickets') then 'unknown'
         when tickets_per_month >= getvariable('support_high_per_month') then 'high'
         when tickets_per_month <= getvariable('support_low_per_month') then 'self_sufficient'
         else 'standard'
     end as support_need,
-    problem_tickets,
-    prev_problem_tickets,
-    rated_tickets,
+    case when provided('stg_tickets') then problem_tickets end as problem_tickets,
+    case when provided('stg_tickets') then prev_problem_tickets end as prev_problem_tickets,
+    case when provided('stg_tickets') then rated_tickets end as rated_tickets,
     csat_avg
 from rates

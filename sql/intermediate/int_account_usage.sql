@@ -9,13 +9,14 @@
 -- have a usage row (NULL when none has); usage_months / prev_usage_months count those months.
 -- active_share = active_users_avg / seats; a customer with no usage row in the trailing window
 -- counts as 0 active users (active_share 0). NULL when seats are 0 or unknown, and NULL for
--- everyone when stg_usage has no rows at all (no usage source: usage is not measured).
+-- everyone when no source provides stg_usage (provided(): usage is not measured).
 -- usage_intensity, first match (every bound inclusive):
 --   power:      active_share >= usage_power_min_share and features_used_avg >= usage_power_min_features
 --   regular:    active_share >= usage_regular_min_share
 --   occasional: active_share >= usage_occasional_min_share
 --   inactive:   below that, or no usage row in the trailing window
---   NULL:       usage not measured (no usage source, or no seats to divide by).
+--   unknown:    usage not measured (no usage source is configured)
+--   NULL:       no seats to divide by.
 -- Prospects and churned customers have no row (account_segments shows NULL for them).
 with customers as (
     select account_id
@@ -45,7 +46,7 @@ usage as (
     group by u.account_id
 ),
 measured as (
-    select exists (select 1 from stg_usage) as usage_measured
+    select provided('stg_usage') as usage_measured
 ),
 joined as (
     select
@@ -82,6 +83,7 @@ select
     prev_events_avg,
     active_share,
     case
+        when not provided('stg_usage') then 'unknown'
         when active_share is null then null
         when usage_months = 0 then 'inactive'
         when active_share >= getvariable('usage_power_min_share')

@@ -18,6 +18,12 @@
 -- ICP (domain.md section 6; rules in int_icp_fit, traits in icp_profile / anti_icp_profile), for
 -- every account, prospects included: icp_fit_score (0-1, NULL when nothing can be scored),
 -- is_icp, is_anti_icp and the traits matched.
+-- Without a billing source (no source provides stg_invoices: provided(), docs/tables.md) an
+-- account's customer columns cannot be known: customer_status is unknown and mrr, arr,
+-- realized_revenue, the ICP fit and flags NULL (the ICP profile is learnt from customers), never
+-- prospect, 0 or false. The firmographic columns are the CRM's. Behaviour columns are unknown
+-- where their source is not configured (int_account_usage, int_account_support).
+-- optional inputs: stg_invoices, stg_subscriptions, stg_tickets, stg_opportunities
 with customers as (
     select
         c.*,
@@ -32,15 +38,16 @@ select
     as_of()                                      as as_of,
     a.account_id,
     a.account_name,
-    coalesce(c.status, case when t.account_id is not null then 'trialing' end, 'prospect') as customer_status,
+    case when not provided('stg_invoices') then 'unknown'
+         else coalesce(c.status, case when t.account_id is not null then 'trialing' end, 'prospect') end as customer_status,
     a.employees,
     a.size_band,
     a.industry,
     a.region,
     a.country,
     a.is_strategic,
-    coalesce(c.mrr, 0)::double                   as mrr,
-    coalesce(c.arr, 0)::double                   as arr,
+    case when provided('stg_invoices') then coalesce(c.mrr, 0) end::double as mrr,
+    case when provided('stg_invoices') then coalesce(c.arr, 0) end::double as arr,
     case when c.status = 'active'
          then band_of(c.arr, getvariable('arr_band_names'), getvariable('arr_band_mins')) end as arr_band,
     c.customer_since::date                       as customer_since,
@@ -51,7 +58,7 @@ select
              when c.tenure_months >= getvariable('mature_months') then 'mature'
              else 'growth' end
     end                                          as adoption_stage,
-    coalesce(c.realized_revenue, 0)::double      as realized_revenue,
+    case when provided('stg_invoices') then coalesce(c.realized_revenue, 0) end::double as realized_revenue,
     c.ltv::double                                as ltv,
     c.ltv_method,
     c.ltv_quintile::integer                      as ltv_quintile,
@@ -69,10 +76,10 @@ select
     strftime(c.customer_since, '%Y') || '-Q' || quarter(c.customer_since) as acquisition_quarter,
     date_trunc('month', c.customer_since)::date  as acquisition_month,
     f.icp_fit_score,
-    coalesce(f.is_icp, false)                    as is_icp,
-    coalesce(f.is_anti_icp, false)               as is_anti_icp,
-    coalesce(f.icp_traits_matched, []::varchar[]) as icp_traits_matched,
-    coalesce(f.anti_icp_traits_matched, []::varchar[]) as anti_icp_traits_matched
+    case when provided('stg_invoices') then coalesce(f.is_icp, false) end as is_icp,
+    case when provided('stg_invoices') then coalesce(f.is_anti_icp, false) end as is_anti_icp,
+    case when provided('stg_invoices') then coalesce(f.icp_traits_matched, []::varchar[]) end as icp_traits_matched,
+    case when provided('stg_invoices') then coalesce(f.anti_icp_traits_matched, []::varchar[]) end as anti_icp_traits_matched
 from int_accounts a
 left join customers c using (account_id)
 left join int_trialing t using (account_id)

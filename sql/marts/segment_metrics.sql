@@ -24,6 +24,8 @@
 -- cac_window_months (channel spend in the first paid month / customers the channel acquired
 -- then); NULL without marketing spend (stg_spend empty) or without such a customer.
 -- cac_payback_months = cac / (arpa x gross_margin) (section 3).
+-- tickets_per_account is NULL without a support source (provided('stg_tickets')), not 0.
+-- optional inputs: stg_tickets
 with window_start as (
     select cutoff() - interval 12 month as ts
 ),
@@ -135,7 +137,7 @@ select
     coalesce(d.amount_won, 0) / nullif(d.amount_closed, 0) as win_rate_amount,
     cv.converted_accounts / nullif(cv.opportunity_accounts, 0)::double as conversion_rate,
     d.avg_sales_cycle_days,
-    coalesce(t.tickets_12m, 0) / nullif(p.customers, 0)::double as tickets_per_account,
+    case when provided('stg_tickets') then coalesce(t.tickets_12m, 0) / nullif(p.customers, 0)::double end as tickets_per_account,
     k.cac,
     k.cac / nullif(p.mrr / nullif(p.customers, 0) * getvariable('gross_margin'), 0) as cac_payback_months
 from per_segment p
