@@ -197,6 +197,7 @@ func (p *parser) validate(c *Config) {
 		if src == nil {
 			continue
 		}
+		p.validateSourceCurrency(name, src, c)
 		for _, en := range src.EntityNames() {
 			view := RawView(src.Vendor, en)
 			if other, dup := rawNames[view]; dup {
