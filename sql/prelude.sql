@@ -13,6 +13,12 @@ create or replace macro band_of(x, names, mins) as
 create or replace macro to_reporting(amount, cur) as
     amount * case when upper(cur) = getvariable('currency') then 1.0
                   else (getvariable('fx_rates')::double[])[list_position(getvariable('fx_currencies')::varchar[], upper(cur))] end;
+-- The default currency of the source that lands raw view `view` (sources.<name>.currency, bound
+-- as source_currency_views / source_currency_codes): what staging reads an amount in when its
+-- record has no currency. NULL when that source names none (the lists are cast to their types,
+-- as the rates: a config without source currencies binds them empty).
+create or replace macro source_currency(view) as
+    (getvariable('source_currency_codes')::varchar[])[list_position(getvariable('source_currency_views')::varchar[], view)];
 -- An amount as an exact decimal, to a millionth. DuckDB adds doubles in whatever order its
 -- threads reach the rows, so a double sum that is then rounded to cents can land a cent apart
 -- between two runs on the same data (or a backfill and a single run); summing exact(x) cannot.

@@ -205,6 +205,10 @@ type Source struct {
 	RequestsPerSecond float64 `yaml:"requests_per_second"`
 	// Concurrency is how many of the source's entities are pulled at once (default 1).
 	Concurrency int `yaml:"concurrency"`
+	// Currency is the ISO 4217 code the source's amounts are in when a record carries none
+	// (a single-currency CRM portal, an export without a currency column); "" leaves such an
+	// amount unknown (HubSpot and Salesforce deals: in the reporting currency).
+	Currency string `yaml:"currency"`
 	// Entities are the exports of this source, by entity name.
 	Entities map[string]*Entity `yaml:"entities"`
 }

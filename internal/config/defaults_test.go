@@ -247,3 +247,39 @@ func sameValue(doc, want string) bool {
 	}
 	return true
 }
+
+// sources.<name>.currency is an upper-case ISO code the run can report: the reporting currency
+// or one with a rate; SourceCurrencies pairs each of the source's raw views with it.
+func TestSourceCurrency(t *testing.T) {
+	withCurrency := func(code, rates string) string {
+		return strings.Replace(bare, "    vendor: demo\n", "    vendor: demo\n    currency: "+code+"\n", 1) + rates
+	}
+	for _, ok := range []struct{ code, rates string }{{"USD", ""}, {"EUR", "fx_rates: {EUR: 1.08}\n"}} {
+		cfg, err := config.Parse("c.yaml", []byte(withCurrency(ok.code, ok.rates)), noEnv)
+		if err != nil {
+			t.Errorf("currency %s: %v", ok.code, err)
+			continue
+		}
+		views, codes := cfg.SourceCurrencies()
+		if fmt.Sprint(views, codes) != "[raw_demo__accounts] ["+ok.code+"]" {
+			t.Errorf("SourceCurrencies = %v %v", views, codes)
+		}
+	}
+	for _, bad := range []struct{ code, rates, want string }{
+		{"eur", "fx_rates: {EUR: 1.08}\n", `c.yaml:6: sources.crm.currency: must be a three-letter upper-case ISO 4217 code such as EUR, got "eur"`},
+		{"EURO", "", "sources.crm.currency: must be a three-letter"},
+		{"GBP", "fx_rates: {EUR: 1.08}\n", "sources.crm.currency: GBP is neither the reporting currency (USD) nor in fx_rates"},
+	} {
+		_, err := config.Parse("c.yaml", []byte(withCurrency(bad.code, bad.rates)), noEnv)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("currency %s: want %q, got %v", bad.code, bad.want, err)
+		}
+	}
+	cfg, err := config.Parse("c.yaml", []byte(bare), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if views, codes := cfg.SourceCurrencies(); len(views) != 0 || len(codes) != 0 || views == nil {
+		t.Errorf("no source currency: %v %v, want two empty lists", views, codes)
+	}
+}

@@ -198,6 +198,7 @@ func (p *parser) validate(c *Config) {
 			continue
 		}
 		p.validateGeneric(c, name, src)
+		p.validateSourceCurrency(name, src, c)
 		for _, en := range src.EntityNames() {
 			view := c.ViewOf(name, en)
 			if other, dup := rawNames[view]; dup {

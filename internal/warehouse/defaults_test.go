@@ -119,3 +119,48 @@ func TestBareConfigBuildsTheDemoMarts(t *testing.T) {
 		}
 	}
 }
+
+// missingCurrency adds to the pipeline fixture (as of 2025-06-30) an open deal and a lost one
+// without a currency (NULL, blank) and a paid invoice of $/EUR 1,000 with none.
+const missingCurrency = `
+insert into raw_demo__opportunities values
+    ('n1', 'P1', 'n1', 10000, null, 'discovery', '2025-06-20', false, false, 'new_business', 'inbound', 'Core', 'pipeline', 'o', null, '2025-06-25', 'meeting', '2025-06-01', null, '2025-06-25', '2025-06-30'),
+    ('n2', 'P2', 'n2', 20000, '  ', 'closed_lost', '2025-06-10', true, false, 'new_business', 'inbound', 'Core', 'closed', 'o', 'price', '2025-06-09', 'email', '2025-05-01', '2025-06-10', '2025-06-10', '2025-06-30');
+insert into raw_demo__invoices values
+    ('n3', 'P1', 'sn', 100000, null, '2025-06-01', '2025-07-01', '2025-06-01', '2025-06-02', 'paid', '2025-06-30', null, null);
+`
+
+// A record without a currency is in its source's currency (sources.<name>.currency): the
+// crm's deals in EUR (1.08), the billing source's invoice in the reporting currency. Without
+// one the amounts are unknown and assert_known_currencies stops the run, as before.
+func TestSourceDefaultCurrency(t *testing.T) {
+	s := buildFixtureWith(t, "pipeline", "2025-06-30", func(c *config.Config) {
+		c.Sources["crm"].Currency = "EUR"
+		c.Sources["billing"].Currency = "USD"
+	}, missingCurrency)
+	opps := rowsBy(t, s, `select opportunity_id, amount, currency_original, amount_original from stg_opportunities where opportunity_id in ('n1', 'n2', 'c1')`)
+	for id, want := range map[string]float64{"n1": 10800, "n2": 21600, "c1": 10000} {
+		near(t, id+" amount", num(t, opps[id], "amount"), want)
+	}
+	if got := str(opps["n1"], "currency_original") + " " + str(opps["n2"], "currency_original") + " " + str(opps["c1"], "currency_original"); got != "EUR EUR USD" {
+		t.Errorf("currency_original n1, n2, c1 = %s, want EUR EUR USD (a deal's own currency wins)", got)
+	}
+	near(t, "n1 amount_original", num(t, opps["n1"], "amount_original"), 10000)
+	inv := rowsBy(t, s, `select invoice_id, amount, currency_original from stg_invoices where invoice_id = 'n3'`)
+	near(t, "n3 amount", num(t, inv["n3"], "amount"), 1000)
+	if got := str(inv["n3"], "currency_original"); got != "USD" {
+		t.Errorf("n3 currency_original = %s, want USD", got)
+	}
+	if _, err := s.RunAssertions(context.Background(), assertionNamed(t, "assert_known_currencies")); err != nil {
+		t.Errorf("with source currencies: %v", err)
+	}
+
+	s = buildFixtureWith(t, "pipeline", "2025-06-30", nil, missingCurrency)
+	if r := rowsBy(t, s, `select opportunity_id, amount from stg_opportunities where opportunity_id = 'n1'`); r["n1"].Get("amount") != nil {
+		t.Errorf("without a source currency n1's amount = %v, want NULL", r["n1"].Get("amount"))
+	}
+	_, err := s.RunAssertions(context.Background(), assertionNamed(t, "assert_known_currencies"))
+	if err == nil || !strings.Contains(err.Error(), "assert_known_currencies") {
+		t.Errorf("without source currencies: want assert_known_currencies to fail, got %v", err)
+	}
+}

@@ -24,6 +24,7 @@ func ConfigVariables(cfg *config.Config, asOf time.Time) []Variable {
 	names, mins := bands(s.SizeBands)
 	arrNames, arrMins := bands(s.ARRBands)
 	dealNames, dealMins := bands(s.Pipeline.DealSizeTiers)
+	currencyViews, currencyCodes := cfg.SourceCurrencies()
 	return []Variable{
 		{"as_of", asOf.Format(time.DateOnly)},
 		{"currency", cfg.Currency},
@@ -86,6 +87,8 @@ func ConfigVariables(cfg *config.Config, asOf time.Time) []Variable {
 		{"cac_window_months", int64(s.Metrics.CACWindowMonths)},
 		{"trend_quarters", int64(s.Metrics.TrendQuarters)},
 		{"max_staging_drop_share", cfg.Audit.StagingDropShare()},
+		{"source_currency_views", currencyViews},
+		{"source_currency_codes", currencyCodes},
 	}
 }
 

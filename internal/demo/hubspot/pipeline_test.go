@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -245,6 +246,28 @@ func TestStagingRules(t *testing.T) {
 	if r.Get("stage") != nil || r.Get("forecast_category") != nil || r.Get("motion") != nil || r.Get("is_closed") != false ||
 		r.Get("currency_original") != "EUR" || math.Abs(r.Float("amount")-amount*1.08) > 1e-6 || r.Float("amount_original") != amount {
 		t.Errorf("unmapped vocabulary should be NULL and EUR converted: %s", r)
+	}
+	// A deal without a currency code is in the source's currency (sources.crm.currency), else
+	// in the reporting currency.
+	nocode := hubspot.DealID(c.Opportunities[3].ID)
+	vendortest.ReplaceRaw(t, s, "raw_hubspot__deals", `
+		select * replace (case id when ? then '' else deal_currency_code end as deal_currency_code) from raw_hubspot__deals`, nocode)
+	for _, cur := range []string{"", "EUR"} {
+		cfg := *f.cfg
+		cfg.Sources = maps.Clone(f.cfg.Sources)
+		crm := *cfg.Sources["crm"]
+		crm.Currency = cur
+		cfg.Sources["crm"] = &crm
+		vendortest.Bind(t, s, &cfg, c.AsOf())
+		vendortest.Build(t, s, "stg_opportunities", "staging/hubspot/stg_opportunities.sql")
+		r := vendortest.Query(t, s, "select currency_original, amount from stg_opportunities where opportunity_id = ?", nocode)[0]
+		want, rate := "USD", 1.0
+		if cur != "" {
+			want, rate = cur, 1.08
+		}
+		if amount := c.Opportunities[3].Amount; r.Get("currency_original") != want || math.Abs(r.Float("amount")-amount*rate) > 1e-6 {
+			t.Errorf("source currency %q: a deal without a code staged as %s, want %s x %v", cur, r, want, rate)
+		}
 	}
 	// Every country key names one country.
 	if n := vendortest.Count(t, s, `select country_key from ref_countries group by all having count(*) > 1`); n != 0 {

@@ -6,8 +6,10 @@
 -- service period (or one that ends before it starts), a customer or an amount: it cannot be
 -- placed in a month or on an account.
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.
+-- An invoice without a currency is in its source's currency (sources.<name>.currency,
+-- source_currency); without one its amount is unknown and assert_known_currencies stops the run.
 with latest as (
-    select *
+    select * replace (upper(coalesce(blank_null(currency), source_currency('raw_demo__invoices'))) as currency)
     from raw_demo__invoices
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 )

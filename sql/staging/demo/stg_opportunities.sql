@@ -5,8 +5,10 @@
 -- and the forecast category are NULL (unknown), never the later value.
 -- Left out and counted (_drop_reason, docs/staging.md): a deal without created_at.
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.
+-- A deal without a currency is in its source's currency (sources.<name>.currency,
+-- source_currency); without one its amount is unknown and assert_known_currencies stops the run.
 with latest as (
-    select *
+    select * replace (upper(coalesce(blank_null(currency), source_currency('raw_demo__opportunities'))) as currency)
     from raw_demo__opportunities
     qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_demo__opportunities') desc nulls last, _extracted_at desc) = 1
 )

@@ -4,9 +4,10 @@
 -- channel is lower-cased: it must use the opportunity source vocabulary (inbound, outbound,
 -- partner, campaign) for spend to reach the customers a channel acquired. A month is known
 -- once it has ended by as_of (month + 1 month <= cutoff()). amount is in the reporting
--- currency (to_reporting; NULL for a currency without a rate), the original beside it.
+-- currency (to_reporting; NULL for a currency without a rate), the original beside it; a row
+-- without a currency is in its source's currency (sources.<name>.currency, source_currency).
 with latest as (
-    select *
+    select * replace (upper(coalesce(blank_null(currency), source_currency('raw_demo__spend'))) as currency)
     from raw_demo__spend
     qualify row_number() over (
         partition by date_trunc('month', month::date), lower(trim(channel))

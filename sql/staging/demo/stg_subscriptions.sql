@@ -10,8 +10,10 @@
 -- Left out and counted (_drop_reason, docs/staging.md): a subscription without started_at or
 -- a customer.
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.
+-- A subscription without a currency is in its source's currency (sources.<name>.currency,
+-- source_currency); without one its MRR is unknown and assert_known_currencies stops the run.
 with latest as (
-    select *
+    select * replace (upper(coalesce(blank_null(currency), source_currency('raw_demo__subscriptions'))) as currency)
     from raw_demo__subscriptions
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 ),

@@ -20,7 +20,8 @@
 --               associated company and one per custom label. Without a primary, the one
 --               company every association names; no company at all: NULL.
 --   amount      amount in deal_currency_code; a deal without one (single-currency portal) is
---               read in the reporting currency.
+--               read in the source's currency (sources.<name>.currency), else the reporting
+--               currency.
 --   stage       default pipeline stage ids: appointmentscheduled prospecting, qualifiedtobuy
 --               discovery, presentationscheduled demo, decisionmakerboughtin proposal,
 --               contractsent negotiation; closed deals closed_won / closed_lost from
@@ -56,7 +57,7 @@ deals as (
         coalesce(hs_is_closed_won, dealstage = 'closedwon')                       as won,
         coalesce(hs_is_closed, dealstage in ('closedwon', 'closedlost'))
             and closedate::timestamp < cutoff()                                   as closed_by_cutoff,
-        upper(coalesce(nullif(trim(deal_currency_code), ''), getvariable('currency'))) as currency,
+        upper(coalesce(blank_null(deal_currency_code), source_currency('raw_hubspot__deals'), getvariable('currency'))) as currency,
         list_distinct(list_transform(list_filter(companies, a -> lower(a.type) = 'deal_to_company'),
             a -> blank_null(a.id)))                                               as primary_ids,
         list_distinct(list_transform(companies, a -> blank_null(a.id)))           as company_ids

@@ -15,7 +15,7 @@
 -- Text fields read through blank_null: an empty or blank value is NULL.
 -- Vocabulary (docs/vendors/salesforce.md):
 --   amount      Amount in CurrencyIsoCode (multi-currency orgs); without one it is read in the
---               reporting currency.
+--               source's currency (sources.<name>.currency), else the reporting currency.
 --   stage       StageName of the default sales process: Prospecting prospecting; Qualification,
 --               Needs Analysis discovery; Value Proposition, Id. Decision Makers, Perception
 --               Analysis demo; Proposal/Price Quote proposal; Negotiation/Review negotiation;
@@ -44,7 +44,7 @@ opportunities as (
     select
         *,
         coalesce(is_closed, false) and close_date::timestamp < cutoff()          as closed_by_cutoff,
-        upper(coalesce(nullif(trim(currency_iso_code), ''), getvariable('currency'))) as currency
+        upper(coalesce(blank_null(currency_iso_code), source_currency('raw_salesforce__opportunity'), getvariable('currency'))) as currency
     from latest
     where not coalesce(is_deleted, false)
 )

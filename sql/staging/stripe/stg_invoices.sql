@@ -25,7 +25,7 @@
 -- without metadata.crm_account_id keeps a NULL account_id: assert_references_resolve names
 -- its invoices (a mapping to fix, not a vendor behaviour).
 with invoices as (
-    select *
+    select * replace (coalesce(blank_null(currency), source_currency('raw_stripe__invoices')) as currency)
     from raw_stripe__invoices
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 ),

@@ -43,7 +43,7 @@
 -- Left out and counted (_drop_reason, docs/staging.md): a subscription without start_date; one
 -- of a deleted customer (Stripe lists it, not the customer: 'deleted upstream').
 with subscriptions as (
-    select *
+    select * replace (coalesce(blank_null(currency), source_currency('raw_stripe__subscriptions')) as currency)
     from raw_stripe__subscriptions
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 ),
