@@ -1,5 +1,6 @@
 -- generic stg_invoices: one row per invoice issued before as_of, from a generic source's entity
--- ({{view}}) through the map in its config (docs/your-data.md). amount_original is mapped in the
+-- ({{view}}) through the map in its config (docs/your-data.md). A record without
+-- a currency is in its source's (sources.<name>.currency: source_currency). amount_original is mapped in the
 -- invoice's currency (currency_original) and converted here. Void when the mapped status is
 -- void; paid when paid_at is before cutoff(); otherwise open (a payment after as_of is not yet
 -- known).
@@ -7,7 +8,7 @@
 -- (or one that ends before it starts), account or amount, or whose ref names no single record.
 with latest as (
     select *
-    from mapped
+    from (select * replace (upper(coalesce(currency_original, source_currency('{{view}}'))) as currency_original) from mapped)
     qualify row_number() over (partition by invoice_id order by as_of_rank(updated_at, '{{view}}') desc nulls last, _extracted_at desc) = 1
 )
 select

@@ -1,5 +1,6 @@
 -- generic stg_opportunities: one row per deal created before as_of, from a generic source's
--- entity ({{view}}) through the map in its config (docs/your-data.md).
+-- entity ({{view}}) through the map in its config (docs/your-data.md). A record without
+-- a currency is in its source's (sources.<name>.currency: source_currency).
 -- is_closed and is_won, when not mapped, follow the mapped stage (closed_won, closed_lost). A
 -- deal closed after as_of was open at as_of. The stage a deal was in at as_of is its mapped
 -- stage when that stage was entered before cutoff(), or, without stage_entered_at, when the
@@ -9,7 +10,7 @@
 -- without closed_at, or one whose ref (its account) names no single record.
 with latest as (
     select *, snapshot_current('{{view}}') as current
-    from mapped
+    from (select * replace (upper(coalesce(currency_original, source_currency('{{view}}'))) as currency_original) from mapped)
     qualify row_number() over (partition by opportunity_id order by as_of_rank(updated_at, '{{view}}') desc nulls last, _extracted_at desc) = 1
 ),
 shaped as (

@@ -1,5 +1,6 @@
 -- generic stg_subscriptions: one row per subscription started before as_of, from a generic
--- source's entity ({{view}}) through the map in its config (docs/your-data.md). mrr is mapped in
+-- source's entity ({{view}}) through the map in its config (docs/your-data.md). A record without
+-- a currency is in its source's (sources.<name>.currency: source_currency). mrr is mapped in
 -- the subscription's own currency (currency_original) and converted here.
 -- Point in time (docs/tables.md): a subscription export holds today's MRR, seats and seat limit;
 -- they are the values of as_of only when the snapshot read is of as_of (snapshot_current), else
@@ -8,7 +9,7 @@
 -- Left out and counted (_drop_reason): a subscription without its id, account or started_at.
 with latest as (
     select *, snapshot_current('{{view}}') as current
-    from mapped
+    from (select * replace (upper(coalesce(currency_original, source_currency('{{view}}'))) as currency_original) from mapped)
     qualify row_number() over (partition by subscription_id order by as_of_rank(updated_at, '{{view}}') desc nulls last, _extracted_at desc) = 1
 )
 select
