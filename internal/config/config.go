@@ -508,6 +508,12 @@ type Pipeline struct {
 	InactiveDays      int     `yaml:"inactive_days"`
 	AgingPercentile   float64 `yaml:"aging_percentile"`
 	StalledPercentile float64 `yaml:"stalled_percentile"`
+	// PriceList values an open deal without an amount: product name (matched case- and
+	// space-insensitively) -> list amount in the reporting currency. Optional.
+	PriceList map[string]float64 `yaml:"price_list"`
+	// LostZeroAmountIsUnknown treats a lost deal's amount of 0 as unknown (CRMs often zero a
+	// lost deal's amount): it is left out of averages and its deal-size tier is Unknown.
+	LostZeroAmountIsUnknown bool `yaml:"lost_zero_amount_is_unknown"`
 }
 
 // Validation configures the segment validation tests.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"reflect"
 	"strings"
 )
@@ -95,4 +96,46 @@ func (c *Config) SourceCurrencies() (views, codes []string) {
 		}
 	}
 	return views, codes
+}
+
+// validatePriceList checks segments.pipeline.price_list: named products, each once whatever
+// its case and spacing (deals match it so), with a positive list amount.
+func (p *parser) validatePriceList(key string, prices map[string]float64) {
+	seen := map[string]string{}
+	for _, product := range sortedKeys(prices) {
+		pk := key + "." + product
+		norm := PriceListKey(product)
+		if norm == "" {
+			p.add(pk, "a product needs a name")
+			continue
+		}
+		if other, dup := seen[norm]; dup {
+			p.add(pk, "is the product %q again (products match whatever their case and spacing)", other)
+		}
+		seen[norm] = product
+		if v := prices[product]; !(v > 0) || math.IsInf(v, 0) {
+			p.add(pk, "must be a positive list amount in the reporting currency, got %v", v)
+		}
+	}
+}
+
+// PriceListKey is how a product is matched against the price list: trimmed, lower case, inner
+// spaces collapsed (as sql/intermediate/int_opportunities.sql matches a deal's product).
+func PriceListKey(product string) string {
+	return strings.ToLower(strings.Join(strings.Fields(product), " "))
+}
+
+// PriceListKeys returns segments.pipeline.price_list as parallel lists of product keys
+// (PriceListKey) and list amounts, in key order.
+func (pl Pipeline) PriceListKeys() (products []string, amounts []float64) {
+	products, amounts = []string{}, []float64{}
+	byKey := map[string]float64{}
+	for product, v := range pl.PriceList {
+		byKey[PriceListKey(product)] = v
+	}
+	for _, k := range sortedKeys(byKey) {
+		products = append(products, k)
+		amounts = append(amounts, byKey[k])
+	}
+	return products, amounts
 }

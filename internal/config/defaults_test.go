@@ -283,3 +283,35 @@ func TestSourceCurrency(t *testing.T) {
 		t.Errorf("no source currency: %v %v, want two empty lists", views, codes)
 	}
 }
+
+// segments.pipeline.price_list: named products with positive amounts, each once whatever its
+// case and spacing; PriceListKeys gives them as deals are matched. lost_zero_amount_is_unknown
+// is false unless set.
+func TestPriceList(t *testing.T) {
+	cfg, err := config.Parse("c.yaml", []byte(bare+"segments:\n  pipeline:\n    price_list: {Core: 12000, \" Add-on  Pack \": 2500.5}\n    lost_zero_amount_is_unknown: true\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := cfg.Segments.Pipeline
+	if products, amounts := pl.PriceListKeys(); fmt.Sprint(products, amounts) != "[add-on pack core] [2500.5 12000]" {
+		t.Errorf("PriceListKeys = %q %v", products, amounts)
+	}
+	if !pl.LostZeroAmountIsUnknown || pl.InactiveDays != 14 {
+		t.Errorf("pipeline = %+v", pl)
+	}
+	if config.DefaultSegments().Pipeline.LostZeroAmountIsUnknown || len(config.DefaultSegments().Pipeline.PriceList) != 0 {
+		t.Error("the defaults must have no price list and keep a lost deal's 0")
+	}
+	for _, bad := range []struct{ list, want string }{
+		{"{Core: 0}", "segments.pipeline.price_list.Core: must be a positive list amount in the reporting currency, got 0"},
+		{"{Core: -5}", "segments.pipeline.price_list.Core: must be a positive"},
+		{"{Core: 100, \"CORE \": 200}", `is the product "CORE " again`},
+		{"{\" \": 100}", "a product needs a name"},
+		{"{Core: lots}", "price_list"},
+	} {
+		_, err := config.Parse("c.yaml", []byte(bare+"segments:\n  pipeline:\n    price_list: "+bad.list+"\n"), noEnv)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("price_list %s: want %q, got %v", bad.list, bad.want, err)
+		}
+	}
+}

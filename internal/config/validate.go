@@ -607,6 +607,7 @@ func (p *parser) validateSegments(s *Segments) {
 	if !(pl.AgingPercentile > 0 && pl.AgingPercentile < pl.StalledPercentile && pl.StalledPercentile < 1) {
 		p.add(k+".pipeline", "needs 0 < aging_percentile < stalled_percentile < 1")
 	}
+	p.validatePriceList(k+".pipeline.price_list", pl.PriceList)
 	if s.Validation.MinSegmentSize < 1 {
 		p.add(k+".validation.min_segment_size", "must be at least 1")
 	}

@@ -25,6 +25,7 @@ func ConfigVariables(cfg *config.Config, asOf time.Time) []Variable {
 	arrNames, arrMins := bands(s.ARRBands)
 	dealNames, dealMins := bands(s.Pipeline.DealSizeTiers)
 	currencyViews, currencyCodes := cfg.SourceCurrencies()
+	priceProducts, priceAmounts := s.Pipeline.PriceListKeys()
 	return []Variable{
 		{"as_of", asOf.Format(time.DateOnly)},
 		{"currency", cfg.Currency},
@@ -39,6 +40,9 @@ func ConfigVariables(cfg *config.Config, asOf time.Time) []Variable {
 		{"inactive_days", int64(s.Pipeline.InactiveDays)},
 		{"aging_percentile", s.Pipeline.AgingPercentile},
 		{"stalled_percentile", s.Pipeline.StalledPercentile},
+		{"price_list_products", priceProducts},
+		{"price_list_amounts", priceAmounts},
+		{"lost_zero_amount_is_unknown", s.Pipeline.LostZeroAmountIsUnknown},
 		{"early_days", int64(s.Adoption.EarlyDays)},
 		{"mature_months", int64(s.Adoption.MatureMonths)},
 		{"ltv_method", s.LTV.Method},

@@ -1,4 +1,7 @@
--- pipeline_aging: one row per opportunity open at as_of (domain.md section 8).
+-- pipeline_aging: one row per opportunity open at as_of (domain.md section 8), from
+-- int_opportunities: amount (an open deal without one at its product's list price),
+-- amount_source ('deal', 'price_list', NULL when unknown) and deal_size_tier ('Unknown'
+-- without an amount; docs/tables.md "Deal amounts").
 -- days_in_stage = as_of - stage_entered_at, in days. Only each deal's current stage is known
 -- (a closed deal's stage_entered_at is its close date), so a stage's "own history" is
 -- approximated by the days in stage so far of every deal open in that stage and deal-size tier
@@ -16,7 +19,8 @@ with open_opps as (
         o.opportunity_id,
         o.account_id,
         o.amount,
-        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        o.amount_source,
+        o.deal_size_tier,
         o.stage,
         case when o.stage is not null and o.stage_entered_at < cutoff()
              then date_diff('day', o.stage_entered_at::date, as_of()) end as days_in_stage,
@@ -24,7 +28,7 @@ with open_opps as (
         o.last_activity_type,
         o.activity_known,
         o.forecast_category
-    from stg_opportunities o
+    from int_opportunities o
     where not o.is_closed
 ),
 stage_history as (
@@ -45,6 +49,7 @@ select
     o.deal_size_tier,
     o.stage,
     o.amount,
+    o.amount_source,
     o.days_in_stage,
     h.deals_in_stage,
     h.p75_days,

@@ -1,9 +1,11 @@
 -- pipeline_cohorts: one row per creation quarter x dimension x segment of opportunities
 -- (domain.md section 5, "pipeline cohorts": deals created in the same quarter, tracked to win
 -- or loss and cycle time, per segment; section 11 win rate and sales cycle).
--- Inputs: stg_opportunities (deals created before cutoff(); closes after as_of not yet known),
+-- Inputs: int_opportunities (deals created before cutoff(); closes after as_of not yet known;
+-- an open deal without an amount at its product's list price, docs/tables.md "Deal amounts"),
 -- int_accounts (the account's size band). Dimensions: all (segment 'All'), deal_size_tier (the
--- config's tiers on the amount), size_band (the deal's account; 'Unknown' without one).
+-- config's tiers on the amount, 'Unknown' without one), size_band (the deal's account;
+-- 'Unknown' without one).
 -- A cohort is followed to as_of: open deals are those still open at as_of, and its figures
 -- keep changing while they close. win_rate = won / (won + lost) by count; close_rate =
 -- (won + lost) / created; avg_cycle_days_won = mean closed_at - created_at of won deals in days.
@@ -15,9 +17,9 @@ with opps as (
         o.is_closed,
         o.is_won,
         case when o.is_won then date_diff('day', o.created_at, o.closed_at) end as cycle_days,
-        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        o.deal_size_tier,
         coalesce(a.size_band, 'Unknown') as size_band
-    from stg_opportunities o
+    from int_opportunities o
     left join int_accounts a using (account_id)
 ),
 split as (

@@ -1,20 +1,21 @@
 -- pipeline_loss_reasons: one row per dimension x segment x loss reason of the deals lost by
 -- as_of (domain.md section 8, outcome metrics: "deals lost by reason").
--- Inputs: stg_opportunities (lost = closed and not won before cutoff(); a deal lost after as_of
+-- Inputs: int_opportunities (lost = closed and not won before cutoff(); a deal lost after as_of
 -- is still open), int_accounts (region, industry). Dimensions: all ('All'), deal_size_tier (the
--- config's tiers on the amount), motion, source, region, industry; a missing value is
+-- config's tiers on the amount; 'Unknown' without one, as a lost deal of amount 0 with
+-- segments.pipeline.lost_zero_amount_is_unknown), motion, source, region, industry; a missing value is
 -- 'Unknown', a lost deal without a reason 'unspecified'.
 -- share_of_lost = lost / the segment's lost deals (each segment's reasons sum to 1).
 with lost as (
     select
         coalesce(nullif(o.loss_reason, ''), 'unspecified') as loss_reason,
         o.amount,
-        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        o.deal_size_tier,
         coalesce(nullif(o.motion, ''), 'Unknown') as motion,
         coalesce(nullif(o.source, ''), 'Unknown') as source,
         coalesce(a.region, 'Unknown') as region,
         coalesce(a.industry, 'Unknown') as industry
-    from stg_opportunities o
+    from int_opportunities o
     left join int_accounts a using (account_id)
     where o.is_closed and not o.is_won
 ),

@@ -1,26 +1,31 @@
 -- pipeline_segments: one row per grouping and segment of opportunities (domain.md sections 8, 11).
--- Dimensions: deal_size_tier (the config's tiers applied to the amount in the reporting
--- currency), motion, source, and the account's region and industry (int_accounts). Rolled up
+-- Deals and their amounts: int_opportunities (the deal's amount in the reporting currency; an
+-- open deal without one at its product's list price; docs/tables.md "Deal amounts").
+-- Dimensions: deal_size_tier (int_opportunities: the config's tiers applied to the amount,
+-- 'Unknown' without one), motion, source, and the account's region and industry (int_accounts). Rolled up
 -- with GROUPING SETS: each dimension alone, the full combination and the grand total; the
 -- grouping column names the set and a NULL dimension means "all". A missing value is 'Unknown'.
 -- Open = not closed at as_of (stg_opportunities). win_rate = won / (won + lost) by count,
 -- win_rate_amount the same by amount; avg_sales_cycle_days = mean closed_at - created_at of won
 -- deals in days; expected_value = avg_deal_size x win_rate x open_opportunities;
--- segment_forecast = pipeline_value (open amount) x win_rate.
+-- segment_forecast = pipeline_value (open amount) x win_rate. avg_deal_size averages the deals
+-- whose amount is known. pipeline_value_price_list: the part of pipeline_value valued from the
+-- price list.
 with opps as (
     select
         o.opportunity_id,
         o.amount,
+        o.amount_source,
         o.is_closed,
         o.is_won,
         o.created_at,
         o.closed_at,
-        coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+        o.deal_size_tier,
         coalesce(nullif(o.motion, ''), 'Unknown') as motion,
         coalesce(a.region, 'Unknown')             as region,
         coalesce(a.industry, 'Unknown')           as industry,
         coalesce(nullif(o.source, ''), 'Unknown') as source
-    from stg_opportunities o
+    from int_opportunities o
     left join int_accounts a using (account_id)
 ),
 grouped as (
@@ -42,6 +47,7 @@ grouped as (
         count(*)                                                        as opportunities,
         count(*) filter (where not is_closed)                           as open_opportunities,
         coalesce(sum(exact(amount)) filter (where not is_closed), 0)::double as pipeline_value,
+        coalesce(sum(exact(amount)) filter (where not is_closed and amount_source = 'price_list'), 0)::double as pipeline_value_price_list,
         avg(exact(amount))::double                                      as avg_deal_size,
         count(*) filter (where is_won)                                  as won,
         count(*) filter (where is_closed and not is_won)                as lost,
@@ -74,6 +80,7 @@ select
     opportunities,
     open_opportunities,
     pipeline_value,
+    pipeline_value_price_list,
     avg_deal_size,
     won,
     lost,

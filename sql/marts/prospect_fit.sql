@@ -1,7 +1,9 @@
--- prospect_fit: one row per opportunity open at as_of (stg_opportunities, not is_closed): the
+-- prospect_fit: one row per opportunity open at as_of (int_opportunities, not is_closed): the
 -- ICP fit of the account behind it, to "say no to poor-fit prospects" (domain.md section 6).
--- Inputs: stg_opportunities, int_icp_fit, int_customers, int_trialing.
--- deal_size_tier: the config's deal-size tiers by amount (as pipeline_aging, domain.md section 8).
+-- Inputs: int_opportunities, int_icp_fit, int_customers, int_trialing.
+-- amount, amount_source, deal_size_tier: int_opportunities' (an open deal without an amount at
+-- its product's list price; the config's deal-size tiers by amount, 'Unknown' without one; as
+-- pipeline_aging, domain.md section 8).
 -- customer_status: the account's status, as account_segments: active, churned, trialing or prospect.
 -- icp_fit_score, is_icp, is_anti_icp and the matched traits are the account's (int_icp_fit).
 -- recommendation: 'avoid' when the account matches an anti-ICP trait, else 'pursue' when it is
@@ -14,7 +16,8 @@ select
     o.motion,
     o.stage,
     o.amount,
-    coalesce(band_of(o.amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown') as deal_size_tier,
+    o.amount_source,
+    o.deal_size_tier,
     case when f.account_id is not null then coalesce(c.status, case when t.account_id is not null then 'trialing' end, 'prospect') end as customer_status,
     f.icp_fit_score,
     f.is_icp,
@@ -24,7 +27,7 @@ select
     case when f.is_anti_icp then 'avoid'
          when f.is_icp then 'pursue'
          else 'review' end as recommendation
-from stg_opportunities o
+from int_opportunities o
 left join int_icp_fit f using (account_id)
 left join int_customers c using (account_id)
 left join int_trialing t using (account_id)

@@ -5,7 +5,10 @@
 -- and it is measured at as_of. Segments are the accounts' segments at as_of (int_accounts);
 -- deal_size_tier (section 8: the deal_size_tiers band of the deal's amount, 'Unknown' without one)
 -- segments deals, so only its deal metrics are set (customer metrics NULL). The 'all' segment
--- counts every deal, those without an account included.
+-- counts every deal, those without an account included. Deals, their amounts and tiers come
+-- from int_opportunities (an open deal without an amount at its product's list price; a lost
+-- deal's 0 unknown with segments.pipeline.lost_zero_amount_is_unknown; docs/tables.md "Deal
+-- amounts").
 -- Only facts known at as_of are used (staging cuts at cutoff()).
 -- MRR of a customer at a day = the sum over its non-void invoices whose period holds that day of
 -- amount / period months (the month-end rule of int_invoice_months, at any day). Per quarter:
@@ -85,15 +88,14 @@ new_customers as (
 ),
 deal_members as (
     select o.opportunity_id, m.dimension, m.segment
-    from stg_opportunities o
+    from int_opportunities o
     join members m using (account_id)
     where m.dimension <> 'all'
     union all
-    select opportunity_id, 'all', 'All' from stg_opportunities
+    select opportunity_id, 'all', 'All' from int_opportunities
     union all
-    select opportunity_id, 'deal_size_tier',
-           coalesce(band_of(amount, getvariable('deal_size_tier_names'), getvariable('deal_size_tier_mins')), 'Unknown')
-    from stg_opportunities
+    select opportunity_id, 'deal_size_tier', deal_size_tier
+    from int_opportunities
 ),
 deals_closed as (
     select
@@ -101,7 +103,7 @@ deals_closed as (
         count(*) filter (where o.is_won) as won,
         count(*) filter (where not o.is_won) as lost,
         (avg(exact(o.amount)) filter (where o.is_won))::double as avg_deal_size_won
-    from stg_opportunities o
+    from int_opportunities o
     join deal_members m using (opportunity_id)
     join quarters q on o.closed_at >= q.quarter_start and o.closed_at < q.quarter_end_ts
     where o.is_closed
@@ -112,7 +114,7 @@ deals_created as (
         m.dimension, m.segment, q.quarter_start,
         count(*) as opportunities_created,
         coalesce(sum(exact(o.amount)), 0) as pipeline_created
-    from stg_opportunities o
+    from int_opportunities o
     join deal_members m using (opportunity_id)
     join quarters q on o.created_at >= q.quarter_start and o.created_at < q.quarter_end_ts
     group by all

@@ -1,5 +1,6 @@
 -- pipeline_segments: one row per grouping and segment; accepted grouping labels with exactly the
--- grouping's dimensions set; win and loss rates in [0, 1]; shares sum to 1 within each grouping.
+-- grouping's dimensions set; win and loss rates in [0, 1]; shares sum to 1 within each grouping;
+-- the price-list part of the pipeline value within it.
 select grouping, count(*) as n, 'duplicate grouping and segment' as problem
 from pipeline_segments
 group by grouping, deal_size_tier, motion, region, industry, source having count(*) > 1
@@ -28,6 +29,10 @@ union all
 select grouping, count(*), 'share_of_revenue_won does not sum to 1'
 from pipeline_segments
 group by grouping having sum(revenue_won) > 0 and abs(sum(share_of_revenue_won) - 1) > 1e-9
+union all
+select grouping, 1, 'pipeline_value_price_list outside [0, pipeline_value]'
+from pipeline_segments
+where pipeline_value_price_list < 0 or pipeline_value_price_list > pipeline_value + 1e-6
 union all
 select 'total', opportunities, 'grand total opportunities differ from stg_opportunities'
 from pipeline_segments
