@@ -180,6 +180,20 @@ func TestCSVCRMOnlyNightly(t *testing.T) {
 	if got := total.Float("revenue_won"); math.Abs(got-wonAmount) > 0.005 {
 		t.Errorf("revenue_won %.2f, want %.2f", got, wonAmount)
 	}
+	// Open deals have no amount in the export: the example's price list (products.csv) values them.
+	price := map[string]float64{}
+	for _, pr := range c.Products {
+		price[pr.Name] = pr.Price
+	}
+	var pipeline float64
+	for _, d := range c.Deals {
+		if d.Stage != "Won" && d.Stage != "Lost" {
+			pipeline += price[d.Product]
+		}
+	}
+	if got := total.Float("pipeline_value"); math.Abs(got-pipeline) > 0.005 || pipeline == 0 {
+		t.Errorf("pipeline_value %.2f, want %.2f (open deals at list price)", got, pipeline)
+	}
 	if got, want := total.Float("win_rate"), float64(won)/float64(won+lost); math.Abs(got-want) > 1e-12 {
 		t.Errorf("win_rate %v, want %v", got, want)
 	}
