@@ -326,3 +326,82 @@ func TestBillingOnly(t *testing.T) {
 		}
 	}
 }
+
+// The same CRM-only company through SQL of the user's own: the deals entity lands as it is (no
+// provides, no map) and models/staging/crm/stg_opportunities.sql stages it by hand, finding the
+// account by name. Every published table equals, byte for byte, the run that maps by config.
+func TestCSVCRMThroughOwnStagingSQL(t *testing.T) {
+	asOf := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	c := csvcrm.Generate(80, asOf, 5)
+	ctx := context.Background()
+	byMap := csvCRMEnv(t, c, "")
+	if _, err := jobs.Nightly(ctx, byMap); err != nil {
+		t.Fatal(err)
+	}
+	bySQL := csvCRMEnv(t, c, "")
+	deals := bySQL.Config.Sources["crm"].Entities["deals"]
+	deals.Provides, deals.Map = "", nil
+	bySQL.Config.Models = writeModels(t, map[string]string{"staging/crm/stg_opportunities.sql": `-- The CSV CRM's deals, staged by hand.
+with accounts as (
+    select lower(trim(account)) as k, min(account_id) as account_id, count(distinct account_id) as n
+    from raw_crm__accounts
+    where blank_null(trim(account)) is not null
+    group by 1
+),
+deals as (
+    select * from raw_crm__deals
+    qualify row_number() over (partition by opportunity_id order by _extracted_at desc) = 1
+)
+select
+    d.opportunity_id,
+    case when a.n = 1 then a.account_id end             as account_id,
+    null::varchar                                       as opportunity_name,
+    to_reporting(d.close_value, 'USD')                  as amount,
+    'USD'                                               as currency_original,
+    d.close_value                                       as amount_original,
+    case lower(trim(d.deal_stage)) when 'won' then 'closed_won' when 'lost' then 'closed_lost'
+         when 'engaging' then 'engaging' when 'prospecting' then 'prospecting' end as stage,
+    null::timestamp                                     as stage_entered_at,
+    coalesce(lower(trim(d.deal_stage)) in ('won', 'lost') and d.close_date::timestamp < cutoff(), false) as is_closed,
+    coalesce(lower(trim(d.deal_stage)) = 'won' and d.close_date::timestamp < cutoff(), false) as is_won,
+    'new_business'                                      as motion,
+    null::varchar                                       as source,
+    blank_null(trim(d.product))                         as product,
+    null::varchar                                       as forecast_category,
+    blank_null(d.sales_agent)                           as owner,
+    null::varchar                                       as loss_reason,
+    null::timestamp                                     as last_activity_at,
+    null::varchar                                       as last_activity_type,
+    false                                               as activity_known,
+    d.engage_date::timestamp                            as created_at,
+    case when d.close_date::timestamp < cutoff() then d.close_date::timestamp end as closed_at
+from deals d
+left join accounts a on a.k = lower(trim(d.account))
+where d.engage_date::timestamp < cutoff()`})
+	if _, err := jobs.CheckModels(ctx, bySQL.Config, t.TempDir()); err != nil {
+		t.Fatalf("config check: %v", err)
+	}
+	if _, err := jobs.Nightly(ctx, bySQL); err != nil {
+		t.Fatal(err)
+	}
+	root := func(p jobs.Params) string { return filepath.Join(p.Lake.(*lake.FileStore).Root(), "latest") }
+	entries, err := os.ReadDir(root(byMap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".parquet") {
+			continue
+		}
+		n++
+		a, _ := os.ReadFile(filepath.Join(root(byMap), e.Name()))
+		b, err := os.ReadFile(filepath.Join(root(bySQL), e.Name()))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the map and the user's SQL (%v)", e.Name(), err)
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d tables published, want the 5 of a CRM-only run", n)
+	}
+}
