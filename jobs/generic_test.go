@@ -119,7 +119,7 @@ func TestCSVCRMOnlyNightly(t *testing.T) {
 	if err == nil {
 		err = json.Unmarshal(b, &rec)
 	}
-	if err != nil || len(rec.Extra.NotBuilt) == 0 || strings.Join(rec.Extra.Provided, ",") != "stg_accounts,stg_opportunities" {
+	if err != nil || len(rec.Extra.NotBuilt) == 0 || strings.Join(rec.Extra.Provided, ",") != "stg_accounts,stg_opportunities,stg_products" {
 		t.Errorf("run record: %v, not_built %v, provided %v", err, rec.Extra.NotBuilt, rec.Extra.Provided)
 	}
 
@@ -180,7 +180,7 @@ func TestCSVCRMOnlyNightly(t *testing.T) {
 	if got := total.Float("revenue_won"); math.Abs(got-wonAmount) > 0.005 {
 		t.Errorf("revenue_won %.2f, want %.2f", got, wonAmount)
 	}
-	// Open deals have no amount in the export: the example's price list (products.csv) values them.
+	// Open deals have no amount in the export: the example's product table (products.csv) values them.
 	price := map[string]float64{}
 	for _, pr := range c.Products {
 		price[pr.Name] = pr.Price
@@ -193,6 +193,15 @@ func TestCSVCRMOnlyNightly(t *testing.T) {
 	}
 	if got := total.Float("pipeline_value"); math.Abs(got-pipeline) > 0.005 || pipeline == 0 {
 		t.Errorf("pipeline_value %.2f, want %.2f (open deals at list price)", got, pipeline)
+	}
+	if got := total.Float("pipeline_value_price_list"); math.Abs(got-pipeline) > 0.005 {
+		t.Errorf("pipeline_value_price_list %.2f, want all of it, %.2f", got, pipeline)
+	}
+	for _, r := range readTable(t, filepath.Join(latest, "pipeline_aging.parquet")) {
+		if r.Get("amount_source") != "product_table" {
+			t.Errorf("open deal %v: amount_source %v, want product_table", r.Get("opportunity_id"), r.Get("amount_source"))
+			break
+		}
 	}
 	if got, want := total.Float("win_rate"), float64(won)/float64(won+lost); math.Abs(got-want) > 1e-12 {
 		t.Errorf("win_rate %v, want %v", got, want)

@@ -92,7 +92,7 @@ func TestConfigCheckSaysWhatACRMOnlyRunLeavesOut(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "csv-crm.yaml: ok (1 sources, 2 entities") ||
+	if !strings.Contains(out, "csv-crm.yaml: ok (1 sources, 3 entities") ||
 		!regexp.MustCompile(`(?m)^  not built, as no configured source provides stg_invoices: .*\bmrr_monthly\b`).MatchString(out) {
 		t.Errorf("stdout %q", out)
 	}

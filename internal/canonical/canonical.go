@@ -208,6 +208,15 @@ var Tables = []Table{
 		},
 	},
 	{
+		Name: "stg_products", Grain: "one row per product with its list price", Key: []string{"product"}, Optional: true,
+		Columns: []Column{
+			{Name: "product", Type: Varchar, Doc: "the product name, as deals name it"},
+			{Name: "list_price", Type: Double, Doc: "reporting currency", Derived: "converted from list_price_original in currency_original"},
+			{Name: "currency_original", Type: Varchar, Doc: "upper-case ISO code"},
+			{Name: "list_price_original", Type: Double, Required: true},
+		},
+	},
+	{
 		Name: "stg_spend", Grain: "one row per month and marketing channel", Key: []string{"month", "channel"}, Optional: true,
 		Columns: []Column{
 			{Name: "month", Type: Date, Doc: "first day of the month; only months ended by cutoff()"},

@@ -1,6 +1,6 @@
 -- pipeline_aging: one row per opportunity open at as_of (domain.md section 8), from
 -- int_opportunities: amount (an open deal without one at its product's list price),
--- amount_source ('deal', 'price_list', NULL when unknown) and deal_size_tier ('Unknown'
+-- amount_source ('deal', 'price_list', 'product_table', NULL when unknown) and deal_size_tier ('Unknown'
 -- without an amount; docs/tables.md "Deal amounts").
 -- days_in_stage = as_of - stage_entered_at, in days. Only each deal's current stage is known
 -- (a closed deal's stage_entered_at is its close date), so a stage's "own history" is

@@ -47,7 +47,7 @@ grouped as (
         count(*)                                                        as opportunities,
         count(*) filter (where not is_closed)                           as open_opportunities,
         coalesce(sum(exact(amount)) filter (where not is_closed), 0)::double as pipeline_value,
-        coalesce(sum(exact(amount)) filter (where not is_closed and amount_source = 'price_list'), 0)::double as pipeline_value_price_list,
+        coalesce(sum(exact(amount)) filter (where not is_closed and amount_source in ('price_list', 'product_table')), 0)::double as pipeline_value_price_list,
         avg(exact(amount))::double                                      as avg_deal_size,
         count(*) filter (where is_won)                                  as won,
         count(*) filter (where is_closed and not is_won)                as lost,
