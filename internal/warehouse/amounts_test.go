@@ -154,3 +154,48 @@ func pipelineAssertionsPass(t *testing.T, s *Session) {
 		t.Error(err)
 	}
 }
+
+// A product table (stg_products, from a source that lands one) values the open deals the price
+// list does not: after the list, matched whatever the case and spacing; a product it lists twice
+// with two prices has no price (unknown), and closed deals are never valued from it.
+func TestOpenDealsValuedFromAProductTable(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		mutate func(*config.Config)
+		want   map[string]string
+	}{
+		{"product table only", nil, map[string]string{
+			"q1": "35000 product_table Mid-market", // "analytics" matches "ANALYTICS"
+			"q2": "<nil> <nil> Unknown",            // not in the table
+			"q3": "<nil> <nil> Unknown",            // listed twice, at 100 and 200
+			"q4": "<nil> <nil> Unknown",            // closed
+		}},
+		{"the price list first", withPrices, map[string]string{
+			"q1": "40000 price_list Mid-market", "q2": "2000 price_list SMB", "q3": "<nil> <nil> Unknown",
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := buildFixtureWith(t, "pipeline", "2025-06-30", c.mutate, unpricedDeals)
+			if err := s.Exec(context.Background(), `create or replace table stg_products as
+				select * from (values ('ANALYTICS', 35000.0, 'USD', 35000.0), ('Unlisted', 100.0, 'USD', 100.0), (' unlisted', 200.0, 'USD', 200.0))
+				t(product, list_price, currency_original, list_price_original)`); err != nil {
+				t.Fatal(err)
+			}
+			b, err := segsql.Files.ReadFile("intermediate/int_opportunities.sql")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := Model{Name: "int_opportunities", Layer: Intermediate, Path: "intermediate/int_opportunities.sql", SQL: strings.TrimRight(strings.TrimSpace(string(b)), "; \n\t")}
+			if _, err := s.RunModels(context.Background(), []Model{m}); err != nil {
+				t.Fatal(err)
+			}
+			opps := rowsBy(t, s, `select opportunity_id, amount, amount_source, deal_size_tier from int_opportunities`)
+			for id, want := range c.want {
+				r := opps[id]
+				if got := str(r, "amount") + " " + str(r, "amount_source") + " " + str(r, "deal_size_tier"); got != want {
+					t.Errorf("%s: %s, want %s", id, got, want)
+				}
+			}
+		})
+	}
+}
