@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/segpipe/segpipe/internal/lake"
 )
 
 // Jobs are the job names a schedule may name.
@@ -151,6 +153,9 @@ func (p *parser) validate(c *Config) {
 	}
 	if strings.TrimSpace(c.Lake) == "" {
 		p.add("lake", "must name where data lands, e.g. ./segpipe-data or file:///var/lib/segpipe")
+	} else if _, err := lake.ParseURL(c.Lake); err != nil {
+		// The rule Open applies, so a config that checks is a config a run can open.
+		p.add("lake", "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("lake %q: ", c.Lake)))
 	}
 	if c.Lease.TTL < Duration(time.Minute) {
 		p.add("lease.ttl", "must be at least 1m (the holder renews it at a third of the TTL)")

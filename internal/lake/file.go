@@ -26,7 +26,7 @@ func NewFileStore(dir string) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lake %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := os.MkdirAll(abs, 0o777); err != nil {
 		return nil, fmt.Errorf("open lake %s: %w", dir, err)
 	}
 	return &FileStore{root: abs}, nil
@@ -52,7 +52,7 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 		return ObjectInfo{}, err
 	}
 	dst := s.LocalPath(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o777); err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
@@ -60,7 +60,13 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	n, err := io.Copy(tmp, ctxReader{ctx, r})
+	// CreateTemp makes the file 0600; an object is a file like any other (0666 less the
+	// umask, 0644 by default), so a BI tool running as another user can read latest/.
+	err = tmp.Chmod(filePerm)
+	var n int64
+	if err == nil {
+		n, err = io.Copy(tmp, ctxReader{ctx, r})
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -83,6 +89,15 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 	_ = n
 	return fileInfo(key, st), nil
 }
+
+// filePerm is the mode of every object file: 0666 less the process's umask, as for a file
+// that os.Create makes. The umask is read once, when the package loads, before any goroutine
+// of ours could create a file while it is briefly changed.
+var filePerm = func() os.FileMode {
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return 0o666 &^ os.FileMode(m)
+}()
 
 // fileInfo describes a file; its generation is its modification time in nanoseconds, which
 // every Put changes (the file is replaced by a rename of a new one).

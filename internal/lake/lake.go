@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -71,30 +70,17 @@ type Options struct {
 // not reach): a configuration mistake.
 var ErrBadLakeURL = errors.New("bad lake URL")
 
-// Open returns the store a lake URL names: a plain path or file:// URL (FileStore), or
-// gs://bucket/prefix (GCSStore, which checks the bucket can be listed).
+// Open returns the store a lake URL names (ParseURL): a plain path or file:// URL
+// (FileStore), or gs://bucket/prefix (GCSStore, which checks the bucket can be listed).
 func Open(ctx context.Context, lakeURL string, opts Options) (Store, error) {
-	if lakeURL == "" {
-		return nil, fmt.Errorf("open lake: %w: none given", ErrBadLakeURL)
-	}
-	if !strings.Contains(lakeURL, "://") {
-		return NewFileStore(lakeURL)
-	}
-	u, err := url.Parse(lakeURL)
+	loc, err := ParseURL(lakeURL)
 	if err != nil {
-		return nil, fmt.Errorf("open lake %q: %w: %v", lakeURL, ErrBadLakeURL, err)
+		return nil, fmt.Errorf("open %w", err)
 	}
-	switch u.Scheme {
-	case "file":
-		return NewFileStore(u.Path)
-	case "gs":
-		if u.Host == "" {
-			return nil, fmt.Errorf("open lake %s: %w: name a bucket, as in gs://my-bucket/segpipe", lakeURL, ErrBadLakeURL)
-		}
-		return OpenGCS(ctx, u.Host, u.Path, opts)
-	default:
-		return nil, fmt.Errorf("open lake %s: %w: unknown scheme %q (use a path, file:// or gs://bucket/prefix)", lakeURL, ErrBadLakeURL, u.Scheme)
+	if loc.Scheme == "gs" {
+		return OpenGCS(ctx, loc.Bucket, loc.Prefix, opts)
 	}
+	return NewFileStore(loc.Path)
 }
 
 // CheckKey rejects keys that could escape the lake or are not canonical.
