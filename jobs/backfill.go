@@ -215,6 +215,14 @@ func Backfill(ctx context.Context, p Params, opts BackfillOptions) (*BackfillRes
 	if err := pl.Validate(); err != nil {
 		return nil, err
 	}
+	last := pl.Dates()
+	if n := len(last); n > 0 {
+		future := p
+		future.AsOf = last[n-1]
+		if err := future.checkAsOf(); err != nil {
+			return nil, fmt.Errorf("backfill to %s: %w", last[n-1].Format(time.DateOnly), err)
+		}
+	}
 	id := pl.ID()
 	prior, err := ReadBackfill(ctx, p.Lake, id)
 	if err != nil {

@@ -32,6 +32,9 @@ type IngestResult struct {
 // the cursor moves only after the landing's manifest is written. The first failure cancels the
 // rest; entities landed before it stay landed, and a rerun replaces them.
 func Ingest(ctx context.Context, p Params) (*IngestResult, error) {
+	if err := p.checkAsOf(); err != nil {
+		return nil, err
+	}
 	rec := newRecord(&p, JobIngest)
 	leaseCtx, release, err := takeLease(ctx, &p, JobIngest, rec)
 	if err != nil {

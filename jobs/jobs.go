@@ -39,6 +39,11 @@ type Params struct {
 	// (the newest one); without it such a run fails with ErrStaleInputs. The run record and
 	// _published.json name the landings read and the days they lack.
 	AllowStale bool
+	// AllowFuture lets a run describe a date after today in the config's time zone; without
+	// it such a run is refused with ErrFutureAsOf before it writes anything.
+	AllowFuture bool
+	// Now is the wall clock the future-date guard reads; nil means time.Now (tests set it).
+	Now func() time.Time
 	// Cache keeps local copies of a remote (GCS) lake's files for DuckDB, one per object
 	// generation; nil means one in the user cache directory. A local lake is read in place.
 	Cache *lake.Cache

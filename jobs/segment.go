@@ -48,6 +48,9 @@ var summaryTables = []string{"segment_metrics", "ltv_quintiles"}
 // A failed assertion returns an error wrapping warehouse.ErrAssertionsFailed and leaves the
 // published tables as they were.
 func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
+	if err := p.checkAsOf(); err != nil {
+		return nil, err
+	}
 	rec := newRecord(&p, JobSegment)
 	leaseCtx, release, err := takeLease(ctx, &p, JobSegment, rec)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/segpipe/segpipe/jobs"
 )
 
-const backfillSynopsis = "segpipe backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--jobs segment|ingest,segment] [--parallel N] [--force] [--only-failed] [--dry-run] [--config FILE] [--lake URL]"
+const backfillSynopsis = "segpipe backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--jobs segment|ingest,segment] [--parallel N] [--force] [--only-failed] [--dry-run] [--allow-stale] [--allow-future] [--config FILE] [--lake URL]"
 
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backfill", backfillSynopsis, stdout)
@@ -29,6 +29,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	allowStale := fs.Bool("allow-stale", false, "segment: compute dates past the newest landing from it (recorded in each run record and _published.json)")
+	allowFuture := fs.Bool("allow-future", false, "allow dates after today in the config's time zone (refused without it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,6 +59,12 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	p.AllowStale = *allowStale
+	p.AllowFuture = *allowFuture
+	if dates := plan.Dates(); len(dates) > 0 {
+		if err := jobs.CheckAsOf(cfg, dates[len(dates)-1], time.Now(), p.AllowFuture); err != nil {
+			return usageError{fmt.Errorf("--to: %w", err)}
+		}
+	}
 	opts := jobs.BackfillOptions{Plan: plan, Parallel: *parallel, Force: *force, OnlyFailed: *onlyFailed, DryRun: *dryRun}
 	tty := isTerminal(stderr)
 	if !*dryRun {

@@ -210,13 +210,14 @@ func defaultConfigPath() string {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale]", stdout)
+	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale] [--allow-future]", stdout)
 	asOfFlag := fs.String("as-of", "", "the date the run describes (default: yesterday in the config's time zone)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fullRefresh := fs.Bool("full-refresh", false, "ingest: pull incremental entities whole, ignoring their saved cursors")
 	allowStale := fs.Bool("allow-stale", false, "segment: compute from the newest landings even when they are older than --as-of (recorded in the run record and _published.json)")
+	allowFuture := fs.Bool("allow-future", false, "run even when --as-of is after today in the config's time zone (refused without it: a typo would publish an empty release every later nightly sits behind)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -238,6 +239,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	p.FullRefresh = *fullRefresh
 	p.AllowStale = *allowStale
+	p.AllowFuture = *allowFuture
+	if err := jobs.CheckAsOf(cfg, p.AsOf, time.Now(), p.AllowFuture); err != nil {
+		return usageError{fmt.Errorf("--as-of: %w", err)}
+	}
 	switch job {
 	case jobs.JobIngest:
 		res, err := jobs.Ingest(ctx, p)
