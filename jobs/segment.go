@@ -252,7 +252,16 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	if lost := leaseLost(ctx); lost != nil {
 		return res, lost
 	}
-	res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, inputReads(res.Inputs), time.Now())
+	for attempt := 1; ; attempt++ {
+		res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, inputReads(res.Inputs), time.Now(), p.Config.Publish.KeepReleases)
+		// Another run published (or an operator rolled back) between this publish's read of
+		// the pointer and its write: publish again against the pointer as it is now (a newer
+		// date there makes this a history-only publish).
+		if !errors.Is(err, lake.ErrPublishConflict) || attempt == 3 {
+			break
+		}
+		log.Warn("the published pointer moved while publishing; publishing again", "attempt", attempt, "detail", err)
+	}
 	res.LatestMoved = err == nil
 	if errors.Is(err, lake.ErrOlderThanPublished) {
 		log.Info("backfill of an older date: history written, latest kept", "detail", err)

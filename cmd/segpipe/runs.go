@@ -15,8 +15,8 @@ import (
 )
 
 func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("runs", "segpipe runs [--job ingest|segment] [--last N] [--config FILE] [--lake URL]", stdout)
-	job := fs.String("job", "", "only runs of this job (ingest or segment)")
+	fs := newFlags("runs", "segpipe runs [--job ingest|segment|rollback] [--last N] [--config FILE] [--lake URL]", stdout)
+	job := fs.String("job", "", "only runs of this job (ingest, segment or rollback)")
 	last := fs.Int("last", 20, "show at most this many runs (0: all)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
@@ -26,8 +26,8 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return usagef("runs takes no arguments, got %q", fs.Args())
 	}
-	if *job != "" && *job != jobs.JobIngest && *job != jobs.JobSegment {
-		return usagef("--job %q: run records are of ingest or segment", *job)
+	if *job != "" && *job != jobs.JobIngest && *job != jobs.JobSegment && *job != jobs.JobRollback {
+		return usagef("--job %q: run records are of ingest, segment or rollback", *job)
 	}
 	if *last < 0 {
 		return usagef("--last must be 0 or more, got %d", *last)
@@ -143,6 +143,10 @@ func printStatus(ctx context.Context, w io.Writer, cfg *config.Config, store lak
 		return err
 	default:
 		fmt.Fprintf(w, "\nPublished: as_of %s, run %s, at %s (%s)\n", pub.AsOf, pub.RunID, pub.PublishedAt.UTC().Format("2006-01-02 15:04 UTC"), lake.PublishedKey)
+		if rb := pub.Rollback; rb != nil {
+			fmt.Fprintf(w, "Rolled back to it at %s by %s, from as_of %s, run %s (rollback run %s): %s\n",
+				rb.At.UTC().Format("2006-01-02 15:04 UTC"), rb.By, rb.FromAsOf, rb.FromRunID, rb.RunID, rb.Reason)
+		}
 	}
 	return nil
 }

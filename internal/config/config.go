@@ -24,6 +24,8 @@ type Config struct {
 	GCS GCS `yaml:"gcs"`
 	// Lease keeps two runs from writing the same partition at once.
 	Lease Lease `yaml:"lease"`
+	// Publish configures what stays published besides the current release.
+	Publish Publish `yaml:"publish"`
 	// Timezone is the IANA zone schedules run in and the default as_of is taken in.
 	Timezone string `yaml:"timezone"`
 	// Schedule maps a job name (ingest, segment) to a five-field cron expression.
@@ -70,6 +72,18 @@ type Lease struct {
 	// WaitTimeout bounds the wait for a held lease.
 	WaitTimeout Duration `yaml:"wait_timeout"`
 }
+
+// Publish configures the releases kept in the lake (releases/<as_of>_<run>/).
+type Publish struct {
+	// KeepReleases is how many releases are kept besides the current one: the ones
+	// `segpipe rollback --to` can go back to, and what a reader that opened files just before a
+	// switch finishes on.
+	KeepReleases int `yaml:"keep_releases"`
+}
+
+// DefaultKeepReleases is publish.keep_releases when the config does not set it: a week of
+// nightly releases to roll back to.
+const DefaultKeepReleases = 7
 
 // Serve configures the scheduler (`segpipe serve`).
 type Serve struct {

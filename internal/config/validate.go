@@ -33,6 +33,9 @@ func (c *Config) applyDefaults() {
 	if c.Lease.OnConflict == "" {
 		c.Lease.OnConflict = "wait"
 	}
+	if c.Publish.KeepReleases == 0 {
+		c.Publish.KeepReleases = DefaultKeepReleases
+	}
 	if c.Lease.WaitTimeout == 0 {
 		c.Lease.WaitTimeout = Duration(2 * time.Hour)
 	}
@@ -159,6 +162,9 @@ func (p *parser) validate(c *Config) {
 	}
 	if c.Lease.TTL < Duration(time.Minute) {
 		p.add("lease.ttl", "must be at least 1m (the holder renews it at a third of the TTL)")
+	}
+	if c.Publish.KeepReleases < 1 || c.Publish.KeepReleases > 1000 {
+		p.add("publish.keep_releases", "must be between 1 and 1000 (releases kept besides the current one, for rollback and for readers mid-switch), got %d", c.Publish.KeepReleases)
 	}
 	if c.Lease.OnConflict != "wait" && c.Lease.OnConflict != "exit" {
 		p.add("lease.on_conflict", "must be wait or exit, got %q", c.Lease.OnConflict)

@@ -62,7 +62,7 @@ func TestPublishUnderUmaskHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	tables, db := writeTables(t, "x")
-	if _, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, time.Now()); err != nil {
+	if _, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, time.Now(), 0); err != nil {
 		t.Fatal(err)
 	}
 }

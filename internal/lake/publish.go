@@ -25,9 +25,10 @@ const LatestDir = "latest"
 // DatabaseName is the DuckDB file holding every latest table.
 const DatabaseName = "segments.duckdb"
 
-// keepReleases is how many releases stay on disk besides the one latest points to, so a reader
-// that opened files just before a switch can finish.
-const keepReleases = 2
+// DefaultKeepReleases is how many releases stay besides the one latest points to when Publish
+// is given 0: the releases `segpipe rollback` can go back to, and what a reader that opened
+// files just before a switch finishes on (config publish.keep_releases).
+const DefaultKeepReleases = 7
 
 // LocalTable is an audited mart exported to a local Parquet file, ready to publish.
 type LocalTable struct {
@@ -57,6 +58,8 @@ type Publication struct {
 	// Inputs are the landings the run read, per source entity (Snapshot): which dt, run and
 	// mode each table was computed from, and how stale the read was.
 	Inputs []InputRead `json:"inputs,omitempty"`
+	// Rollback is set when an operator pointed the pointer back at this release (Rollback).
+	Rollback *RollbackInfo `json:"rollback,omitempty"`
 }
 
 // Linker is a store that can switch a name to point at a folder atomically; the file store
@@ -93,7 +96,9 @@ type Copier interface {
 //  1. each table to marts/<table>/as_of=<asOf>/data.parquet (the history; a rerun replaces it);
 //  2. unless a newer as_of is already published, every table and segments.duckdb into
 //     releases/<asOf>_<runID>/, then latest switches to that release in one atomic step;
-//  3. marts/_published.json, last.
+//  3. marts/_published.json, last, with PutIf at the generation read at the start (a rollback
+//     or publisher that moved it first fails this publish with ErrPublishConflict, and latest
+//     is switched back to the release the pointer names).
 //
 // On other stores (GCS): the tables and database go to staging/<runID>/ first; then the
 // history; then releases/<asOf>_<runID>/; then marts/_published.json with PutIf at the
@@ -103,16 +108,20 @@ type Copier interface {
 // run follow _published.json, which names the release files.
 //
 // A backfill of an older date (releases, pointer and latest skipped) returns the publication
-// and ErrOlderThanPublished. Old releases are pruned on both paths.
-func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, inputs []InputRead, now time.Time) (*Publication, error) {
+// and ErrOlderThanPublished. Old releases are pruned on both paths, keeping keep besides the
+// current one (0: DefaultKeepReleases).
+func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, inputs []InputRead, now time.Time, keep int) (*Publication, error) {
 	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC(), Inputs: inputs}
-	if linker, ok := s.(Linker); ok {
-		return publishLinked(ctx, s, linker, pub, tables, database)
+	if keep <= 0 {
+		keep = DefaultKeepReleases
 	}
-	return publishCopied(ctx, s, pub, tables, database)
+	if linker, ok := s.(Linker); ok {
+		return publishLinked(ctx, s, linker, pub, tables, database, keep)
+	}
+	return publishCopied(ctx, s, pub, tables, database, keep)
 }
 
-func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication, tables []LocalTable, database string) (*Publication, error) {
+func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication, tables []LocalTable, database string, keep int) (*Publication, error) {
 	asOf, runID := pub.AsOf, pub.RunID
 	for _, t := range tables {
 		f, err := putFile(ctx, s, historyKey(t.Name, asOf), t.Path)
@@ -122,8 +131,8 @@ func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication
 		f.Name, f.Rows = t.Name, t.Rows
 		pub.History = append(pub.History, f)
 	}
-	prev, err := ReadPublished(ctx, s)
-	if err != nil && !errors.Is(err, ErrNotExist) {
+	prev, prevGen, err := readPublishedGen(ctx, s)
+	if err != nil {
 		return nil, err
 	}
 	if prev != nil && prev.AsOf > asOf {
@@ -154,17 +163,27 @@ func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication
 	if err := linker.SwitchLink(ctx, LatestDir, pub.Release); err != nil {
 		return nil, fmt.Errorf("switch %s to %s: %w", LatestDir, pub.Release, err)
 	}
-	if err := PutBytes(ctx, s, PublishedKey, body); err != nil {
-		return nil, err
+	// The pointer at the generation read at the start, as on GCS: a rollback (or another
+	// publisher) that moved it meanwhile wins, and latest goes back to what it names.
+	if _, err := s.PutIf(ctx, PublishedKey, bytes.NewReader(body), prevGen); err != nil {
+		restore := context.WithoutCancel(ctx)
+		if now, rerr := ReadPublished(restore, s); rerr == nil && now.Release != "" {
+			_ = linker.SwitchLink(restore, LatestDir, now.Release)
+		}
+		if errors.Is(err, ErrPrecondition) {
+			return nil, fmt.Errorf("publish %s run %s: %w: %s changed since this run read it, so it was not overwritten (its history partitions are written; rerun to publish): %v",
+				asOf, runID, ErrPublishConflict, PublishedKey, err)
+		}
+		return nil, fmt.Errorf("publish %s: %w", PublishedKey, err)
 	}
-	if err := pruneReleases(ctx, s, pub.Release); err != nil {
+	if err := pruneReleases(ctx, s, pub.Release, keep); err != nil {
 		return pub, fmt.Errorf("published, but pruning old releases failed: %w", err)
 	}
 	return pub, nil
 }
 
 // publishCopied is Publish for stores without links; see Publish for the order.
-func publishCopied(ctx context.Context, s Store, pub *Publication, tables []LocalTable, database string) (*Publication, error) {
+func publishCopied(ctx context.Context, s Store, pub *Publication, tables []LocalTable, database string, keep int) (*Publication, error) {
 	asOf, runID := pub.AsOf, pub.RunID
 	prev, prevGen, err := readPublishedGen(ctx, s)
 	if err != nil {
@@ -254,7 +273,7 @@ func publishCopied(ctx context.Context, s Store, pub *Publication, tables []Loca
 	if err := deletePrefix(ctx, s, staging); err != nil {
 		return pub, fmt.Errorf("published, but deleting %s failed: %w", staging, err)
 	}
-	if err := pruneReleases(ctx, s, pub.Release); err != nil {
+	if err := pruneReleases(ctx, s, pub.Release, keep); err != nil {
 		return pub, fmt.Errorf("published, but pruning old releases failed: %w", err)
 	}
 	return pub, nil
@@ -317,7 +336,8 @@ func refreshLatest(ctx context.Context, s Store, pub *Publication, pointerGen in
 }
 
 // copyStaged puts the staged file at dst: a server-side copy when the store is a Copier,
-// else an upload of the local file it was staged from, checked against the staged checksum.
+// else an upload of the local file it was staged from (or, with no local file, of the staged
+// object itself), checked against the staged checksum.
 func copyStaged(ctx context.Context, s Store, staged PublishedFile, local, dst string) (PublishedFile, error) {
 	var f PublishedFile
 	if c, ok := s.(Copier); ok {
@@ -329,6 +349,11 @@ func copyStaged(ctx context.Context, s Store, staged PublishedFile, local, dst s
 			return PublishedFile{}, fmt.Errorf("copied %d bytes, staged %d", info.Size, staged.Bytes)
 		}
 		f = PublishedFile{Key: dst, Bytes: info.Size, SHA256: staged.SHA256}
+	} else if local == "" {
+		var err error
+		if f, err = copyObject(ctx, s, staged, dst); err != nil {
+			return PublishedFile{}, err
+		}
 	} else {
 		var err error
 		if f, err = putFile(ctx, s, dst, local); err != nil {
@@ -421,8 +446,8 @@ func putFile(ctx context.Context, s Store, key, local string) (PublishedFile, er
 	return PublishedFile{Key: key, Bytes: info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// pruneReleases deletes all but the newest keepReleases releases besides current.
-func pruneReleases(ctx context.Context, s Store, current string) error {
+// pruneReleases deletes all but the newest keep releases besides current.
+func pruneReleases(ctx context.Context, s Store, current string, keep int) error {
 	objs, err := s.List(ctx, "releases/")
 	if err != nil {
 		return err
@@ -442,7 +467,7 @@ func pruneReleases(ctx context.Context, s Store, current string) error {
 		}
 	}
 	sort.Strings(others) // names start with as_of then a time-ordered run id
-	for len(others) > keepReleases {
+	for len(others) > keep {
 		for _, k := range byRelease[others[0]] {
 			if err := s.Delete(ctx, k); err != nil {
 				return err

@@ -47,7 +47,7 @@ func TestPublishHistoryLatestAndPointer(t *testing.T) {
 	s := newStore(t)
 	now := time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC)
 	tables, db := writeTables(t, "run1")
-	pub, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, now)
+	pub, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +71,11 @@ func TestPublishHistoryLatestAndPointer(t *testing.T) {
 
 	// The next day moves latest; a backfill of an older date writes only its history.
 	tables2, db2 := writeTables(t, "run2")
-	if _, err := Publish(ctx, s, "2026-11-02", "r2", tables2, db2, nil, now); err != nil {
+	if _, err := Publish(ctx, s, "2026-11-02", "r2", tables2, db2, nil, now, 0); err != nil {
 		t.Fatal(err)
 	}
 	tables3, db3 := writeTables(t, "backfill")
-	_, err = Publish(ctx, s, "2026-10-01", "r3", tables3, db3, nil, now)
+	_, err = Publish(ctx, s, "2026-10-01", "r3", tables3, db3, nil, now, 0)
 	if !errors.Is(err, ErrOlderThanPublished) {
 		t.Fatalf("backfill publish: %v, want ErrOlderThanPublished", err)
 	}
@@ -95,7 +95,7 @@ func TestPublishPrunesOldReleases(t *testing.T) {
 	s := newStore(t)
 	for i, run := range []string{"r1", "r2", "r3", "r4", "r5"} {
 		tables, db := writeTables(t, run)
-		if _, err := Publish(ctx, s, "2026-11-0"+string(rune('1'+i)), run, tables, db, nil, time.Now()); err != nil {
+		if _, err := Publish(ctx, s, "2026-11-0"+string(rune('1'+i)), run, tables, db, nil, time.Now(), 2); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,7 +122,7 @@ func TestReadersNeverSeeAPartialRelease(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	tables, db := writeTables(t, "run0")
-	if _, err := Publish(ctx, s, "2026-11-01", "r0", tables, db, nil, time.Now()); err != nil {
+	if _, err := Publish(ctx, s, "2026-11-01", "r0", tables, db, nil, time.Now(), 2); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -131,7 +131,7 @@ func TestReadersNeverSeeAPartialRelease(t *testing.T) {
 		for i := 1; i <= 15; i++ {
 			run := "run" + string(rune('a'+i))
 			tables, db := writeTables(t, run)
-			if _, err := Publish(ctx, s, "2026-11-01", "r"+string(rune('a'+i)), tables, db, nil, time.Now()); err != nil {
+			if _, err := Publish(ctx, s, "2026-11-01", "r"+string(rune('a'+i)), tables, db, nil, time.Now(), 2); err != nil {
 				t.Error(err)
 				return
 			}
@@ -365,7 +365,7 @@ func TestPublishSurvivesAFailureAtEveryStep(t *testing.T) {
 					// Three published days, so the next publish prunes one release.
 					for _, day := range [][2]string{{"2026-10-30", "a0"}, {"2026-10-31", "b0"}, {"2026-11-01", "r1"}} {
 						tables, db := writeTables(t, day[1])
-						if _, err := Publish(ctx, s, day[0], day[1], tables, db, nil, time.Now()); err != nil {
+						if _, err := Publish(ctx, s, day[0], day[1], tables, db, nil, time.Now(), 0); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -373,7 +373,7 @@ func TestPublishSurvivesAFailureAtEveryStep(t *testing.T) {
 					f.calls, f.failAt = 0, n
 					f.mu.Unlock()
 					tables, db := writeTables(t, "r2")
-					_, err := Publish(ctx, s, "2026-11-02", "r2", tables, db, nil, time.Now())
+					_, err := Publish(ctx, s, "2026-11-02", "r2", tables, db, nil, time.Now(), 0)
 					if f.failed == "" {
 						if err != nil {
 							t.Fatalf("no failure injected, publish: %v", err)
@@ -394,7 +394,7 @@ func TestPublishSurvivesAFailureAtEveryStep(t *testing.T) {
 					f.failAt = 0
 					f.mu.Unlock()
 					tables, db = writeTables(t, "r3")
-					if _, err := Publish(ctx, s, "2026-11-02", "r3", tables, db, nil, time.Now()); err != nil {
+					if _, err := Publish(ctx, s, "2026-11-02", "r3", tables, db, nil, time.Now(), 0); err != nil {
 						t.Fatalf("rerun after a failure at %s: %v", f.failed, err)
 					}
 					checkPublished(t, fs, "r3")
@@ -415,7 +415,7 @@ func TestPublishWithoutLinks(t *testing.T) {
 	s := &faultyStore{Store: fs}
 	for i, run := range []string{"r1", "r2", "r3", "r4", "r5"} {
 		tables, db := writeTables(t, run)
-		pub, err := Publish(ctx, s, "2026-11-0"+string(rune('1'+i)), run, tables, db, nil, time.Now())
+		pub, err := Publish(ctx, s, "2026-11-0"+string(rune('1'+i)), run, tables, db, nil, time.Now(), 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,7 +445,7 @@ func TestPublishWithoutLinks(t *testing.T) {
 
 	// A backfill of an older date writes only its history.
 	tables, db := writeTables(t, "old")
-	if _, err := Publish(ctx, s, "2026-10-01", "old", tables, db, nil, time.Now()); !errors.Is(err, ErrOlderThanPublished) {
+	if _, err := Publish(ctx, s, "2026-10-01", "old", tables, db, nil, time.Now(), 0); !errors.Is(err, ErrOlderThanPublished) {
 		t.Fatalf("backfill: %v, want ErrOlderThanPublished", err)
 	}
 	checkPublished(t, fs, "r5")
@@ -468,20 +468,20 @@ func TestPublishWithoutLinksRefusesToOverwriteAConcurrentPublish(t *testing.T) {
 	fs := newStore(t)
 	s := &faultyStore{Store: fs}
 	tables, db := writeTables(t, "r1")
-	if _, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, time.Now()); err != nil {
+	if _, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, time.Now(), 0); err != nil {
 		t.Fatal(err)
 	}
 	otherTables, otherDB := writeTables(t, "other")
 	s.before = func(op, key string) {
 		if op == "putif" && key == PublishedKey {
 			s.before = nil
-			if _, err := Publish(ctx, &faultyStore{Store: fs}, "2026-11-02", "other", otherTables, otherDB, nil, time.Now()); err != nil {
+			if _, err := Publish(ctx, &faultyStore{Store: fs}, "2026-11-02", "other", otherTables, otherDB, nil, time.Now(), 0); err != nil {
 				t.Error(err)
 			}
 		}
 	}
 	tables, db = writeTables(t, "r2")
-	_, err := Publish(ctx, s, "2026-11-02", "r2", tables, db, nil, time.Now())
+	_, err := Publish(ctx, s, "2026-11-02", "r2", tables, db, nil, time.Now(), 0)
 	if !errors.Is(err, ErrPublishConflict) || !strings.Contains(err.Error(), PublishedKey) {
 		t.Fatalf("publish racing another: %v, want ErrPublishConflict", err)
 	}
@@ -501,12 +501,12 @@ func TestPublishWithoutLinksPointerFailure(t *testing.T) {
 	fs := newStore(t)
 	s := &faultyStore{Store: fs}
 	tables, db := writeTables(t, "r1")
-	if _, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, time.Now()); err != nil {
+	if _, err := Publish(ctx, s, "2026-11-01", "r1", tables, db, nil, time.Now(), 0); err != nil {
 		t.Fatal(err)
 	}
 	s.failKey = PublishedKey
 	tables, db = writeTables(t, "r2")
-	if _, err := Publish(ctx, s, "2026-11-02", "r2", tables, db, nil, time.Now()); err == nil {
+	if _, err := Publish(ctx, s, "2026-11-02", "r2", tables, db, nil, time.Now(), 0); err == nil {
 		t.Fatal("publish succeeded without its pointer")
 	}
 	checkPublished(t, fs, "r1")
