@@ -151,6 +151,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad method", "method: predictive", "method: magic", env, []string{"segments.ltv.method", "\"magic\""}},
 		{"bad cron", "currency: USD", "currency: USD\nschedule: {segment: \"61 * * * *\"}", env, []string{"c.yaml:2: schedule.segment", "cron"}},
 		{"unknown job", "currency: USD", "currency: USD\nschedule: {segmnt: \"0 2 * * *\"}", env, []string{"schedule.segmnt: unknown job"}},
+		{"keep releases", "currency: USD", "currency: USD\npublish: {keep_releases: -1}", env, []string{"c.yaml:2: publish.keep_releases", "between 1 and 1000"}},
 		{"s3 lake", "lake: ./data", "lake: s3://bucket/x", env, []string{"c.yaml:2: lake: bad lake URL", `unknown scheme "s3"`}},
 		{"file url with a host", "lake: ./data", "lake: file://relative/x", env, []string{"c.yaml:2: lake", `host must be empty or localhost, got "relative"`}},
 		{"gs bucket name", "lake: ./data", "lake: gs://Bad_Bucket/x", env, []string{"c.yaml:2: lake", "not a Cloud Storage bucket name"}},
