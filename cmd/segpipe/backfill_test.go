@@ -182,8 +182,13 @@ func TestStatusNextRunInTheConfigZone(t *testing.T) {
 	}
 	var out bytes.Buffer
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	if err := printStatus(context.Background(), &out, cfg, store, runs, now); err != nil {
+	st, err := lakeStatus(context.Background(), cfg, store, runs, now)
+	if err != nil {
 		t.Fatal(err)
+	}
+	printStatus(&out, st)
+	if len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "the last segment run r2 (as_of 2026-11-21) failed: boom") {
+		t.Errorf("problems: %q", st.Problems)
 	}
 	for _, want := range []string{
 		"2026-11-24 02:00 CET (0 2 * * *)",

@@ -155,8 +155,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return err
+				return err // Parse printed the usage (fs.Usage) already
 			}
 			return usagef("%s: %v (see --help)", fs.Name(), err)
 		}

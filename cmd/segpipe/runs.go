@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,11 +16,12 @@ import (
 )
 
 func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("runs", "segpipe runs [--job ingest|segment|rollback] [--last N] [--config FILE] [--lake URL]", stdout)
+	fs := newFlags("runs", "segpipe runs [--job ingest|segment|rollback] [--last N] [--json] [--config FILE] [--lake URL]", stdout)
 	job := fs.String("job", "", "only runs of this job (ingest, segment or rollback)")
 	last := fs.Int("last", 20, "show at most this many runs (0: all)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
+	asJSON := fs.Bool("json", false, "print the run records as a JSON array (newest first), as stored in runs/<run_id>.json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +41,12 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	runs, err := jobs.ListRuns(ctx, store, *job, *last)
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		if runs == nil {
+			runs = []jobs.RunRecord{}
+		}
+		return writeJSON(stdout, runs)
 	}
 	if len(runs) == 0 {
 		fmt.Fprintf(stdout, "No runs in %s.\n", store.URL())
@@ -79,9 +87,11 @@ func runRows(r jobs.RunRecord) string {
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", "segpipe status [--config FILE] [--lake URL]", stdout)
+	fs := newFlags("status", "segpipe status [--check] [--json] [--config FILE] [--lake URL]", stdout)
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
+	check := fs.Bool("check", false, "print only the problems, one per line (nothing when all is well); exit 1 if there are any, also when nothing is published yet")
+	asJSON := fs.Bool("json", false, "print the status as one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -96,15 +106,95 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return printStatus(ctx, stdout, cfg, store, runs, time.Now())
+	st, err := lakeStatus(ctx, cfg, store, runs, time.Now())
+	if err != nil {
+		return err
+	}
+	problems := st.Problems
+	if *check && st.Published == nil {
+		problems = append(problems, "nothing is published yet ("+lake.PublishedKey+")")
+	}
+	switch {
+	case *asJSON:
+		st.Problems = problems
+		if err := writeJSON(stdout, st); err != nil {
+			return err
+		}
+	case *check:
+		for _, p := range problems {
+			fmt.Fprintln(stdout, p)
+		}
+	default:
+		printStatus(stdout, st)
+	}
+	if len(problems) > 0 {
+		return statusProblems{problems}
+	}
+	return nil
 }
 
-// printStatus prints, per job, the last success and the next scheduled run, then the
-// published pointer.
-func printStatus(ctx context.Context, w io.Writer, cfg *config.Config, store lake.Store, runs []jobs.RunRecord, now time.Time) error {
-	fmt.Fprintf(w, "Lake %s\n\n", store.URL())
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "job\tlast success as_of\trun\tfinished\tlast run\tnext scheduled")
+// statusProblems is the error `segpipe status` returns (exit 1) when the last run of a job
+// failed or was abandoned: for shell and monitoring use.
+type statusProblems struct{ list []string }
+
+func (e statusProblems) Error() string {
+	if len(e.list) == 1 {
+		return "status: " + e.list[0]
+	}
+	return fmt.Sprintf("status: %d problems; first: %s", len(e.list), e.list[0])
+}
+
+// Status is what `segpipe status` reports (--json prints it as is).
+type Status struct {
+	Lake string      `json:"lake"`
+	Jobs []JobStatus `json:"jobs"`
+	// Published is marts/_published.json (without its file lists); nil before the first publish.
+	Published *PublishedStatus `json:"published"`
+	// Problems are the jobs whose last run failed or was abandoned.
+	Problems []string `json:"problems"`
+}
+
+// JobStatus is one job's line of `segpipe status`.
+type JobStatus struct {
+	Job         string     `json:"job"`
+	LastSuccess *RunRef    `json:"last_success"`
+	LastRun     *RunRef    `json:"last_run"`
+	Schedule    string     `json:"schedule,omitempty"`
+	NextRun     *time.Time `json:"next_run,omitempty"`
+}
+
+// RunRef names a run in a status.
+type RunRef struct {
+	RunID      string     `json:"run_id"`
+	AsOf       string     `json:"as_of"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+// PublishedStatus is the published pointer, in short.
+type PublishedStatus struct {
+	AsOf        string             `json:"as_of"`
+	RunID       string             `json:"run_id"`
+	Release     string             `json:"release"`
+	PublishedAt time.Time          `json:"published_at"`
+	Rollback    *lake.RollbackInfo `json:"rollback,omitempty"`
+}
+
+func runRef(r *jobs.RunRecord) *RunRef {
+	ref := &RunRef{RunID: r.RunID, AsOf: r.AsOf, Status: r.Status, StartedAt: r.StartedAt.UTC(), Error: oneLine(errors.New(r.Error))}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt.UTC()
+		ref.FinishedAt = &f
+	}
+	return ref
+}
+
+// lakeStatus gathers, per job, the last success, the last run and the next scheduled run, and
+// the published pointer.
+func lakeStatus(ctx context.Context, cfg *config.Config, store lake.Store, runs []jobs.RunRecord, now time.Time) (*Status, error) {
+	st := &Status{Lake: store.URL(), Problems: []string{}}
 	names := []string{jobs.JobIngest, jobs.JobSegment}
 	for name := range cfg.Schedule {
 		if name != jobs.JobIngest && name != jobs.JobSegment {
@@ -113,42 +203,90 @@ func printStatus(ctx context.Context, w io.Writer, cfg *config.Config, store lak
 	}
 	sort.Strings(names[2:])
 	for _, job := range names {
-		asOf, runID, when, lastRun := "never", "", "", ""
+		js := JobStatus{Job: job}
 		if r := jobs.LastSuccess(runs, job); r != nil {
-			asOf, runID, when = r.AsOf, r.RunID, r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC")
+			js.LastSuccess = runRef(r)
 		}
-		for _, r := range runs {
-			if r.Job == job {
-				lastRun = r.Status + " (as_of " + r.AsOf + ")"
+		for i := range runs {
+			if runs[i].Job == job {
+				js.LastRun = runRef(&runs[i])
 				break
 			}
 		}
-		next := "not scheduled"
+		if r := js.LastRun; r != nil && (r.Status == "failed" || r.Status == "abandoned") {
+			msg := fmt.Sprintf("the last %s run %s (as_of %s) %s", job, r.RunID, r.AsOf, r.Status)
+			if r.Error != "" {
+				msg += ": " + truncate(r.Error, 200)
+			}
+			st.Problems = append(st.Problems, msg)
+		}
 		if spec, ok := cfg.Schedule[job]; ok {
 			sched, err := config.CronParser.Parse(spec)
 			if err != nil {
-				return usagef("schedule.%s %q: %v", job, spec, err)
+				return nil, usagef("schedule.%s %q: %v", job, spec, err)
 			}
-			next = sched.Next(now.In(cfg.Location())).Format("2006-01-02 15:04 MST") + " (" + spec + ")"
+			next := sched.Next(now.In(cfg.Location()))
+			js.Schedule, js.NextRun = spec, &next
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", job, asOf, runID, when, lastRun, next)
+		st.Jobs = append(st.Jobs, js)
 	}
-	tw.Flush()
-
 	pub, err := lake.ReadPublished(ctx, store)
 	switch {
 	case errors.Is(err, lake.ErrNotExist):
-		fmt.Fprintf(w, "\nPublished: nothing yet (%s)\n", lake.PublishedKey)
 	case err != nil:
-		return err
+		return nil, err
 	default:
-		fmt.Fprintf(w, "\nPublished: as_of %s, run %s, at %s (%s)\n", pub.AsOf, pub.RunID, pub.PublishedAt.UTC().Format("2006-01-02 15:04 UTC"), lake.PublishedKey)
+		st.Published = &PublishedStatus{AsOf: pub.AsOf, RunID: pub.RunID, Release: pub.Release, PublishedAt: pub.PublishedAt.UTC(), Rollback: pub.Rollback}
+	}
+	return st, nil
+}
+
+// printStatus prints a Status as tables for people.
+func printStatus(w io.Writer, st *Status) {
+	fmt.Fprintf(w, "Lake %s\n\n", st.Lake)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "job\tlast success as_of\trun\tfinished\tlast run\tnext scheduled")
+	for _, js := range st.Jobs {
+		asOf, runID, when, lastRun := "never", "", "", ""
+		if r := js.LastSuccess; r != nil {
+			asOf, runID = r.AsOf, r.RunID
+			if r.FinishedAt != nil {
+				when = r.FinishedAt.Format("2006-01-02 15:04 UTC")
+			}
+		}
+		if r := js.LastRun; r != nil {
+			lastRun = r.Status + " (as_of " + r.AsOf + ")"
+		}
+		next := "not scheduled"
+		if js.NextRun != nil {
+			next = js.NextRun.Format("2006-01-02 15:04 MST") + " (" + js.Schedule + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", js.Job, asOf, runID, when, lastRun, next)
+	}
+	tw.Flush()
+
+	if pub := st.Published; pub == nil {
+		fmt.Fprintf(w, "\nPublished: nothing yet (%s)\n", lake.PublishedKey)
+	} else {
+		fmt.Fprintf(w, "\nPublished: as_of %s, run %s, at %s (%s)\n", pub.AsOf, pub.RunID, pub.PublishedAt.Format("2006-01-02 15:04 UTC"), lake.PublishedKey)
 		if rb := pub.Rollback; rb != nil {
 			fmt.Fprintf(w, "Rolled back to it at %s by %s, from as_of %s, run %s (rollback run %s): %s\n",
 				rb.At.UTC().Format("2006-01-02 15:04 UTC"), rb.By, rb.FromAsOf, rb.FromRunID, rb.RunID, rb.Reason)
 		}
 	}
-	return nil
+	if len(st.Problems) > 0 {
+		fmt.Fprintln(w)
+		for _, p := range st.Problems {
+			fmt.Fprintln(w, "Problem: "+p)
+		}
+	}
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // openLake loads the config and opens its lake (or lakeURL when given).

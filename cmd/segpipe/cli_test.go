@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/jobs"
+)
+
+// Every subcommand's --help prints its usage once, to stdout, and exits 0.
+func TestHelpPrintsUsageOnce(t *testing.T) {
+	for _, cmd := range [][]string{{"run"}, {"backfill"}, {"runs"}, {"status"}, {"rollback"}, {"serve"}, {"demo"}, {"bench"}, {"config", "check"}} {
+		for _, flag := range []string{"--help", "-h"} {
+			code, out, errOut := runCLI(t, append(cmd, flag)...)
+			if code != 0 || strings.Count(out, "Usage:") != 1 || errOut != "" {
+				t.Errorf("%v %s: exit %d, %d usages on stdout, stderr %q:\n%s", cmd, flag, code, strings.Count(out, "Usage:"), errOut, out)
+			}
+		}
+	}
+}
+
+func putRecord(t *testing.T, s lake.Store, r jobs.RunRecord) {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lake.PutBytes(context.Background(), s, "runs/"+r.RunID+".json", b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// status exits 1 when the last run of a job failed, for shell and monitoring use; --check
+// prints only the problems; runs and status take --json.
+func TestStatusExitCodeCheckAndJSON(t *testing.T) {
+	dir := t.TempDir()
+	s, err := lake.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := []string{"--config", "../../config/segpipe.yaml", "--lake", dir}
+	t0 := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	putRecord(t, s, jobs.RunRecord{RunID: "20261201T020000Z-aaaaaa-ingest", Job: "ingest", AsOf: "2026-11-30", Status: "succeeded", StartedAt: t0, FinishedAt: t0.Add(time.Minute)})
+	putRecord(t, s, jobs.RunRecord{RunID: "20261201T020000Z-aaaaaa-segment", Job: "segment", AsOf: "2026-11-30", Status: "succeeded", StartedAt: t0.Add(2 * time.Minute), FinishedAt: t0.Add(3 * time.Minute)})
+
+	// All well but nothing published: status exits 0, status --check 1.
+	if code, out, errOut := runCLI(t, append([]string{"status"}, cfg...)...); code != 0 || !strings.Contains(out, "Published: nothing yet") {
+		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ := runCLI(t, append([]string{"status", "--check"}, cfg...)...)
+	if code != exitFailed || strings.TrimSpace(out) != "nothing is published yet (marts/_published.json)" {
+		t.Fatalf("status --check with nothing published: exit %d, %q", code, out)
+	}
+	publishFake(t, s, "2026-11-30", "20261201T020000Z-aaaaaa-segment")
+	if code, out, _ := runCLI(t, append([]string{"status", "--check"}, cfg...)...); code != 0 || out != "" {
+		t.Fatalf("status --check when all is well: exit %d, %q", code, out)
+	}
+
+	// The next segment fails.
+	putRecord(t, s, jobs.RunRecord{RunID: "20261202T020000Z-bbbbbb-segment", Job: "segment", AsOf: "2026-12-01", Status: "failed", Error: "segment: assertions failed:\n assert_x", StartedAt: t0.Add(24 * time.Hour), FinishedAt: t0.Add(25 * time.Hour)})
+	code, out, errOut := runCLI(t, append([]string{"status"}, cfg...)...)
+	if code != exitFailed || !strings.Contains(out, "Published: as_of 2026-11-30") || !strings.Contains(out, "Problem: the last segment run 20261202T020000Z-bbbbbb-segment (as_of 2026-12-01) failed: segment: assertions failed: assert_x") {
+		t.Fatalf("status after a failure: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "status: the last segment run") {
+		t.Errorf("stderr %q", errOut)
+	}
+	code, out, _ = runCLI(t, append([]string{"status", "--check"}, cfg...)...)
+	if code != exitFailed || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "the last segment run 20261202T020000Z-bbbbbb-segment") {
+		t.Fatalf("status --check after a failure: exit %d, %q", code, out)
+	}
+
+	code, out, _ = runCLI(t, append([]string{"status", "--json"}, cfg...)...)
+	var st Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != exitFailed {
+		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
+	}
+	if st.Published == nil || st.Published.AsOf != "2026-11-30" || len(st.Jobs) < 2 || st.Jobs[1].Job != "segment" ||
+		st.Jobs[1].LastRun.Status != "failed" || st.Jobs[1].LastSuccess.RunID != "20261201T020000Z-aaaaaa-segment" || len(st.Problems) != 1 || st.Jobs[0].NextRun == nil {
+		t.Fatalf("status --json: %+v", st)
+	}
+
+	code, out, _ = runCLI(t, append([]string{"runs", "--json", "--job", "segment"}, cfg...)...)
+	var runs []jobs.RunRecord
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || code != 0 {
+		t.Fatalf("runs --json: exit %d, %v\n%s", code, err, out)
+	}
+	if len(runs) != 2 || runs[0].RunID != "20261202T020000Z-bbbbbb-segment" || runs[0].Error == "" || runs[1].Status != "succeeded" {
+		t.Fatalf("runs --json: %+v", runs)
+	}
+	if code, out, _ := runCLI(t, "runs", "--json", "--config", "../../config/segpipe.yaml", "--lake", t.TempDir()); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("runs --json on an empty lake: exit %d, %q", code, out)
+	}
+}
