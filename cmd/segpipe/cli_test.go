@@ -96,3 +96,21 @@ func TestStatusExitCodeCheckAndJSON(t *testing.T) {
 		t.Fatalf("runs --json on an empty lake: exit %d, %q", code, out)
 	}
 }
+
+// Durations are logged as seconds (a float) in JSON and text alike, whatever the call site
+// passed.
+func TestLogDurationsAreSeconds(t *testing.T) {
+	var buf strings.Builder
+	log, err := newLogger(&buf, "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("step", "seconds", 2.5, "wait", 1500*time.Millisecond, "grace", 5*time.Minute)
+	var line map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if line["seconds"] != 2.5 || line["wait"] != 1.5 || line["grace"] != 300.0 {
+		t.Errorf("durations not in seconds: %s", buf.String())
+	}
+}

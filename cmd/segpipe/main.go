@@ -296,19 +296,28 @@ func buildParams(ctx context.Context, cfg *config.Config, asOfFlag, lakeURL stri
 	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(now), Logger: logger, Cache: lake.NewCache(cfg.GCS.CacheDir)}, nil
 }
 
-// newLogger logs JSON when stderr is not a terminal, text when it is.
+// newLogger logs JSON when stderr is not a terminal, text when it is. Durations are logged in
+// one unit, seconds as a float, whatever a call site passes.
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level %q: use debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsInSeconds}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			return slog.New(slog.NewTextHandler(w, opts)), nil
 		}
 	}
 	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// durationsInSeconds makes a time.Duration attribute a float number of seconds.
+func durationsInSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 // demoConfig loads --config, or the embedded demo config when none is given.

@@ -125,7 +125,7 @@ func (l *landing) startBulkQuery(ctx context.Context, f *fetcher) (*url.URL, err
 		}
 		job.State, job.ErrorMessage = next.State, next.ErrorMessage
 	}
-	l.log.Info("bulk query job complete", "job", job.ID, "waited", time.Since(start).Round(time.Millisecond))
+	l.log.Info("bulk query job complete", "job", job.ID, "seconds", time.Since(start).Seconds())
 	results := jobURL.JoinPath("results")
 	if l.src.PageSize > 0 {
 		results = withParam(results, "maxRecords", strconv.Itoa(l.src.PageSize))

@@ -393,7 +393,7 @@ func (f *fetcher) fetch(ctx context.Context, num int, u *url.URL) (*page, error)
 	got.num = num
 	got.url = u
 	got.fetchedAt = time.Now().UTC()
-	f.log.Debug("page fetched", "page", num, "url", f.scrub(redactURL(u)), "status", status, "records", len(got.records), "bytes", len(got.body), "took", time.Since(start))
+	f.log.Debug("page fetched", "page", num, "url", f.scrub(redactURL(u)), "status", status, "records", len(got.records), "bytes", len(got.body), "seconds", time.Since(start).Seconds())
 	return got, nil
 }
 
@@ -624,6 +624,8 @@ func (a slogAdapter) log(msg string, kv []any) {
 		switch v := v.(type) {
 		case string:
 			out[i] = a.scrub(v)
+		case time.Duration:
+			out[i] = v.Seconds() // every duration in the logs is seconds
 		case error:
 			out[i] = a.scrub(v.Error())
 		case fmt.Stringer:

@@ -480,7 +480,7 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		return nil, fmt.Errorf("extract %s/%s: write manifest: %w", l.source, l.entity, err)
 	}
 	l.committed = true
-	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped, "files", len(m.Files), "bytes", m.Bytes, "took", time.Since(l.startedAt).Round(time.Millisecond))
+	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped, "files", len(m.Files), "bytes", m.Bytes, "seconds", time.Since(l.startedAt).Seconds())
 	if err := l.sweep(ctx, m); err != nil {
 		return m, err
 	}

@@ -285,13 +285,13 @@ func (s *Service) Shutdown() {
 
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
-	grace := s.opts.ShutdownGrace.String()
-	s.log.Info("shutting down: no new runs; a running job may finish within the grace", "grace", grace)
+	grace := s.opts.ShutdownGrace.Seconds()
+	s.log.Info("shutting down: no new runs; a running job may finish within the grace", "grace_seconds", grace)
 	select {
 	case <-done:
 		s.log.Info("scheduler stopped")
 	case <-time.After(s.opts.ShutdownGrace):
-		s.log.Warn("shutdown grace exceeded: cancelling running jobs", "grace", grace)
+		s.log.Warn("shutdown grace exceeded: cancelling running jobs", "grace_seconds", grace)
 		s.cancelRuns()
 		<-done
 		s.log.Info("scheduler stopped: running jobs cancelled")
@@ -479,7 +479,7 @@ func (s *Service) attempts(log *slog.Logger, job string, asOf time.Time) Report 
 			return final(fmt.Sprintf("no retries left (%d)", s.opts.Retries))
 		}
 		wait := s.opts.RetryBackoff << attempt
-		alog.Warn("scheduled run failed, will retry", append(attrs, "retry_in", wait.String())...)
+		alog.Warn("scheduled run failed, will retry", append(attrs, "retry_in_seconds", wait.Seconds())...)
 		select {
 		case <-time.After(wait):
 		case <-s.stopping:
