@@ -16,14 +16,14 @@ import (
 	"github.com/segpipe/segpipe/jobs"
 )
 
-// The three dates of the migration story in testdata/warehouse/tiers_raw.sql.
+// The three dates of the migration story in internal/warehouse/testdata/tiers_raw.sql.
 const (
 	tierD1 = "2025-06-30"
 	tierD2 = "2025-07-31"
 	tierD3 = "2025-09-30"
 )
 
-// tierEnv lands testdata/warehouse/tiers_raw.sql in a fresh lake as a full export of every
+// tierEnv lands internal/warehouse/testdata/tiers_raw.sql in a fresh lake as a full export of every
 // configured demo entity for each of D1, D2 and D3 (at D3 without account T3B, deleted from the
 // CRM and billing), and returns params for segment runs on it.
 func tierEnv(t *testing.T) jobs.Params {
@@ -42,9 +42,13 @@ func tierEnv(t *testing.T) jobs.Params {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	raw, err := os.ReadFile("../testdata/warehouse/tiers_raw.sql")
-	if err != nil {
-		t.Fatal(err)
+	var raw []byte
+	for _, f := range []string{"raw_schema.sql", "tiers_raw.sql"} { // as the warehouse tests load it
+		b, err := os.ReadFile("../internal/warehouse/testdata/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(append(raw, b...), '\n')
 	}
 	if err := s.Exec(ctx, string(raw)); err != nil {
 		t.Fatal(err)

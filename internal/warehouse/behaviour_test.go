@@ -10,7 +10,7 @@ import (
 	"github.com/segpipe/segpipe/internal/config"
 )
 
-// The behaviour fixture (testdata/warehouse/behaviour_raw.sql) as of 2025-06-30 with the default
+// The behaviour fixture (internal/warehouse/testdata/behaviour_raw.sql) as of 2025-06-30 with the default
 // config: usage windows April-June 2025 (trailing) and January-March (previous); support windows
 // [2025-04-02, 2025-07-01) and [2025-01-02, 2025-04-02); thresholds power share 0.6 with 8
 // features, regular 0.25, occasional 0.05; support high >= 2, self-sufficient <= 0.2 tickets a

@@ -8,7 +8,7 @@ const cohortKey = `cohort_grain || ' ' || strftime(cohort, '%Y-%m') || ' ' || di
 func TestCohortRetention(t *testing.T) {
 	s := buildFixture(t, "basic", "2025-06-30", nil)
 	rows := rowsBy(t, s, `select `+cohortKey+` as k, * from cohort_retention`)
-	// Hand-computed from testdata/warehouse/basic_raw.sql as of 2025-06-30 (last complete month June).
+	// Hand-computed from internal/warehouse/testdata/basic_raw.sql as of 2025-06-30 (last complete month June).
 	// Monthly MRR (int_account_mrr_monthly) and segments (int_accounts):
 	//   A1 SMB Retail:          Jan-Apr 1,000, May 0, Jun 0                (churning)
 	//   A2 Mid-market FinTech:  Jul 2024-Jun 2025 1,080                    (steady)

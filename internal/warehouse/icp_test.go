@@ -8,7 +8,7 @@ import (
 	"github.com/segpipe/segpipe/internal/config"
 )
 
-// Hand-computed from testdata/warehouse/icp_raw.sql, as of 2025-06-30 (domain.md section 6).
+// Hand-computed from internal/warehouse/testdata/icp_raw.sql, as of 2025-06-30 (domain.md section 6).
 // icpMutate: LTV = realized revenue (what each paid), and a trait needs 2 customers of the group
 // (the default 5 is more than this fixture's groups hold; TestICPDefaultThresholds uses it).
 //

@@ -23,7 +23,22 @@ func demoConfig(t *testing.T) *config.Config {
 	return cfg
 }
 
-// buildFixture loads testdata/warehouse/<name>_raw.sql as the raw tables and builds every model.
+// fixtureSQL is the SQL that makes fixture name's raw tables: the shared raw_schema.sql, then
+// testdata/<name>_raw.sql (its rows, and drops of the exports it does not have).
+func fixtureSQL(t testing.TB, name string) string {
+	t.Helper()
+	schema, err := os.ReadFile("testdata/raw_schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := os.ReadFile("testdata/" + name + "_raw.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(schema) + "\n" + string(rows)
+}
+
+// buildFixture loads testdata/<name>_raw.sql as the raw tables and builds every model.
 func buildFixture(t *testing.T, name string, asOf string, mutate func(*config.Config)) *Session {
 	t.Helper()
 	return buildFixtureWith(t, name, asOf, mutate, "")
@@ -43,11 +58,7 @@ func buildFixtureWith(t *testing.T, name string, asOf string, mutate func(*confi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	raw, err := os.ReadFile("../../testdata/warehouse/" + name + "_raw.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Exec(ctx, string(raw)); err != nil {
+	if err := s.Exec(ctx, fixtureSQL(t, name)); err != nil {
 		t.Fatalf("load fixture: %v", err)
 	}
 	if extra != "" {
@@ -119,7 +130,7 @@ func str(r Row, col string) string {
 func TestMonthlyMRRAndMovements(t *testing.T) {
 	s := buildFixture(t, "basic", "2025-06-30", nil)
 	rows := rowsBy(t, s, `select account_id || ' ' || strftime(month, '%Y-%m') as k, mrr, previous_mrr, movement from int_account_mrr_monthly`)
-	// Hand-computed: see testdata/warehouse/basic_raw.sql. The last complete month is June 2025.
+	// Hand-computed: see internal/warehouse/testdata/basic_raw.sql. The last complete month is June 2025.
 	want := []struct {
 		key      string
 		mrr      float64

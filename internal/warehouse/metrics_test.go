@@ -10,7 +10,7 @@ import (
 	segsql "github.com/segpipe/segpipe/sql"
 )
 
-// The metrics fixture (testdata/warehouse/metrics_raw.sql), as of 2025-06-30. Its header lists the
+// The metrics fixture (internal/warehouse/testdata/metrics_raw.sql), as of 2025-06-30. Its header lists the
 // accounts and their MRR. Shared facts used below:
 //
 //   - The trailing 12 complete months run from the end of June 2024 (start) to the end of June 2025.

@@ -4,7 +4,7 @@ import "testing"
 
 // Money is summed exactly (exact() in sql/prelude.sql), so a sum that is rounded to cents does
 // not depend on the order DuckDB adds rows in. Expected values are worked out by hand in
-// testdata/warehouse/money_raw.sql.
+// internal/warehouse/testdata/money_raw.sql.
 func TestMoneySumsAreExact(t *testing.T) {
 	s := buildFixture(t, "money", "2025-06-30", nil)
 	cust := rowsBy(t, s, `select account_id, mrr, realized_revenue from int_customers`)

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Expected values are worked out by hand from testdata/warehouse/mrr_raw.sql (as of 2025-06-30,
+// Expected values are worked out by hand from internal/warehouse/testdata/mrr_raw.sql (as of 2025-06-30,
 // months January to June 2025; domain.md section 11).
 func TestMRRMovements(t *testing.T) {
 	s := buildFixture(t, "mrr", "2025-06-30", nil)

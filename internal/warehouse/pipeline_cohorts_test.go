@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Pipeline cohorts on the pipeline fixture as of 2025-06-30 (testdata/warehouse/pipeline_raw.sql).
+// Pipeline cohorts on the pipeline fixture as of 2025-06-30 (internal/warehouse/testdata/pipeline_raw.sql).
 // Deals by creation quarter (x1 is created after as_of; p8 closes after it, so it is open):
 //
 //	2024-Q4: c7 300,000 won, cycle 2024-12-01 -> 2025-05-30 = 180 days.

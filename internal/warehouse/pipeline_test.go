@@ -10,7 +10,7 @@ import (
 	segsql "github.com/segpipe/segpipe/sql"
 )
 
-// Hand-computed from testdata/warehouse/pipeline_raw.sql, as of 2025-06-30. stg_opportunities
+// Hand-computed from internal/warehouse/testdata/pipeline_raw.sql, as of 2025-06-30. stg_opportunities
 // holds 15 deals (x1 is created after as_of): 7 closed and 8 open (p8 closes after as_of).
 //
 //	SMB:        c1 10,000 won (30 d), c2 20,000 lost, c3 5,000 won (50 d), p1-p6 open 10-20,000

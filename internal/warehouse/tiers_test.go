@@ -3,7 +3,6 @@ package warehouse
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +14,7 @@ import (
 	segsql "github.com/segpipe/segpipe/sql"
 )
 
-// Hand-computed expectations for testdata/warehouse/tiers_raw.sql (see the table in its header)
+// Hand-computed expectations for internal/warehouse/testdata/tiers_raw.sql (see the table in its header)
 // with the demo config's tier rules (domain.md section 7): tier1_arr 100,000,
 // tier1_strategic_arr 50,000, tier1_growth_arr 75,000, tier2_min_arr 25,000, tier3_min_arr
 // 5,000, growth multiples 3 (high) and 1.5 (medium), addressable_seat_share 0.5.
@@ -236,11 +235,7 @@ func runWithPrevious(t *testing.T, asOf string, prev map[string]string, dir stri
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	raw, err := os.ReadFile("../../testdata/warehouse/tiers_raw.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Exec(ctx, string(raw)); err != nil {
+	if err := s.Exec(ctx, fixtureSQL(t, "tiers")); err != nil {
 		t.Fatal(err)
 	}
 	for table, file := range prev {
@@ -427,10 +422,7 @@ func TestTierMigrationBranches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	raw, err := os.ReadFile("../../testdata/warehouse/tiers_raw.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := fixtureSQL(t, "tiers")
 	prev := `create table prev_tier_history as
 	select '2025-05-31'::date as as_of, account_id, tier::integer as tier, state, valid_from::date as valid_from,
 	       valid_to::date as valid_to, is_current, change, reason, held_until::date as held_until, written_as_of::date as written_as_of
@@ -447,7 +439,7 @@ func TestTierMigrationBranches(t *testing.T) {
 	    ('CH',  1, 'active',  '2025-04-30', null,         true,  'new',      'r9', null,         '2025-04-30'),
 	    ('GONE', 3, 'active', '2025-04-30', null,         true,  'new',      'rg', null,         '2025-04-30')
 	) v(account_id, tier, state, valid_from, valid_to, is_current, change, reason, held_until, written_as_of)`
-	if err := s.Exec(ctx, string(raw)+";\n"+prev); err != nil {
+	if err := s.Exec(ctx, raw+";\n"+prev); err != nil {
 		t.Fatal(err)
 	}
 	landed, err := s.Landed(ctx)

@@ -7,7 +7,7 @@ import (
 	"github.com/segpipe/segpipe/internal/config"
 )
 
-// segment_validation on the metrics fixture (testdata/warehouse/metrics_raw.sql; the accounts are
+// segment_validation on the metrics fixture (internal/warehouse/testdata/metrics_raw.sql; the accounts are
 // listed in its header and in metrics_test.go). validation_min_segment_size is lowered to 2 so the
 // tiny fixture can be tested; realized LTV keeps the LTVs plain (= paid revenue).
 func TestSegmentValidationTests(t *testing.T) {

@@ -4,10 +4,6 @@
 --   E1-E10 eligible customers (active with 12 months of tenure, or churned: E8, E10);
 --   Y1 an active customer with 5 months of tenure: left out of the ICP base despite its LTV;
 --   P1-P3 prospects (never invoiced).
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('E1',  'E one',   'FinTech',    500,  1e8, 'US', 'NA',    'o', false, '', '2024-01-01', '2024-01-01', '2025-06-30'),
     ('E2',  'E two',   'FinTech',    300,  5e7, 'DE', 'EMEA',  'o', false, '', '2024-01-01', '2024-01-01', '2025-06-30'),
@@ -24,11 +20,7 @@ insert into raw_demo__accounts values
     ('P2',  'Pro two', 'Retail',       5,  1e5, 'JP', 'APAC',  'o', false, '', '2025-01-01', '2025-01-01', '2025-06-30'),
     ('P3',  'Pro three', 'FinTech',  null, null, 'BR', 'LATAM', 'o', false, '', '2025-01-01', '2025-01-01', '2025-06-30');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-insert into raw_demo__invoices values
+insert into raw_demo__invoices (id, customer_id, subscription_id, amount_cents, currency, period_start, period_end, issued_at, paid_at, status, _extracted_at) values
     -- Active customers: one paid invoice for 2024-06-01 to 2025-07-01 (tenure 395 days = 12 months);
     -- realized revenue = LTV (method realized) = the amount.
     ('iE1',  'E1',  'sE1a', 10000000, 'USD', '2024-06-01', '2025-07-01', '2024-06-01', '2024-06-05', 'paid', '2025-06-30'),
@@ -45,10 +37,6 @@ insert into raw_demo__invoices values
     -- Y1: active since 2025-01-01, 181 days = 5 months: too young for the ICP base.
     ('iY1',  'Y1',  'sY1',  50000000, 'USD', '2025-01-01', '2025-07-01', '2025-01-01', '2025-01-05', 'paid', '2025-06-30');
 
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
 insert into raw_demo__subscriptions values
     -- E1: the larger active subscription (enterprise) gives the plan, not the later growth add-on.
     ('sE1a', 'E1',  'enterprise', 'year',  700000, 'USD', 60, 80, 'active',   '2024-06-01', null, '2025-07-01', '2025-06-30'),
@@ -66,12 +54,6 @@ insert into raw_demo__subscriptions values
     ('sE10', 'E10', 'starter',    'month',  75000, 'USD',  3,  5, 'canceled', '2024-03-01', '2024-07-01', '2024-07-01', '2025-06-30'),
     ('sY1',  'Y1',  'growth',     'month', 8333333, 'USD', 5, 10, 'active',   '2025-01-01', null, '2025-07-01', '2025-06-30');
 
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__opportunities values
     -- Won deals: the first one of each account gives first_deal_source. E1's first is outbound
     -- (May 2024), its later inbound expansion does not count; E9's lost outbound deal does not count.
@@ -100,15 +82,5 @@ insert into raw_demo__opportunities values
     -- Lost on 10 July, after as_of: open at as_of with no known stage.
     ('oLate', 'P2', 'o',  9000, 'USD', 'closed_lost', '2025-07-10', true, false, 'new_business', 'inbound',  'Core', 'closed',    'o', 'fit', '2025-06-25', 'email',    '2025-05-01', '2025-07-10', '2025-07-10', '2025-07-11');
 
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
-
-create table raw_demo__usage (
-    usage_id varchar, account_id varchar, month date, active_users bigint, events bigint,
-    features_used bigint, _extracted_at timestamptz);
-
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no spend export.
+drop table raw_demo__spend;

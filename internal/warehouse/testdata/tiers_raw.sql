@@ -14,10 +14,6 @@
 --   T4          10         5                  3,600    0 at D2, 3,600 at D3 (churns, comes back)
 --   CH          50      none (canceled)      churned in June 2025 (ARR 120,000 a year before)
 --   P           10      none                 prospect
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('T1A', 'Acme',     'Software',  100, 1e7, 'US', 'NA',   'o', false, '',                '2024-05-01', '2024-05-01', '2025-06-30'),
     ('T1S', 'Strat',    'FinTech',   300, 1e7, 'DE', 'EMEA', 'o', true,  'brand;reference', '2025-05-01', '2025-05-01', '2025-06-30'),
@@ -30,11 +26,7 @@ insert into raw_demo__accounts values
     ('CH',  'Churned',  'Retail',     50, 1e6, 'US', 'NA',   'o', false, '',                '2024-05-01', '2024-05-01', '2025-06-30'),
     ('P',   'Prospect', 'Retail',     10, 1e5, 'US', 'NA',   'o', false, '',                '2025-05-01', '2025-05-01', '2025-06-30');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-insert into raw_demo__invoices values
+insert into raw_demo__invoices (id, customer_id, subscription_id, amount_cents, currency, period_start, period_end, issued_at, paid_at, status, _extracted_at) values
     -- T1A: a year June 2024 - May 2025 at $10,000 a month, June 2025 $10,000, then a quarter
     -- July - September 2025 of $15,000 ($5,000 a month: ARR 60,000 from D2).
     ('a1', 'T1A', 'sa', 12000000, 'USD', '2024-06-01', '2025-06-01', '2024-06-01', '2024-06-02', 'paid', '2025-06-30'),
@@ -65,10 +57,6 @@ insert into raw_demo__invoices values
     -- CH: a year June 2024 - May 2025 of $120,000, then nothing.
     ('c1', 'CH', 'sc',  12000000, 'USD', '2024-06-01', '2025-06-01', '2024-06-01', '2024-06-02', 'paid', '2025-06-30');
 
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
 insert into raw_demo__subscriptions values
     ('sa',  'T1A', 'enterprise', 'year',  1000000, 'USD',  40,  50, 'active',   '2024-06-01', null, '2025-08-31', '2025-06-30'),
     ('ss',  'T1S', 'business',   'month',  500000, 'USD', 100, 120, 'active',   '2025-06-01', null, '2026-06-01', '2025-06-30'),
@@ -81,28 +69,14 @@ insert into raw_demo__subscriptions values
     ('s4',  'T4',  'starter',    'month',   30000, 'USD',   5,  10, 'active',   '2025-06-01', null, '2025-10-01', '2025-06-30'),
     ('sc',  'CH',  'enterprise', 'year',  1000000, 'USD',  40,  50, 'canceled', '2024-06-01', '2025-06-01', '2025-06-01', '2025-06-30');
 
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__opportunities values
     ('o1', 'T1A', 'Acme new', 120000, 'USD', 'closed_won', '2024-05-20', true, true, 'new_business', 'outbound', 'Core', 'closed', 'o', null, '2024-05-20', 'proposal', '2024-05-01', '2024-05-20', '2024-05-20', '2025-06-30');
 
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
 insert into raw_demo__tickets values
     ('k1', 'T1A', '2025-05-10', '2025-05-11', 'normal', 'how_to', 5, '2025-06-30');
 
-create table raw_demo__usage (
-    usage_id varchar, account_id varchar, month date, active_users bigint, events bigint,
-    features_used bigint, _extracted_at timestamptz);
 insert into raw_demo__usage values
     ('u1', 'T1A', '2025-05-01', 30, 9000, 8, '2025-06-30');
 
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no spend export.
+drop table raw_demo__spend;

@@ -8,10 +8,6 @@
 --   B4: $80 Jan (new), 0 Feb-Mar (churn in Feb), $100 Apr-Jun (reactivation in Apr).
 --   B5: $40 Jun (new).
 --   B6: a void invoice only: never a customer.
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('B1', 'One',   'Software',  50, 1e6, 'US', 'NA',   'o', false, '', '2024-12-01', '2024-12-01', '2025-06-30'),
     ('B2', 'Two',   'FinTech',  300, 5e6, 'DE', 'EMEA', 'o', false, '', '2024-12-01', '2024-12-01', '2025-06-30'),
@@ -20,11 +16,7 @@ insert into raw_demo__accounts values
     ('B5', 'Five',  'Software',  10, 1e5, 'US', 'NA',   'o', false, '', '2025-05-01', '2025-05-01', '2025-06-30'),
     ('B6', 'Six',   'Software',  10, 1e5, 'US', 'NA',   'o', false, '', '2025-05-01', '2025-05-01', '2025-06-30');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-insert into raw_demo__invoices values
+insert into raw_demo__invoices (id, customer_id, subscription_id, amount_cents, currency, period_start, period_end, issued_at, paid_at, status, _extracted_at) values
     ('b1-1', 'B1', 's1', 10000, 'USD', '2025-01-01', '2025-02-01', '2025-01-01', '2025-01-02', 'paid', '2025-06-30'),
     ('b1-2', 'B1', 's1', 15000, 'USD', '2025-02-01', '2025-03-01', '2025-02-01', '2025-02-02', 'paid', '2025-06-30'),
     ('b1-3', 'B1', 's1', 15000, 'USD', '2025-03-01', '2025-04-01', '2025-03-01', '2025-03-02', 'paid', '2025-06-30'),
@@ -47,10 +39,6 @@ insert into raw_demo__invoices values
     -- issued after as_of: not yet known, so B1 stays churned in June.
     ('b1-5', 'B1', 's1', 15000, 'USD', '2025-06-01', '2025-07-01', '2025-07-01', '2025-07-02', 'paid', '2025-07-03');
 
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
 insert into raw_demo__subscriptions values
     ('s1', 'B1', 'starter', 'month', 12000, 'USD', 5, 10, 'canceled', '2025-01-01', '2025-05-01', '2025-05-01', '2025-06-30'),
     ('sa', 'B2', 'growth', 'month', 20000, 'USD', 20, 25, 'canceled', '2025-01-01', '2025-06-01', '2025-06-01', '2025-06-30'),
@@ -60,18 +48,6 @@ insert into raw_demo__subscriptions values
     ('s4b', 'B4', 'starter', 'month', 10000, 'USD', 4, 5, 'active', '2025-04-01', null, '2025-07-01', '2025-06-30'),
     ('s5', 'B5', 'starter', 'month', 4000, 'USD', 2, 5, 'active', '2025-06-01', null, '2025-07-01', '2025-06-30');
 
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
-
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
-
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no usage or spend export.
+drop table raw_demo__usage;
+drop table raw_demo__spend;

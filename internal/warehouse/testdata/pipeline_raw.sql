@@ -1,30 +1,10 @@
 -- A hand-computed pipeline fixture, as of 2025-06-30 (domain.md section 8). Expected values are
 -- worked out in internal/warehouse/pipeline_test.go. Deal-size tiers (demo config): SMB from 0,
 -- Mid-market from 25,000, Enterprise from 150,000. inactive_days 14, percentiles 0.75 / 0.90.
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('P1', 'Pi', 'Software', 100, 1e6, 'US', 'NA',   'o', false, '', '2024-01-01', '2024-01-01', '2025-06-30'),
     ('P2', 'Rho', 'FinTech', 500, 5e6, 'DE', 'EMEA', 'o', false, '', '2024-01-01', '2024-01-01', '2025-06-30');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
-
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__opportunities values
     -- Closed by as_of. c1/c3/c4/c7 won with cycles 30, 50, 90 and 180 days; c2/c5/c6 lost.
     ('c1', 'P1', 'c1', 10000,  'USD', 'closed_won',  '2025-01-31', true, true,  'new_business', 'inbound',  'Core', 'closed', 'o', null,    '2025-01-30', 'meeting', '2025-01-01', '2025-01-31', '2025-01-31', '2025-06-30'),
@@ -48,11 +28,6 @@ insert into raw_demo__opportunities values
     -- x1: created after as_of: not known.
     ('x1', 'P1', 'x1', 9000,   'USD', 'discovery', '2025-07-05', false, false, 'new_business', 'inbound',  'Core', 'pipeline',  'o', null, '2025-07-05', 'email',    '2025-07-05', null, '2025-07-05', '2025-07-06');
 
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
-
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no usage or spend export.
+drop table raw_demo__usage;
+drop table raw_demo__spend;

@@ -14,10 +14,6 @@
 --   B6 inactive by share (1/25 = 0.04), one ticket exactly at the support window start.
 --   B7 inactive with no usage rows, self-sufficient.
 --   B8 churned customer; B9 prospect.
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('B1', 'Power',      'Software', 150, 1e7, 'US', 'NA',   'o', false, '', '2024-12-01', '2024-12-01', '2025-06-30'),
     ('B2', 'Expander',   'FinTech',  180, 2e7, 'DE', 'EMEA', 'o', false, '', '2024-07-01', '2024-07-01', '2025-06-30'),
@@ -29,11 +25,7 @@ insert into raw_demo__accounts values
     ('B8', 'Gone',       'Retail',    50, 4e6, 'US', 'NA',   'o', false, '', '2024-12-01', '2024-12-01', '2025-06-30'),
     ('B9', 'Prospect',   'Software', 500, 9e7, 'US', 'NA',   'o', false, '', '2025-02-01', '2025-02-01', '2025-06-30');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-insert into raw_demo__invoices values
+insert into raw_demo__invoices (id, customer_id, subscription_id, amount_cents, currency, period_start, period_end, issued_at, paid_at, status, _extracted_at) values
     -- Annual invoices (365 days = 12 months) make B1-B7 active customers at as_of.
     ('i1', 'B1', 's1',  2400000, 'USD', '2025-01-01', '2026-01-01', '2025-01-01', '2025-01-05', 'paid', '2025-06-30'),
     -- B2 since 15 August 2024: acquisition_quarter 2024-Q3, acquisition_month 2024-08-01.
@@ -48,10 +40,6 @@ insert into raw_demo__invoices values
     ('i8b', 'B8', 's8', 50000, 'USD', '2025-02-01', '2025-03-01', '2025-02-01', '2025-02-03', 'paid', '2025-06-30'),
     ('i8c', 'B8', 's8', 50000, 'USD', '2025-03-01', '2025-04-01', '2025-03-01', '2025-03-03', 'paid', '2025-06-30');
 
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
 insert into raw_demo__subscriptions values
     ('s1',  'B1', 'business', 'year',  200000, 'USD', 20, 40,   'active',   '2025-01-01', null, '2026-01-01', '2025-06-30'),
     -- B2: two active subscriptions, 12 + 6 = 18 seats of 14 + 6 = 20; the canceled one is left out.
@@ -69,12 +57,6 @@ insert into raw_demo__subscriptions values
     ('s7',  'B7', 'starter',  'year',   40000, 'USD', 10, 12,   'active',   '2025-01-01', null, '2026-01-01', '2025-06-30'),
     ('s8',  'B8', 'starter',  'month',  50000, 'USD', 15, 20,   'canceled', '2025-01-01', '2025-04-01', '2025-04-01', '2025-06-30');
 
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__opportunities values
     -- The company sells Core, Analytics and Automation (every product any deal names).
     ('o1',  'B1', 'B1 core',       24000, 'USD', 'closed_won',  '2024-12-20', true, true,  'new_business', 'inbound',  'Core',       'closed', 'o', null,    '2024-12-20', 'proposal', '2024-12-01', '2024-12-20', '2024-12-20', '2025-06-30'),
@@ -95,9 +77,6 @@ insert into raw_demo__opportunities values
     ('o13', 'B8', 'B8 core',        6000, 'USD', 'closed_won',  '2024-12-20', true, true,  'new_business', 'inbound',  'Core',       'closed', 'o', null,    '2024-12-20', 'proposal', '2024-12-01', '2024-12-20', '2024-12-20', '2025-06-30'),
     ('o14', 'B9', 'B9 automation', 50000, 'USD', 'proposal',    '2025-05-01', false, false, 'new_business', 'outbound', 'Automation', 'best_case', 'o', null, '2025-06-20', 'demo',    '2025-02-15', null,         '2025-06-20', '2025-06-30');
 
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
 insert into raw_demo__tickets values
     ('t21', 'B2', '2025-05-10 10:00:00', '2025-05-10 12:00:00', 'normal', 'how_to',          5,    '2025-06-30'),
     ('t31', 'B3', '2025-05-20 10:00:00', '2025-05-21 10:00:00', 'normal', 'billing',         3,    '2025-06-30'),
@@ -123,9 +102,6 @@ insert into raw_demo__tickets values
     ('t81', 'B8', '2025-03-10 10:00:00', '2025-03-11 10:00:00', 'high',   'bug',             1,    '2025-06-30'),
     ('t99', null, '2025-05-10 10:00:00', '2025-05-11 10:00:00', 'normal', 'how_to',          5,    '2025-06-30');
 
-create table raw_demo__usage (
-    usage_id varchar, account_id varchar, month date, active_users bigint, events bigint,
-    features_used bigint, _extracted_at timestamptz);
 insert into raw_demo__usage values
     -- B1: 12 users, 8 features all along; events 5,000 -> 5,999 (+19.98%, just below +20%).
     ('u101', 'B1', '2025-01-01', 12, 5000, 8, '2025-06-30'), ('u102', 'B1', '2025-02-01', 12, 5000, 8, '2025-06-30'),
@@ -159,7 +135,5 @@ insert into raw_demo__usage values
     ('u801', 'B8', '2025-01-01', 5, 500, 4, '2025-06-30'), ('u802', 'B8', '2025-02-01', 5, 500, 4, '2025-06-30'),
     ('u803', 'B8', '2025-03-01', 2, 100, 2, '2025-06-30');
 
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no spend export.
+drop table raw_demo__spend;

@@ -19,10 +19,6 @@
 --  M11  50  SMB   Retail    ''       300 from 2025-04 (new, inbound deal; region Unknown)
 --  P1   50  SMB   Retail    NA       prospect (lost new_business deal)
 --  P2   50  SMB   Software  EMEA     prospect (open new_business deal)
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('M1',  'Em one',    'Retail',   50,   1e6, 'US', 'NA',   'o', false, '', '2023-01-01', '2023-01-01', '2025-06-30'),
     ('M2',  'Em two',    'Retail',   50,   1e6, 'US', 'NA',   'o', false, '', '2023-01-01', '2023-01-01', '2025-06-30'),
@@ -38,11 +34,7 @@ insert into raw_demo__accounts values
     ('P1',  'Prospect1', 'Retail',   50,   1e6, 'US', 'NA',   'o', false, '', '2023-01-01', '2023-01-01', '2025-06-30'),
     ('P2',  'Prospect2', 'Software', 50,   1e6, 'DE', 'EMEA', 'o', false, '', '2023-01-01', '2023-01-01', '2025-06-30');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-insert into raw_demo__invoices values
+insert into raw_demo__invoices (id, customer_id, subscription_id, amount_cents, currency, period_start, period_end, issued_at, paid_at, status, _extracted_at) values
     -- 12-month and 6-month invoices (366 and 181 days: 12 and 6 period months).
     ('m1a', 'M1', 's1', 1200000, 'USD', '2024-01-01', '2025-01-01', '2024-01-01', '2024-01-01', 'paid', '2025-06-30'),
     ('m1b', 'M1', 's1',  600000, 'USD', '2025-01-01', '2025-07-01', '2025-01-01', '2025-01-01', 'paid', '2025-06-30'),
@@ -68,10 +60,6 @@ insert into raw_demo__invoices values
     ('m10a', 'M10', 's10', 90000, 'USD', '2025-04-01', '2025-07-01', '2025-04-01', '2025-04-01', 'paid', '2025-06-30'),
     ('m11a', 'M11', 's11', 90000, 'USD', '2025-04-01', '2025-07-01', '2025-04-01', '2025-04-01', 'paid', '2025-06-30');
 
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
 insert into raw_demo__subscriptions values
     ('s1',  'M1',  'growth', 'year', 100000,  'USD', 10, 20, 'active',   '2024-01-01', null, '2025-07-01', '2025-06-30'),
     ('s2',  'M2',  'growth', 'year', 50000,   'USD', 5,  10, 'canceled', '2024-01-01', '2024-11-01', '2024-11-01', '2025-06-30'),
@@ -87,12 +75,6 @@ insert into raw_demo__subscriptions values
     ('s10', 'M10', 'starter', 'month', 30000, 'USD', 3,  10, 'active',   '2025-04-01', null, '2025-07-01', '2025-06-30'),
     ('s11', 'M11', 'starter', 'month', 30000, 'USD', 3,  10, 'active',   '2025-04-01', null, '2025-07-01', '2025-06-30');
 
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__opportunities values
     -- o1: M8 (Mid-market) new business, outbound, won 2024-08-31 after 61 days.
     ('o1', 'M8',  'o1', 30000, 'USD', 'closed_won',  '2024-08-31', true, true,  'new_business', 'outbound', 'Core', 'closed', 'o', null,    '2024-08-30', 'proposal', '2024-07-01', '2024-08-31', '2024-08-31', '2025-06-30'),
@@ -115,9 +97,6 @@ insert into raw_demo__opportunities values
     -- o10: M2 (SMB) renewal lost on 2025-07-05, after as_of: open at as_of, not in any win rate.
     ('o10', 'M2', 'o10', 5000, 'USD', 'closed_lost', '2025-07-05', true, false, 'renewal',      'inbound',  'Core', 'closed', 'o', 'price', '2025-07-04', 'email',    '2025-06-01', '2025-07-05', '2025-07-05', '2025-07-06');
 
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
 insert into raw_demo__tickets values
     ('t1', 'M1',  '2024-06-15', '2024-06-16', 'normal', 'how_to', 5, '2025-06-30'),  -- before the window
     ('t2', 'M1',  '2024-08-01', '2024-08-02', 'normal', 'how_to', 5, '2025-06-30'),
@@ -130,8 +109,6 @@ insert into raw_demo__tickets values
 
 -- Marketing spend. 2025-04 inbound was landed twice: the later extract (EUR 5,000 = $5,400)
 -- wins over the first ($3,000). 2025-06 campaign acquired nobody; 2025-07 has not ended by as_of.
-create table raw_demo__spend (
-    month date, channel varchar, amount double, currency varchar, _extracted_at timestamptz);
 insert into raw_demo__spend values
     ('2024-09-01', 'outbound', 9000, 'USD', '2025-06-30'),
     ('2025-04-01', 'inbound',  3000, 'USD', '2025-05-01'),
@@ -139,7 +116,5 @@ insert into raw_demo__spend values
     ('2025-06-01', 'campaign', 1000, 'USD', '2025-06-30'),
     ('2025-07-01', 'inbound',   999, 'USD', '2025-07-02');
 
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no usage export.
+drop table raw_demo__usage;

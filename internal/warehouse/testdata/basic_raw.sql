@@ -1,9 +1,5 @@
 -- A hand-computed fixture for the first marts, as of 2025-06-30. Expected values are worked out
 -- in internal/warehouse/marts_test.go beside each assertion.
-create table raw_demo__accounts (
-    id varchar, name varchar, industry varchar, employee_count bigint, annual_revenue double,
-    country varchar, region varchar, owner varchar, is_strategic boolean, strategic_reasons varchar,
-    created_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__accounts values
     ('A1', 'Old name', 'Software', 199, 1e6, 'US', 'NA', 'o', false, '', '2024-12-01', '2024-12-01', '2025-06-30'),
     ('A1', 'Alpha',    'Retail',   199, 1e6, 'US', 'NA', 'o', false, '', '2024-12-01', '2025-02-01', '2025-06-30'),
@@ -14,11 +10,7 @@ insert into raw_demo__accounts values
     ('A6', 'Zeta',     'Software', null, null, 'BR', 'LATAM', 'o', false, '', '2025-04-01', '2025-04-01', '2025-06-30'),
     ('A7', 'Eta',      'Media',    500, 1e6, 'US', 'NA', 'o', false, '', '2025-07-15', '2025-07-15', '2025-07-16');
 
-create table raw_demo__invoices (
-    id varchar, customer_id varchar, subscription_id varchar, amount_cents bigint, currency varchar,
-    period_start timestamptz, period_end timestamptz, issued_at timestamptz, paid_at timestamptz,
-    status varchar, _extracted_at timestamptz);
-insert into raw_demo__invoices values
+insert into raw_demo__invoices (id, customer_id, subscription_id, amount_cents, currency, period_start, period_end, issued_at, paid_at, status, _extracted_at) values
     -- A1: $1,000 a month, January to April 2025, then nothing: churns in May.
     ('i1', 'A1', 's1', 100000, 'USD', '2025-01-01', '2025-02-01', '2025-01-01', '2025-01-03', 'paid', '2025-06-30'),
     ('i2', 'A1', 's1', 100000, 'USD', '2025-02-01', '2025-03-01', '2025-02-01', '2025-02-03', 'paid', '2025-06-30'),
@@ -42,10 +34,6 @@ insert into raw_demo__invoices values
     -- A3: an invoice issued after as_of is not yet known.
     ('i15', 'A3', 's3', 1200000, 'USD', '2025-07-01', '2025-08-01', '2025-07-01', '2025-07-02', 'paid', '2025-07-03');
 
-create table raw_demo__subscriptions (
-    id varchar, customer_id varchar, plan varchar, billing_interval varchar, mrr_cents bigint,
-    currency varchar, seats bigint, seat_limit bigint, status varchar, started_at timestamptz,
-    canceled_at timestamptz, current_period_end timestamptz, _extracted_at timestamptz);
 insert into raw_demo__subscriptions values
     ('s1', 'A1', 'starter', 'month', 100000, 'USD', 5, 10, 'canceled', '2025-01-01', '2025-05-01', '2025-05-01', '2025-06-30'),
     ('s2', 'A2', 'growth', 'year', 100000, 'EUR', 20, 25, 'active', '2024-07-01', null, '2025-07-01', '2025-06-30'),
@@ -53,30 +41,16 @@ insert into raw_demo__subscriptions values
     ('s4', 'A4', 'business', 'month', 300000, 'USD', 50, 60, 'canceled', '2025-03-01', '2025-04-01', '2025-04-01', '2025-06-30'),
     ('s5', 'A4', 'growth', 'month', 200000, 'USD', 30, 40, 'active', '2025-06-01', null, '2025-07-01', '2025-06-30');
 
-create table raw_demo__opportunities (
-    id varchar, account_id varchar, name varchar, amount double, currency varchar, stage varchar,
-    stage_entered_at timestamptz, is_closed boolean, is_won boolean, motion varchar, lead_source varchar,
-    product varchar, forecast_category varchar, owner varchar, loss_reason varchar,
-    last_activity_at timestamptz, last_activity_type varchar, created_at timestamptz,
-    closed_at timestamptz, updated_at timestamptz, _extracted_at timestamptz);
 insert into raw_demo__opportunities values
     ('o1', 'A3', 'Gamma new', 120000, 'USD', 'closed_won', '2024-12-20', true, true, 'new_business', 'outbound', 'Core', 'closed', 'o', null, '2024-12-20', 'proposal', '2024-11-01', '2024-12-20', '2024-12-20', '2025-06-30'),
     ('o2', 'A5', 'Epsilon new', 8000, 'USD', 'closed_lost', '2025-07-05', true, false, 'new_business', 'inbound', 'Core', 'closed', 'o', 'price', '2025-07-05', 'email', '2025-03-01', '2025-07-05', '2025-07-05', '2025-07-06');
 
-create table raw_demo__tickets (
-    ticket_id varchar, organization_id varchar, created_at timestamptz, solved_at timestamptz,
-    priority varchar, category varchar, csat bigint, _extracted_at timestamptz);
 insert into raw_demo__tickets values
     ('t1', 'A1', '2025-04-10', '2025-04-11', 'high', 'bug', 2, '2025-06-30');
 
-create table raw_demo__usage (
-    usage_id varchar, account_id varchar, month date, active_users bigint, events bigint,
-    features_used bigint, _extracted_at timestamptz);
 insert into raw_demo__usage values
     ('u1', 'A3', '2025-05-01', 250, 90000, 12, '2025-06-30'),
     ('u2', 'A3', '2025-06-01', 260, 95000, 12, '2025-07-01');
 
--- Invoices of this fixture carry no seat counts (the demo export has them since issue 14):
--- subscriptions keep their own seats, read from a snapshot of as_of.
-alter table raw_demo__invoices add column seats bigint;
-alter table raw_demo__invoices add column seat_limit bigint;
+-- This fixture has no spend export.
+drop table raw_demo__spend;
