@@ -389,3 +389,31 @@ create or replace macro region_of(x) as (select region from ref_countries where 
 -- run"): false when the run reads the contract's empty table in its place. A label derived
 -- from an input that is not provided is unknown, never a default. True when unbound.
 create or replace macro provided(t) as coalesce(list_contains(getvariable('provided_tables'), t), true);
+
+-- scd2_merge(previous, current): one run's step of a type-2 slowly changing dimension (the
+-- merge tier_history and segment_history share). previous: every row carried forward, as
+-- (key, attrs, valid_from, valid_to, is_current, written_as_of); current: one row per key that
+-- has a state now or had an open row, as (key, attrs: the state now with its change and reason,
+-- same: true when the open row already holds that state). key and attrs are structs, so one
+-- merge serves any grain and columns. Rows closed by earlier runs stay; an open row whose state
+-- is the same stays open; otherwise it is closed at as_of (valid_to = as_of, is_current false)
+-- and a row opens with valid_from = as_of. written_as_of is the run that last wrote the row.
+-- Intervals are half-open [valid_from, valid_to).
+create or replace macro scd2_merge(previous, current) as table
+    select key, attrs, valid_from, valid_to, is_current, written_as_of
+    from query_table(previous)
+    where not is_current
+    union all
+    select o.key, o.attrs, o.valid_from, o.valid_to, o.is_current, o.written_as_of
+    from query_table(previous) o
+    join query_table(current) c on c.key = o.key
+    where o.is_current and c.same
+    union all
+    select o.key, o.attrs, o.valid_from, as_of() as valid_to, false as is_current, as_of() as written_as_of
+    from query_table(previous) o
+    join query_table(current) c on c.key = o.key
+    where o.is_current and not c.same
+    union all
+    select key, attrs, as_of() as valid_from, null::date as valid_to, true as is_current, as_of() as written_as_of
+    from query_table(current)
+    where not same;

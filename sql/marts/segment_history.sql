@@ -4,7 +4,8 @@
 -- anti_icp ('anti-ICP' / 'not anti-ICP') from account_segments, and tier (tier_name from
 -- tier_assignments). Adding one is one line in `current_segments`.
 -- Carried forward from prev_segment_history (the newest published segment_history before
--- as_of, docs/operations.md) like tier_history: rows closed before stay; the open row of an
+-- as_of, docs/operations.md) by the same merge as tier_history (scd2_merge, sql/prelude.sql):
+-- rows closed before stay; the open row of an
 -- account and dimension stays open while its segment is the same, else it is closed (valid_to =
 -- as_of, is_current false) and a row opens with valid_from = as_of and change_reason:
 --   'new account'                  first segment of the account in this dimension;
@@ -60,35 +61,19 @@ compared as (
              else 'entered ' || segment || ' from ' || old_segment end as change_reason
     from now_state
 ),
-kept_closed as (
-    select account_id, dimension, segment, valid_from, valid_to, is_current, change_reason, written_as_of
+versions_before as (
+    select {'account_id': account_id, 'dimension': dimension} as key,
+           {'segment': segment, 'change_reason': change_reason} as attrs,
+           valid_from, valid_to, is_current, written_as_of
     from previous
-    where not is_current
 ),
-kept_open as (
-    select o.account_id, o.dimension, o.segment, o.valid_from, o.valid_to, o.is_current, o.change_reason, o.written_as_of
-    from open_rows o
-    join compared c using (account_id, dimension)
-    where c.same
-),
-closed_now as (
-    select o.account_id, o.dimension, o.segment, o.valid_from, as_of() as valid_to, false as is_current,
-           o.change_reason, as_of() as written_as_of
-    from open_rows o
-    join compared c using (account_id, dimension)
-    where not c.same
-),
-opened_now as (
-    select account_id, dimension, segment, as_of() as valid_from, null::date as valid_to, true as is_current,
-           change_reason, as_of() as written_as_of
+state_now as (
+    select {'account_id': account_id, 'dimension': dimension} as key,
+           {'segment': segment, 'change_reason': change_reason} as attrs,
+           same
     from compared
-    where not same
 )
-select as_of() as as_of, *
-from (
-    select * from kept_closed
-    union all select * from kept_open
-    union all select * from closed_now
-    union all select * from opened_now
-)
-order by account_id, dimension, valid_from
+select as_of() as as_of, key.account_id, key.dimension, attrs.segment, valid_from, valid_to, is_current,
+       attrs.change_reason, written_as_of
+from scd2_merge(versions_before, state_now)
+order by key.account_id, key.dimension, valid_from

@@ -7,11 +7,11 @@
 --   pending (held_until set), else 'active';
 --   else, when it had an open row: 'churned' (still in the CRM, no longer an active customer)
 --   or 'deleted' (no longer in the CRM); tier NULL. Explicit rows, never gaps.
--- Versions: rows closed by earlier runs stay as they are. The open row (is_current) stays open
--- while (tier, state, held_until) is unchanged; otherwise it is closed (valid_to = as_of,
--- is_current false) and a row opens with valid_from = as_of, valid_to NULL, and its change
--- ('new', 'reactivated', 'up', 'down', 'held', 'unchanged' from tier_assignments; 'churned';
--- 'deleted') and reason. Intervals are half-open [valid_from, valid_to).
+-- Versions (scd2_merge, sql/prelude.sql): rows closed by earlier runs stay as they are. The open
+-- row (is_current) stays open while (tier, state, held_until) is unchanged; otherwise it is
+-- closed (valid_to = as_of, is_current false) and a row opens with valid_from = as_of, valid_to
+-- NULL, and its change ('new', 'reactivated', 'up', 'down', 'held', 'unchanged' from
+-- tier_assignments; 'churned'; 'deleted') and reason. Intervals are half-open [valid_from, valid_to).
 -- written_as_of: the as_of of the run that last wrote the row (opened or closed it).
 -- Inputs: prev_tier_history, tier_assignments, int_accounts.
 with previous as (
@@ -59,36 +59,19 @@ compared as (
     from now_state n
     left join open_rows o using (account_id)
 ),
--- a gone account whose open row is already churned (or deleted) and stays so keeps that row
-kept_closed as (
-    select account_id, tier, state, valid_from, valid_to, is_current, change, reason, held_until, written_as_of
+versions_before as (
+    select {'account_id': account_id} as key,
+           {'tier': tier, 'state': state, 'change': change, 'reason': reason, 'held_until': held_until} as attrs,
+           valid_from, valid_to, is_current, written_as_of
     from previous
-    where not is_current
 ),
-kept_open as (
-    select o.account_id, o.tier, o.state, o.valid_from, o.valid_to, o.is_current, o.change, o.reason, o.held_until, o.written_as_of
-    from open_rows o
-    join compared c using (account_id)
-    where c.same
-),
-closed_now as (
-    select o.account_id, o.tier, o.state, o.valid_from, as_of() as valid_to, false as is_current,
-           o.change, o.reason, o.held_until, as_of() as written_as_of
-    from open_rows o
-    join compared c using (account_id)
-    where not c.same
-),
-opened_now as (
-    select account_id, tier, state, as_of() as valid_from, null::date as valid_to, true as is_current,
-           change, reason, held_until, as_of() as written_as_of
+state_now as (
+    select {'account_id': account_id} as key,
+           {'tier': tier, 'state': state, 'change': change, 'reason': reason, 'held_until': held_until} as attrs,
+           same
     from compared
-    where not same
 )
-select as_of() as as_of, *
-from (
-    select * from kept_closed
-    union all select * from kept_open
-    union all select * from closed_now
-    union all select * from opened_now
-)
-order by account_id, valid_from
+select as_of() as as_of, key.account_id, attrs.tier, attrs.state, valid_from, valid_to, is_current,
+       attrs.change, attrs.reason, attrs.held_until, written_as_of
+from scd2_merge(versions_before, state_now)
+order by key.account_id, valid_from
