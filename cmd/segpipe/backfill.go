@@ -10,10 +10,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segpipe/segpipe/internal/schedule"
 	"github.com/segpipe/segpipe/jobs"
 )
 
-const backfillSynopsis = "segpipe backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--jobs segment|ingest,segment] [--parallel N] [--force] [--only-failed] [--dry-run] [--allow-stale] [--allow-future] [--config FILE] [--lake URL]"
+const backfillSynopsis = "segpipe backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--jobs segment|ingest,segment] [--parallel N] [--force] [--only-failed] [--dry-run] [--allow-stale] [--allow-future] [--metrics-file FILE.prom] [--config FILE] [--lake URL]"
 
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backfill", backfillSynopsis, stdout)
@@ -30,6 +31,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	allowStale := fs.Bool("allow-stale", false, "segment: compute dates past the newest landing from it (recorded in each run record and _published.json)")
 	allowFuture := fs.Bool("allow-future", false, "allow dates after today in the config's time zone (refused without it)")
+	metricsPath := metricsFileFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +67,10 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usageError{fmt.Errorf("--to: %w", err)}
 		}
 	}
+	mf, err := openMetricsFile(*metricsPath, cfg)
+	if err != nil {
+		return err
+	}
 	opts := jobs.BackfillOptions{Plan: plan, Parallel: *parallel, Force: *force, OnlyFailed: *onlyFailed, DryRun: *dryRun}
 	tty := isTerminal(stderr)
 	if !*dryRun {
@@ -81,7 +87,22 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			printBackfill(stdout, res)
 		}
 	}
-	return err
+	if *dryRun || res == nil {
+		return err
+	}
+	// Each date this invocation ran counts as one run of the plan's last job.
+	last := plan.Jobs[len(plan.Jobs)-1]
+	for _, d := range res.Dates {
+		if d.Skip != "" || d.FinishedAt.IsZero() {
+			continue
+		}
+		var dateErr error
+		if d.Status == jobs.DateFailed {
+			dateErr = errors.New(d.Error)
+		}
+		mf.add(last, d.FinishedAt.Sub(d.StartedAt), d.FinishedAt, schedule.Outcome{}, dateErr)
+	}
+	return mf.write(err)
 }
 
 // parsePlan turns the backfill flags into a plan; every mistake is a usage error.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -75,9 +76,16 @@ func TestBackfillRunsAndStatusCommands(t *testing.T) {
 	d1, d2 := from.Format(time.DateOnly), to.Format(time.DateOnly)
 	args := []string{"backfill", "--from", d1, "--to", d2, "--every", "month", "--config", demoConfigFile, "--lake", lakeDir, "--log-level", "error"}
 
-	code, out, errOut = runCLI(t, args...)
+	prom := filepath.Join(t.TempDir(), "segpipe.prom")
+	code, out, errOut = runCLI(t, append(args, "--metrics-file", prom)...)
 	if code != 0 {
 		t.Fatalf("backfill: exit %d: %s", code, errOut)
+	}
+	// The metrics file counts each date run as a segment run.
+	metrics := readProm(t, prom)
+	if metrics[`segpipe_runs_total{job="segment",status="succeeded"}`] != 2 || metrics[`segpipe_run_duration_seconds_count{job="segment"}`] != 2 ||
+		metrics[`segpipe_last_success_timestamp_seconds{job="segment"}`] < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Errorf("backfill metrics file: %v", metrics)
 	}
 	for _, want := range []string{"Backfill " + d1 + "_" + d2 + "_month_segment: 2 published, 0 failed"} {
 		if !strings.Contains(out, want) {

@@ -3,9 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/jobs"
@@ -112,5 +119,74 @@ func TestLogDurationsAreSeconds(t *testing.T) {
 	}
 	if line["seconds"] != 2.5 || line["wait"] != 1.5 || line["grace"] != 300.0 {
 		t.Errorf("durations not in seconds: %s", buf.String())
+	}
+}
+
+// readProm parses a metrics file into "name{labels sorted}" -> value (histograms as _count).
+func readProm(t *testing.T, path string) map[string]float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for name, fam := range fams {
+		for _, m := range fam.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			sort.Strings(labels)
+			key := name
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case m.Counter != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				out[strings.Replace(key, name, name+"_count", 1)] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+// segpipe run --metrics-file writes the run's outcome for the node exporter, failed runs too,
+// carrying the counters on from the file.
+func TestRunWritesItsMetricsFile(t *testing.T) {
+	lakeDir := t.TempDir()
+	prom := filepath.Join(t.TempDir(), "segpipe.prom")
+	args := []string{"run", "segment", "--as-of", "2026-01-01", "--config", "../../config/segpipe.yaml", "--lake", lakeDir, "--log-level", "error", "--metrics-file", prom}
+	for range 2 {
+		if code, _, errOut := runCLI(t, args...); code != exitFailed || !strings.Contains(errOut, "nothing landed") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	}
+	m := readProm(t, prom)
+	for key, want := range map[string]float64{
+		`segpipe_runs_total{job="segment",status="failed"}`:                       2,
+		`segpipe_runs_total{job="segment",status="succeeded"}`:                    0,
+		`segpipe_failures_total{job="segment",reason="error"}`:                    2,
+		`segpipe_failures_total{job="ingest",reason="error"}`:                     0,
+		`segpipe_run_duration_seconds_count{job="segment"}`:                       2,
+		`segpipe_last_success_timestamp_seconds{job="segment"}`:                   0,
+		`segpipe_rows_landed_total{entity="accounts",source="crm"}`:               0,
+		`segpipe_build_info{goversion="` + runtime.Version() + `",version="dev"}`: 1,
+	} {
+		if got, ok := m[key]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", key, got, ok, want)
+		}
+	}
+	if code, _, errOut := runCLI(t, "run", "segment", "--metrics-file", filepath.Join(t.TempDir(), "m.txt"), "--config", "../../config/segpipe.yaml", "--lake", lakeDir); code != exitUsage || !strings.Contains(errOut, "*.prom") {
+		t.Errorf("a metrics file not named *.prom: exit %d, %s", code, errOut)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	defaultconfig "github.com/segpipe/segpipe/config"
 	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/schedule"
 	"github.com/segpipe/segpipe/jobs"
 )
 
@@ -212,13 +213,14 @@ func defaultConfigPath() string {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale] [--allow-future]", stdout)
+	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale] [--allow-future] [--metrics-file FILE.prom]", stdout)
 	asOfFlag := fs.String("as-of", "", "the date the run describes (default: yesterday in the config's time zone)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fullRefresh := fs.Bool("full-refresh", false, "ingest: pull incremental entities whole, ignoring their saved cursors")
 	allowStale := fs.Bool("allow-stale", false, "segment: compute from the newest landings even when they are older than --as-of (recorded in the run record and _published.json)")
+	metricsPath := metricsFileFlag(fs)
 	allowFuture := fs.Bool("allow-future", false, "run even when --as-of is after today in the config's time zone (refused without it: a typo would publish an empty release every later nightly sits behind)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -245,20 +247,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := jobs.CheckAsOf(cfg, p.AsOf, time.Now(), p.AllowFuture); err != nil {
 		return usageError{fmt.Errorf("--as-of: %w", err)}
 	}
+	if job != jobs.JobIngest && job != jobs.JobSegment && job != jobs.JobNightly {
+		return usagef("unknown job %q (jobs: %s)", job, strings.Join(jobs.Names, ", "))
+	}
+	mf, err := openMetricsFile(*metricsPath, cfg)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
 	switch job {
 	case jobs.JobIngest:
 		res, err := jobs.Ingest(ctx, p)
 		if res != nil {
 			printIngest(stdout, res.Datasets)
 		}
-		return err
+		mf.add(jobs.JobIngest, time.Since(started), time.Now(), ingestOutcome(res), err)
+		return mf.write(err)
 	case jobs.JobSegment:
 		res, err := jobs.Segment(ctx, p)
 		if res != nil {
 			printSegment(stdout, p, res)
 		}
-		return err
-	case jobs.JobNightly:
+		mf.add(jobs.JobSegment, time.Since(started), time.Now(), schedule.Outcome{}, err)
+		return mf.write(err)
+	default: // nightly
 		res, err := jobs.Nightly(ctx, p)
 		if res.Ingest != nil {
 			printIngest(stdout, res.Ingest.Datasets)
@@ -266,9 +278,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if res.Segment != nil {
 			printSegment(stdout, p, res.Segment)
 		}
-		return err
-	default:
-		return usagef("unknown job %q (jobs: %s)", job, strings.Join(jobs.Names, ", "))
+		// Nightly runs segment only after ingest succeeded.
+		ingestErr, ingestTook := err, time.Since(started)
+		if res.Segment != nil {
+			ingestErr = nil
+			if res.Ingest != nil {
+				ingestTook = res.Ingest.Duration
+			}
+		}
+		mf.add(jobs.JobIngest, ingestTook, started.Add(ingestTook), ingestOutcome(res.Ingest), ingestErr)
+		if res.Segment != nil {
+			mf.add(jobs.JobSegment, time.Since(started)-ingestTook, time.Now(), schedule.Outcome{}, err)
+		}
+		return mf.write(err)
 	}
 }
 

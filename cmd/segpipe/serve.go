@@ -90,11 +90,24 @@ func serveOptions(cfg *config.Config, base jobs.Params) schedule.Options {
 		},
 		Logger:   base.Logger,
 		NewRunID: jobs.NewRunID,
+		Version:  version,
+		Datasets: configuredDatasets(cfg),
 	}
 	if u := cfg.Notify.WebhookURL.Reveal(); u != "" {
 		opts.Notifier = schedule.NewNotifier(u, cfg.Notify.Timeout.D(), nil)
 	}
 	return opts
+}
+
+// configuredDatasets lists every source/entity of the config, for counters at 0 from the start.
+func configuredDatasets(cfg *config.Config) [][2]string {
+	var out [][2]string
+	for _, s := range cfg.SourceNames() {
+		for _, e := range cfg.Sources[s].EntityNames() {
+			out = append(out, [2]string{s, e})
+		}
+	}
+	return out
 }
 
 // ingestOutcome reports an ingest's landed manifests to the scheduler's metrics.

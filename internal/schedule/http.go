@@ -3,8 +3,11 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Handler serves the ops endpoints: /healthz (200 while the process runs), /readyz (200 once
@@ -33,16 +36,7 @@ func (s *Service) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		up := s.started.Load()
-		next := func(job string) time.Time {
-			if !up {
-				return time.Time{}
-			}
-			return s.Next(job)
-		}
-		s.metrics.write(w, next, up)
-	})
+	// The Prometheus exposition by the library: the format negotiated with the scraper.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)}))
 	return mux
 }

@@ -147,10 +147,10 @@ func TestTwoServicesOnOneLake(t *testing.T) {
 		t.Errorf("loser's metrics: %v", m)
 	}
 	m := scrape(t, winner.Handler())
-	if got := m[`segpipe_rows_landed_total{source="crm",entity="accounts"}`]; got != float64(len(company.Accounts)) {
+	if got := m[`segpipe_rows_landed_total{entity="accounts",source="crm"}`]; got != float64(len(company.Accounts)) {
 		t.Errorf("rows landed for crm/accounts = %v, want %d", got, len(company.Accounts))
 	}
-	if _, ok := m[`segpipe_rows_quarantined_total{source="support",entity="tickets"}`]; !ok {
+	if _, ok := m[`segpipe_rows_quarantined_total{entity="tickets",source="support"}`]; !ok {
 		t.Errorf("no quarantined count for support/tickets: %v", m)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/segpipe/segpipe/internal/lake"
@@ -78,6 +79,11 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Address is where Run serves Handler; "" serves nothing.
 	Address string
+	// Version is segpipe's version, for segpipe_build_info.
+	Version string
+	// Datasets are the configured source/entity pairs: their row counters are at 0 from the
+	// start.
+	Datasets [][2]string
 	// Ready reports whether the lake is reachable, for /readyz; nil means always.
 	Ready func(ctx context.Context) error
 	// IngestSucceeded, when set, tells whether an ingest of asOf (YYYY-MM-DD) succeeded
@@ -168,7 +174,8 @@ type Service struct {
 	cron    *cron.Cron
 	entries map[string]cron.EntryID
 	running map[string]*atomic.Bool
-	metrics *metrics
+	metrics  *Metrics
+	registry *prometheus.Registry
 
 	runCtx     context.Context // every attempt runs under it; cancelled when the grace ends
 	cancelRuns context.CancelFunc
@@ -228,7 +235,15 @@ func New(opts Options) (*Service, error) {
 		}
 		s.entries[job] = id
 	}
-	s.metrics = newMetrics(jobNames)
+	s.metrics = NewMetrics(jobNames, opts.Datasets)
+	s.metrics.up = s.started.Load
+	s.metrics.next = func(job string) time.Time {
+		if !s.started.Load() {
+			return time.Time{}
+		}
+		return s.Next(job)
+	}
+	s.registry = s.metrics.Registry(opts.Version, true)
 	return s, nil
 }
 
@@ -431,7 +446,7 @@ func (s *Service) awaitIngest(log *slog.Logger, day string) string {
 
 func (s *Service) skip(log *slog.Logger, job, day, reason string) {
 	log.Warn("scheduled run skipped", "reason", reason)
-	s.metrics.finished(job, StatusSkipped)
+	s.metrics.Finished(job, StatusSkipped)
 	if s.opts.OnFinish != nil {
 		s.opts.OnFinish(Report{Job: job, AsOf: day, Status: StatusSkipped, Err: errors.New(reason)})
 	}
@@ -449,16 +464,16 @@ func (s *Service) attempts(log *slog.Logger, job string, asOf time.Time) Report 
 		out, err := s.call(job, r)
 		finished := time.Now()
 		rep.RunID, rep.Attempts, rep.Err = r.RunID, attempt+1, err
-		s.metrics.attempt(job, finished.Sub(started), out)
+		s.metrics.Attempt(job, finished.Sub(started), out)
 		if err == nil {
 			alog.Info("scheduled run succeeded", "seconds", finished.Sub(started).Seconds())
 			rep.Status = StatusSucceeded
-			s.metrics.finished(job, StatusSucceeded)
-			s.metrics.succeeded(job, finished)
+			s.metrics.Finished(job, StatusSucceeded)
+			s.metrics.Succeeded(job, finished)
 			return rep
 		}
 		reason := Classify(err)
-		s.metrics.failure(job, reason)
+		s.metrics.Failure(job, reason)
 		attrs := []any{"error", err.Error(), "reason", reason, "seconds", finished.Sub(started).Seconds()}
 		if pe := (*PanicError)(nil); errors.As(err, &pe) {
 			attrs = append(attrs, "stack", pe.Stack)
@@ -466,7 +481,7 @@ func (s *Service) attempts(log *slog.Logger, job string, asOf time.Time) Report 
 		final := func(why string) Report {
 			alog.Error("scheduled run failed", append(attrs, "not_retried", why)...)
 			rep.Status = StatusFailed
-			s.metrics.finished(job, StatusFailed)
+			s.metrics.Finished(job, StatusFailed)
 			s.opts.Notifier.notify(s.log, Failure{
 				Job: job, AsOf: day, RunID: r.RunID, Error: err.Error(), StartedAt: started.UTC(), FinishedAt: finished.UTC(),
 			})

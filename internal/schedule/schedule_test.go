@@ -482,10 +482,10 @@ func TestReadinessAndMetrics(t *testing.T) {
 		`segpipe_run_duration_seconds_count{job="ingest"}`:                  2,
 		`segpipe_run_duration_seconds_bucket{job="ingest",le="+Inf"}`:       2,
 		`segpipe_run_duration_seconds_bucket{job="ingest",le="1"}`:          2,
-		`segpipe_rows_landed_total{source="crm",entity="accounts"}`:         240,
-		`segpipe_rows_landed_total{source="support",entity="tickets"}`:      600,
-		`segpipe_rows_quarantined_total{source="support",entity="tickets"}`: 8,
-		`segpipe_rows_quarantined_total{source="crm",entity="accounts"}`:    0,
+		`segpipe_rows_landed_total{entity="accounts",source="crm"}`:         240,
+		`segpipe_rows_landed_total{entity="tickets",source="support"}`:      600,
+		`segpipe_rows_quarantined_total{entity="tickets",source="support"}`: 8,
+		`segpipe_rows_quarantined_total{entity="accounts",source="crm"}`:    0,
 	}
 	for k, v := range want {
 		if got, ok := m[k]; !ok || got != v {
