@@ -169,4 +169,3 @@ func keys(m map[string]float64, prefix string) []string {
 	}
 	return out
 }
-

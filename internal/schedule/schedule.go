@@ -169,11 +169,11 @@ type ingestDay struct {
 
 // Service is the running scheduler.
 type Service struct {
-	opts    Options
-	log     *slog.Logger
-	cron    *cron.Cron
-	entries map[string]cron.EntryID
-	running map[string]*atomic.Bool
+	opts     Options
+	log      *slog.Logger
+	cron     *cron.Cron
+	entries  map[string]cron.EntryID
+	running  map[string]*atomic.Bool
 	metrics  *Metrics
 	registry *prometheus.Registry
 
