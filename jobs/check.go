@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/extract"
+	"github.com/segpipe/segpipe/internal/vendors"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	segsql "github.com/segpipe/segpipe/sql"
 )
@@ -76,7 +76,7 @@ func CheckModels(ctx context.Context, cfg *config.Config, workDir string) ([]war
 		if err != nil {
 			return nil, err
 		}
-		for _, v := range rawViewRef.FindAllString(warehouse.StripComments(string(b)), -1) {
+		for _, v := range vendors.RawViewRefs(warehouse.StripComments(string(b))) {
 			read[v] = true
 		}
 	}
@@ -127,8 +127,6 @@ func CheckModels(ctx context.Context, cfg *config.Config, workDir string) ([]war
 	return notBuilt, nil
 }
 
-var rawViewRef = regexp.MustCompile(`\braw_[a-z0-9_]+__[a-z0-9_]+\b`)
-
 // modelProblem places a model that failed to build: at the config entity it reads when it is a
 // staging model (the config lands what it reads), else at models (a file of the folder) or
 // sources (a built-in model: an input the config leaves out).
@@ -137,7 +135,7 @@ func modelProblem(cfg *config.Config, me *warehouse.ModelError, files *warehouse
 	key := "sources"
 	if strings.HasPrefix(me.Path, "staging/") {
 		var keys []string
-		for _, v := range rawViewRef.FindAllString(warehouse.StripComments(me.SQL), -1) {
+		for _, v := range vendors.RawViewRefs(warehouse.StripComments(me.SQL)) {
 			if k, ok := viewKey[v]; ok && !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}

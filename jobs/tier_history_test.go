@@ -12,6 +12,7 @@ import (
 	defaultconfig "github.com/segpipe/segpipe/config"
 	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/vendors"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
 )
@@ -67,7 +68,7 @@ func tierEnv(t *testing.T) jobs.Params {
 		for _, sourceName := range cfg.SourceNames() {
 			src := cfg.Sources[sourceName]
 			for _, entity := range src.EntityNames() {
-				view := config.RawView(src.Vendor, entity)
+				view := vendors.RawView(src.Vendor, entity)
 				if !fixtureTables[view] {
 					continue // an optional input the fixture does not have: staging's default fills it
 				}

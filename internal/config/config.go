@@ -185,11 +185,9 @@ func (a Audit) StagingDropShare() float64 {
 	return *a.MaxStagingDropShare
 }
 
-// Vendors are the systems segpipe has staging SQL for; all but demo also have a preset.
-var Vendors = []string{"demo", "stripe", "hubspot", "zendesk", "salesforce"}
-
-// Generic is the vendor of a source that is none of Vendors: its entities name the canonical
-// table they provide and map their columns onto it in config (docs/your-data.md).
+// Generic is the vendor of a source that is none of the registry's (internal/vendors): its
+// entities name the canonical table they provide and map their columns onto it in config
+// (docs/your-data.md).
 const Generic = "generic"
 
 // Source is one HTTP export system.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/canonical"
+	"github.com/segpipe/segpipe/internal/vendors"
 )
 
 // UpdatedAt is the map key of a generic entity's update time: not a canonical column, it picks
@@ -45,7 +46,7 @@ func (p *parser) validateGeneric(c *Config, name string, s *Source) {
 		}
 		return
 	}
-	if slices.Contains(Vendors, name) {
+	if _, ok := vendors.Lookup(name); ok {
 		p.add(key, "a generic source cannot be named after the vendor %s (their tables would share names): rename the source, e.g. %s_export", name, name)
 	}
 	for _, en := range s.EntityNames() {
@@ -59,7 +60,7 @@ func (p *parser) validateGeneric(c *Config, name string, s *Source) {
 		}
 		t, ok := canonical.Lookup(e.Provides)
 		if !ok {
-			p.add(ek+".provides", "must name the canonical table this entity provides (%s), got %q; or leave provides and map out and read %s in a staging model of your own (models: in the config)", strings.Join(canonical.Names(), ", "), e.Provides, RawView(name, en))
+			p.add(ek+".provides", "must name the canonical table this entity provides (%s), got %q; or leave provides and map out and read %s in a staging model of your own (models: in the config)", strings.Join(canonical.Names(), ", "), e.Provides, vendors.RawView(name, en))
 			continue
 		}
 		if len(e.Map) == 0 {

@@ -3,20 +3,27 @@ package config
 import (
 	"embed"
 	"fmt"
-	"io/fs"
+	"path"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/segpipe/segpipe/internal/vendors"
 )
 
-// presetFiles holds one YAML file per vendor: the source keys (base_url, auth type, page
-// size, entities with their paths, pagination and columns) a config can take as they are.
+// presetFiles holds the presets of the registry's vendors (vendors.Vendor.Preset): the source
+// keys (base_url, auth type, page size, entities with their paths, pagination and columns) a
+// config can take as they are.
 //
 //go:embed presets/*.yaml
 var presetFiles embed.FS
 
 // Preset returns the YAML of a vendor's preset, or false when the vendor has none.
 func Preset(vendor string) ([]byte, bool) {
-	b, err := presetFiles.ReadFile("presets/" + vendor + ".yaml")
+	v, ok := vendors.Lookup(vendor)
+	if !ok || v.Preset == "" {
+		return nil, false
+	}
+	b, err := presetFiles.ReadFile("presets/" + path.Base(v.Preset))
 	return b, err == nil
 }
 
@@ -89,19 +96,4 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// PresetVendors lists the vendors that have a preset.
-func PresetVendors() []string {
-	var out []string
-	_ = fs.WalkDir(presetFiles, "presets", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			out = append(out, d.Name()[:len(d.Name())-len(".yaml")])
-		}
-		return nil
-	})
-	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/vendors"
 )
 
 // Jobs are the job names a schedule may name.
@@ -282,8 +283,8 @@ func (p *parser) validateSource(name string, s *Source) {
 		p.add(key, "is empty")
 		return
 	}
-	if !slices.Contains(Vendors, s.Vendor) && s.Vendor != Generic {
-		p.add(key+".vendor", "must be one of %s (it picks the preset and the staging SQL), or generic (its entities map their columns in config: docs/your-data.md), got %q", strings.Join(Vendors, ", "), s.Vendor)
+	if _, ok := vendors.Lookup(s.Vendor); !ok && s.Vendor != Generic {
+		p.add(key+".vendor", "must be one of %s (it picks the preset and the staging SQL), or generic (its entities map their columns in config: docs/your-data.md), got %q", strings.Join(vendors.Names(), ", "), s.Vendor)
 	}
 	if s.RequestsPerSecond < 0 {
 		p.add(key+".requests_per_second", "must be 0 (no limit) or more")
@@ -733,12 +734,6 @@ func (p *parser) validateSegments(s *Segments) {
 	}
 }
 
-// RawView is the DuckDB view a landed entity is read through: raw_<vendor>__<entity>. The
-// vendor's staging SQL reads it, whatever the config calls the source.
-func RawView(vendor, entity string) string {
-	return "raw_" + vendor + "__" + entity
-}
-
 // redactURL drops any user info so a URL can be shown in an error.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
@@ -756,12 +751,12 @@ func redactURL(s string) string {
 // for a preset vendor (its staging SQL names it), raw_<source>__<entity> for a generic source.
 func (c *Config) ViewOf(source, entity string) string {
 	if s := c.Sources[source]; s != nil && s.Vendor == Generic {
-		return RawView(source, entity)
+		return vendors.RawView(source, entity)
 	}
 	if s := c.Sources[source]; s != nil {
-		return RawView(s.Vendor, entity)
+		return vendors.RawView(s.Vendor, entity)
 	}
-	return RawView(source, entity)
+	return vendors.RawView(source, entity)
 }
 
 // The layouts of epoch numbers.

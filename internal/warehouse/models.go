@@ -13,6 +13,7 @@ import (
 
 	"github.com/segpipe/segpipe/internal/canonical"
 	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/vendors"
 )
 
 // Layer is a stage of models, run in this order: staging (and state), intermediate, marts.
@@ -169,8 +170,6 @@ func StripComments(s string) string {
 // DefaultsVendor is the staging folder of empty canonical tables for optional inputs.
 const DefaultsVendor = "defaults"
 
-var rawRef = regexp.MustCompile(`\braw_[a-z0-9_]+__[a-z0-9_]+\b`)
-
 // LoadModels reads the models of fsys and returns the ones this run needs, in an order that
 // runs every model after the ones it reads. landed holds the raw views registered for the
 // run (raw_<vendor>__<entity>) and the previous run's state inputs (prev_<mart>). From
@@ -211,7 +210,7 @@ func PlanModels(fsys fs.FS, landed map[string]bool) (*Plan, error) {
 				continue
 			}
 			var have, missing []string
-			for _, r := range uniq(rawRef.FindAllString(StripComments(m.SQL), -1)) {
+			for _, r := range uniq(vendors.RawViewRefs(StripComments(m.SQL))) {
 				if landed[r] {
 					have = append(have, r)
 				} else {

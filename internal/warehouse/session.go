@@ -22,6 +22,7 @@ import (
 
 	"github.com/segpipe/segpipe/internal/canonical"
 	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/vendors"
 )
 
 // Options tune the DuckDB session.
@@ -135,14 +136,16 @@ func (s *Session) RegisterParquet(ctx context.Context, name string, files []stri
 // Landed returns the raw views and tables of the session (raw_<vendor>__<entity>) and the
 // previous run's state inputs (prev_<mart>), the inputs LoadModels chooses models by.
 func (s *Session) Landed(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.Query(ctx, `SELECT table_name FROM information_schema.tables
-		WHERE table_name LIKE 'raw\_%\_\_%' ESCAPE '\' OR table_name LIKE 'prev\_%' ESCAPE '\'`)
+	rows, err := s.Query(ctx, `SELECT table_name FROM information_schema.tables`)
 	if err != nil {
 		return nil, fmt.Errorf("list raw views: %w", err)
 	}
 	out := map[string]bool{}
 	for _, r := range rows {
-		out[fmt.Sprint(r.Values[0])] = true
+		name := fmt.Sprint(r.Values[0])
+		if _, _, raw := vendors.ParseRawView(name); raw || strings.HasPrefix(name, StatePrefix) {
+			out[name] = true
+		}
 	}
 	return out, nil
 }

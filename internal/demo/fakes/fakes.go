@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/segpipe/segpipe/internal/config"
@@ -19,12 +21,29 @@ import (
 	"github.com/segpipe/segpipe/internal/demo/zendesk"
 )
 
-// Tokens are the bearer tokens of the vendor fakes, as the example configs default them.
-var Tokens = map[string]string{
-	"stripe":     "demo-stripe-token",
-	"zendesk":    "demo-zendesk-token",
-	"hubspot":    "demo-hubspot-token",
-	"salesforce": "demo-salesforce-token",
+// Fake is the demo's fake of one vendor's export API, as `segpipe demo` serves it.
+type Fake struct {
+	// Mount is the path the fake is served under, "" for the root; the vendor's example
+	// config points its base_url there (${SEGPIPE_DEMO_URL}/<vendor>...).
+	Mount string
+	// Token is the bearer token the fake accepts, as the example config defaults it; "" for
+	// the demo vendor, whose servers take one token per source (demo.DefaultTokens).
+	Token string
+	// Style is the account id style the company is served in when a config's CRM is this
+	// vendor; "" for a vendor that holds no CRM accounts of its own.
+	Style demo.AccountIDStyle
+	// New serves c, accepting token.
+	New func(c *demo.Company, token string) http.Handler
+}
+
+// Fakes are the fakes by vendor name: one for each vendor of the registry (internal/vendors;
+// TestRegistryIsComplete checks).
+var Fakes = map[string]Fake{
+	"demo":       {New: func(c *demo.Company, _ string) http.Handler { return demo.NewHandler(c, demo.DefaultTokens()) }},
+	"stripe":     {Mount: "/stripe", Token: stripe.DemoToken, New: stripe.NewHandler},
+	"hubspot":    {Mount: "/hubspot", Token: "demo-hubspot-token", Style: demo.IDStyleHubSpot, New: hubspot.NewHandler},
+	"zendesk":    {Mount: "/zendesk", Token: zendesk.DemoToken, New: zendesk.NewHandler},
+	"salesforce": {Mount: "/salesforce", Token: "demo-salesforce-token", Style: demo.IDStyleSalesforce, New: salesforce.NewHandler},
 }
 
 // Server is the running fakes.
@@ -37,28 +56,29 @@ type Server struct {
 	served  chan error
 }
 
-// StyleFor returns the account id style of the CRM a config uses: its HubSpot or Salesforce
-// source when it has one, else the demo CRM's.
+// StyleFor returns the account id style of the CRM a config uses: that of its first source
+// (by name) whose vendor's fake has one (HubSpot, Salesforce), else the demo CRM's.
 func StyleFor(cfg *config.Config) demo.AccountIDStyle {
 	for _, name := range cfg.SourceNames() {
-		switch cfg.Sources[name].Vendor {
-		case "hubspot":
-			return demo.IDStyleHubSpot
-		case "salesforce":
-			return demo.IDStyleSalesforce
+		if f := Fakes[cfg.Sources[name].Vendor]; f.Style != "" {
+			return f.Style
 		}
 	}
 	return demo.IDStyleDemo
 }
 
-// Handler serves c (already in the wanted id style) through every fake.
+// Handler serves c (already in the wanted id style) through every fake, each under its Mount.
 func Handler(c *demo.Company) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/stripe/", http.StripPrefix("/stripe", stripe.NewHandler(c, Tokens["stripe"])))
-	mux.Handle("/zendesk/", http.StripPrefix("/zendesk", zendesk.NewHandler(c, Tokens["zendesk"])))
-	mux.Handle("/hubspot/", http.StripPrefix("/hubspot", hubspot.NewHandler(c, Tokens["hubspot"])))
-	mux.Handle("/salesforce/", http.StripPrefix("/salesforce", salesforce.NewHandler(c, Tokens["salesforce"])))
-	mux.Handle("/", demo.NewHandler(c, demo.DefaultTokens()))
+	for _, name := range slices.Sorted(maps.Keys(Fakes)) {
+		f := Fakes[name]
+		h := f.New(c, f.Token)
+		if f.Mount == "" {
+			mux.Handle("/", h)
+			continue
+		}
+		mux.Handle(f.Mount+"/", http.StripPrefix(f.Mount, h))
+	}
 	return mux
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/extract"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/vendors"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	segsql "github.com/segpipe/segpipe/sql"
 )
@@ -154,7 +155,7 @@ func Register(t testing.TB, s *warehouse.Session, store *lake.FileStore, view st
 // RegisterRaw creates the raw_<vendor>__<entity> view over the files of one or more landings.
 func RegisterRaw(t testing.TB, s *warehouse.Session, store *lake.FileStore, vendor, entity string, ms ...*lake.Manifest) {
 	t.Helper()
-	Register(t, s, store, config.RawView(vendor, entity), ms...)
+	Register(t, s, store, vendors.RawView(vendor, entity), ms...)
 }
 
 // RegisterSource creates the raw_<vendor>__<entity> view of every landed manifest, by entity.
@@ -402,14 +403,14 @@ func AssertMartsMatchDemo(t testing.TB, cfg, demoCfg *config.Config, vendor stri
 	// The same company through the demo CRM.
 	demoLanded := map[string]bool{}
 	for v := range landed {
-		if strings.HasPrefix(v, "raw_demo__") {
+		if from, _, ok := vendors.ParseRawView(v); ok && from == "demo" {
 			demoLanded[v] = true
 		}
 	}
 	for _, entity := range []string{"accounts", "opportunities"} {
 		m := Land(t, store, demoCfg, "crm", entity, asOf.Format(time.DateOnly), extract.Options{})
 		RegisterRaw(t, s, store, "demo", entity, m)
-		demoLanded[config.RawView("demo", entity)] = true
+		demoLanded[vendors.RawView("demo", entity)] = true
 	}
 	BuildAll(t, s, demoCfg, asOf, demoLanded)
 	// Sums of doubles come out of DuckDB's parallel aggregation in any order: compare doubles
