@@ -115,7 +115,7 @@ create or replace macro country_key(x) as
                                        '[^a-z0-9]+', ' ', 'g')), '^the ', '');
 -- ref_countries: every country of ISO 3166-1 (249), one row per key a CRM user may type for it:
 -- its ISO-2 and ISO-3 codes and its names (the English short name first, then common and
--- local ones), each as country_key. region is the sales region of domain.md section 1, from
+-- local ones), each as country_key. region is the sales region of docs/domain.md §1, from
 -- the UN M49 geoscheme: Europe, Africa and Western Asia (and Iran) are EMEA; Northern America
 -- (US, CA, BM, GL, PM) is NA; Latin America and the Caribbean is LATAM; the rest of Asia and
 -- Oceania is APAC; Antarctica has none. The territories M49 places without a region: BV, GS

@@ -118,18 +118,49 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 	if end := strings.Index(text[1:], "\n## "); end >= 0 {
 		text = text[:end+1]
 	}
+	checkDocumentedDefaults(t, "docs/configuration.md", text)
+}
+
+// Every key of the segments block is in one of docs/domain.md's key tables with
+// DefaultSegments' value, and its tier targets table is DefaultTierTargets.
+func TestDomainDocDefaults(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/domain.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocumentedDefaults(t, "docs/domain.md", string(doc))
+	checkDocumentedTierTargets(t, "docs/domain.md", string(doc))
+}
+
+// checkDocumentedDefaults reads the markdown tables of text whose header starts with
+// "| key | default |": each row names segments keys (a leading "segments." is dropped; "a.b, c"
+// is a.b and a.c) and their defaults, which must be DefaultSegments' values. Every key of the
+// segments block must have a row (itself or its group).
+func checkDocumentedDefaults(t *testing.T, file, text string) {
+	t.Helper()
 	values := map[string]string{}
 	flatten(reflect.ValueOf(config.DefaultSegments()), "", values)
 	documented := map[string]bool{}
 	rows := 0
+	inTable := false
 	for _, line := range strings.Split(text, "\n") {
 		cells := strings.Split(line, "|")
-		if len(cells) < 4 || strings.HasPrefix(strings.TrimSpace(cells[1]), "key") || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(line), "|") {
+			inTable = false
+			continue
+		}
+		first := strings.TrimSpace(cells[1])
+		if first == "key" {
+			inTable = strings.TrimSpace(cells[2]) == "default"
+			continue
+		}
+		if !inTable || strings.HasPrefix(first, "---") {
 			continue
 		}
 		rows++
-		keyCell := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cells[1]), "*"))
+		keyCell := strings.TrimSpace(strings.TrimSuffix(first, "*"))
 		keys := strings.Split(strings.ReplaceAll(keyCell, "`", ""), ", ")
+		keys[0] = strings.TrimPrefix(keys[0], "segments.")
 		if i := strings.LastIndex(keys[0], "."); i >= 0 {
 			for j := 1; j < len(keys); j++ {
 				keys[j] = keys[0][:i+1] + strings.TrimSpace(keys[j])
@@ -140,7 +171,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 		if len(keys) > 1 {
 			defs = strings.Split(def, ", ")
 			if len(defs) != len(keys) {
-				t.Errorf("docs row %q: %d keys but %d defaults", keyCell, len(keys), len(defs))
+				t.Errorf("%s row %q: %d keys but %d defaults", file, keyCell, len(keys), len(defs))
 				continue
 			}
 		}
@@ -149,19 +180,19 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			documented[k] = true
 			want, ok := values[k]
 			if !ok {
-				t.Errorf("docs list segments.%s, which config.Segments does not have", k)
+				t.Errorf("%s lists segments.%s, which config.Segments does not have", file, k)
 				continue
 			}
 			if k == "tiers.targets" {
 				continue
 			}
 			if !sameValue(defs[i], want) {
-				t.Errorf("segments.%s: docs say the default is %q, DefaultSegments has %q", k, defs[i], want)
+				t.Errorf("segments.%s: %s says the default is %q, DefaultSegments has %q", k, file, defs[i], want)
 			}
 		}
 	}
 	if rows < 20 {
-		t.Fatalf("read only %d rows of the segments table", rows)
+		t.Fatalf("read only %d rows of %s's key tables", rows, file)
 	}
 	isGroup := map[string]bool{}
 	for k := range values {
@@ -178,7 +209,66 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 			parent = k[:i]
 		}
 		if !documented[k] && !documented[parent] {
-			t.Errorf("segments.%s has no row in docs/configuration.md's segments table", k)
+			t.Errorf("segments.%s has no row in %s's key tables", k, file)
+		}
+	}
+}
+
+// checkDocumentedTierTargets reads the table of text whose header starts with "| tier |
+// customers_min |" (columns named by TierTarget's keys, "—" for no target) and compares it
+// with DefaultTierTargets.
+func checkDocumentedTierTargets(t *testing.T, file, text string) {
+	t.Helper()
+	var header []string
+	got := map[int]map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			header = nil
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if len(cells) > 1 && cells[0] == "tier" && cells[1] == "customers_min" {
+			header = cells
+			continue
+		}
+		if header == nil || strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		tier, err := strconv.Atoi(cells[0])
+		if err != nil || len(cells) != len(header) {
+			t.Errorf("%s tier targets row %q: want a tier number and %d cells", file, line, len(header))
+			continue
+		}
+		got[tier] = map[string]string{}
+		for i := 1; i < len(cells); i++ {
+			got[tier][header[i]] = cells[i]
+		}
+	}
+	targets := config.DefaultTierTargets()
+	if len(got) != len(targets) {
+		t.Fatalf("%s lists tier targets for %d tiers, DefaultTierTargets has %d", file, len(got), len(targets))
+	}
+	for _, target := range targets {
+		b, _ := json.Marshal(target)
+		var want map[string]*float64
+		_ = json.Unmarshal(b, &want) // "tier" reads as a number too
+		for key, v := range want {
+			if key == "tier" {
+				continue
+			}
+			cell, ok := got[target.Tier][key]
+			switch {
+			case !ok:
+				t.Errorf("%s tier targets: no column %s", file, key)
+			case v == nil && cell != "—":
+				t.Errorf("%s: tier %d %s is %q, DefaultTierTargets has no target", file, target.Tier, key, cell)
+			case v != nil && !sameValue(cell, strconv.FormatFloat(*v, 'g', -1, 64)):
+				t.Errorf("%s: tier %d %s is %q, DefaultTierTargets has %v", file, target.Tier, key, cell, *v)
+			}
 		}
 	}
 }

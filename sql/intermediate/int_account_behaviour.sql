@@ -1,5 +1,5 @@
 -- int_account_behaviour: one row per active customer at as_of with its churn-risk flags, expansion
--- signals and health score, each flag with the reason it fired (domain.md section 4).
+-- signals and health score, each flag with the reason it fired (docs/domain.md §4).
 -- Inputs: int_account_usage, int_account_support, int_accounts, stg_opportunities.
 -- Changes compare the trailing window with the one before (int_account_usage: usage_window_months
 -- complete months; int_account_support: support_window_days days): change = (now - before) /

@@ -1,5 +1,5 @@
 -- int_account_mrr_monthly: one row per customer and complete month, from its first paid month
--- to the last month that ended by as_of, zero months included (domain.md section 11).
+-- to the last month that ended by as_of, zero months included (docs/domain.md §11).
 -- mrr: the sum over the customer's invoices covering the month end, in cents precision (summed
 -- exactly, then rounded).
 -- movement, per customer (not per subscription), checked in this order:

@@ -1,5 +1,5 @@
 -- int_account_support: one row per active customer at as_of (int_customers status 'active') with
--- its support load (domain.md section 4, support need and the "rising support tickets about
+-- its support load (docs/domain.md §4, support need and the "rising support tickets about
 -- problems" churn-risk indicator). Inputs: int_customers, stg_tickets.
 -- Windows: the trailing window holds tickets created in [cutoff() - support_window_days days,
 -- cutoff()) (start inclusive; as_of 2025-06-30 and 90 days: from 2025-04-02 00:00); the previous

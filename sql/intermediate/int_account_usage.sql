@@ -1,5 +1,5 @@
 -- int_account_usage: one row per active customer at as_of (int_customers status 'active') with its
--- seats and product usage (domain.md section 4, usage intensity). Inputs: int_customers,
+-- seats and product usage (docs/domain.md §4, usage intensity). Inputs: int_customers,
 -- int_account_seats, stg_usage.
 -- seats / seat_limit: int_account_seats (sums over the subscriptions active at as_of; seats NULL
 -- when none is active).

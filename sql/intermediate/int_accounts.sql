@@ -1,4 +1,4 @@
--- int_accounts: one row per CRM account with its firmographic segments (domain.md section 2).
+-- int_accounts: one row per CRM account with its firmographic segments (docs/domain.md §2).
 -- size_band: the config's half-open employee bands (default SMB 1-199, Mid-market 200-1,999,
 -- Enterprise 2,000+); an account with no or zero employees is 'Unknown'.
 select

@@ -1,4 +1,5 @@
--- int_customer_ltv: one row per customer (active or churned) with its lifetime value (domain.md 3, 11).
+-- int_customer_ltv: one row per customer (active or churned) with its lifetime value
+-- (docs/domain.md §3, §11).
 -- predictive: ltv = realized_revenue + gross_margin * mrr * expected_remaining_months, where
 --   expected_remaining_months = min(lifetime_cap_months, 1 / monthly logo churn of the customer's
 --   segment (ltv.churn_segment)); the cap applies where that churn is 0 or unmeasured; a churned

@@ -1,5 +1,5 @@
 -- int_customers: one row per customer at as_of: an account with a non-void invoice of an amount
--- above 0 whose service period starts on or before as_of (domain.md 3, 11, "Customer"). A $0
+-- above 0 whose service period starts on or before as_of (docs/domain.md §3, §11, "Customer"). A $0
 -- invoice (a trial) does not make a customer, nor does an invoice billing a period that starts
 -- after as_of (billed in advance): such an account has paid for nothing by as_of, so it is
 -- not churned either (account_segments calls it trialing or prospect).

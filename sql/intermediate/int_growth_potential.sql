@@ -1,5 +1,5 @@
 -- int_growth_potential: one row per customer (int_customers: active and churned) with its room
--- to grow (domain.md section 7: "growth potential high = room for 3x+ expansion within 24
+-- to grow (docs/domain.md §7: "growth potential high = room for 3x+ expansion within 24
 -- months; medium; low").
 -- The project's reading of "room for 3x+ expansion": the seats the company could buy are its
 -- employees x addressable_seat_share (default 0.5: half the staff would use the product);

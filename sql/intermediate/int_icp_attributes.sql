@@ -1,9 +1,9 @@
 -- int_icp_attributes: one row per CRM account x ICP attribute (long format: account_id,
--- attribute, value), the characteristics ICP analysis compares (domain.md section 6: size,
+-- attribute, value), the characteristics ICP analysis compares (docs/domain.md §6: size,
 -- industry, region, use case/plan, how the customer was won). Every account has exactly one
 -- value per attribute; a missing one is 'Unknown' (never a trait, see int_icp_profile).
 -- Inputs: int_accounts, stg_subscriptions, stg_opportunities.
---   size_band:         int_accounts.size_band (config size bands, domain.md section 2).
+--   size_band:         int_accounts.size_band (config size bands, docs/domain.md §2).
 --   employee_range:    finer employee bands from icp_employee_range_mins (default 1, 20, 50,
 --                      200, 500, 2000), named from the list: '1-19', '20-49', '50-199',
 --                      '200-499', '500-1999', '2000+'; half-open, lower bound included;

@@ -1,5 +1,5 @@
 -- int_icp_fit: one row per CRM account (customers and prospects): how well it fits the ICP and
--- whether it matches the anti-ICP (domain.md section 6: "an ICP fit score for every account and
+-- whether it matches the anti-ICP (docs/domain.md §6: "an ICP fit score for every account and
 -- every open prospect"). Inputs: int_icp_attributes, int_icp_profile (is_trait rows).
 -- icp_fit_score in [0, 1], unweighted (every attribute counts the same, so the score reads as
 -- "matched k of n"): icp_attributes_matched / icp_attributes_scored, where

@@ -1,7 +1,7 @@
 -- int_icp_profile: one row per group (icp, anti_icp) x attribute x value seen in the eligible
--- base: which characteristics the best and the worst customers share (domain.md section 6).
+-- base: which characteristics the best and the worst customers share (docs/domain.md §6).
 -- Inputs: int_customers, int_customer_ltv, int_icp_attributes.
--- Eligible base (domain.md section 6, tenure bias): customers (active or churned) with
+-- Eligible base (docs/domain.md §6, tenure bias): customers (active or churned) with
 -- tenure_months >= icp_min_tenure_months, or churned (whatever their tenure).
 -- icp_ltv_quintile: the base in five equal groups by ltv (int_customer_ltv), 1 = the top 20%,
 -- recomputed WITHIN the eligible base (ntile(5) by ltv desc, account_id), not taken from

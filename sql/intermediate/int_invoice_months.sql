@@ -1,4 +1,4 @@
--- int_invoice_months: one row per non-void invoice and month-end it covers (domain.md section 11).
+-- int_invoice_months: one row per non-void invoice and month-end it covers (docs/domain.md §11).
 -- An invoice covers month M when its period holds M's last day: period_start <= last_day(M) <
 -- period_end. Its MRR is amount / period months (monthly 1, annual 12: "annual plans / 12").
 with billable as (

@@ -1,5 +1,5 @@
 -- int_opportunities: one row per deal of stg_opportunities, with the amount and deal-size tier
--- the pipeline marts use (domain.md section 8; docs/tables.md, "Deal amounts").
+-- the pipeline marts use (docs/domain.md §8; docs/tables.md, "Deal amounts").
 --   amount          stg_opportunities.amount (the deal's own, in the reporting currency); for a
 --                   deal open at as_of without one (amount_original NULL), its product's list
 --                   price from segments.pipeline.price_list (price_list_products hold the

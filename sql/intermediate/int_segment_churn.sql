@@ -1,4 +1,4 @@
--- int_segment_churn: logo churn per segment (domain.md section 11), for the dimensions
+-- int_segment_churn: logo churn per segment (docs/domain.md §11), for the dimensions
 -- size_band, industry, region and all (one segment 'All').
 -- Monthly rate for month M = customers with MRR > 0 at the end of M-1 and 0 at the end of M,
 -- over customers with MRR > 0 at the end of M-1 (so one who starts and churns inside M is in

@@ -1,5 +1,5 @@
 -- int_segment_retention: one row per customer active at the start of the trailing 12 complete
--- months (domain.md section 11: logo churn, GRR and NRR count only customers active at the start).
+-- months (docs/domain.md §11: logo churn, GRR and NRR count only customers active at the start).
 -- Window: the start is the end of the month 12 months before the last complete month (the same
 -- base as int_segment_churn.logo_churn_12m); the end is the last complete month's end.
 -- start_mrr / end_mrr: the customer's MRR at those month ends (int_account_mrr_monthly).
@@ -9,7 +9,7 @@
 -- NRR numerator = start - churned - contraction + expansion of these customers, netted per
 -- customer over the window. Customers who were not active at the start (new in the window, or a
 -- reactivation of a customer churned before it) are not here, so they are in neither rate.
--- arr_band_at_start: the arr_bands band (domain.md section 3) of 12 x start_mrr, the membership of
+-- arr_band_at_start: the arr_bands band (docs/domain.md §3) of 12 x start_mrr, the membership of
 -- the arr_band dimension for retention metrics (a churned customer has no current ARR band).
 with last_complete as (
     select (date_trunc('month', as_of() + interval 1 day) - interval 1 month)::date as month

@@ -1,5 +1,5 @@
 -- int_spend_cac: one row per customer acquired in the trailing cac_window_months complete months,
--- with the acquisition cost it carries (domain.md sections 3 and 9: CAC by segment).
+-- with the acquisition cost it carries (docs/domain.md §3, §9: CAC by segment).
 -- Acquired: the customer's first paid month (its `new` movement, int_account_mrr_monthly) is one of
 -- the cac_window_months complete months ending with the last complete month.
 -- channel: the source of the customer's first won new_business opportunity (by closed_at, then

@@ -1,5 +1,5 @@
 -- int_tier_rules: one row per active customer that is a CRM account, with the tier the rules
--- of domain.md section 7 give it today (before the migration rules of tier_assignments).
+-- of docs/domain.md §7 give it today (before the migration rules of tier_assignments).
 -- rule_tier, with ARR = int_customers.arr (12 x MRR at as_of) and ">" strictly greater:
 --   1 (Strategic): ARR > tier1_arr (100K)
 --                  OR (ARR > tier1_strategic_arr (50K) AND is_strategic)
@@ -8,7 +8,7 @@
 --   3 (Scale):     ARR >= tier3_min_arr (5K);  4 (Tech-touch): below.
 -- rule_reason names the branch with the numbers, e.g. 'ARR 60000 > 50000 and strategic (brand,
 -- reference)'; the first Tier 1 branch that holds is named.
--- tier_score (0-100, informational): domain.md section 7's alternative composite,
+-- tier_score (0-100, informational): docs/domain.md §7's alternative composite,
 --   100 x sum(w_i x c_i) / sum(w_i over the components known), weights tier_score_weights
 --   [ARR, growth, strategic, health] (default 0.4, 0.3, 0.2, 0.1), components in [0, 1]:
 --   arr_component = min(1, ARR / tier1_arr); growth_component = high 1, medium 0.5, low or

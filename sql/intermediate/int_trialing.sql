@@ -1,4 +1,4 @@
--- int_trialing: one row per account on a trial at as_of that has never paid (domain.md 11,
+-- int_trialing: one row per account on a trial at as_of that has never paid (docs/domain.md §11,
 -- "Customer": a trialing account is not a customer and not churned).
 -- On a trial: a subscription trialing at as_of (stg_subscriptions status 'trialing'), or a
 -- non-void $0 invoice whose service period holds as_of (a trial invoice, for billing systems

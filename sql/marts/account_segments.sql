@@ -1,4 +1,4 @@
--- account_segments: one row per CRM account known at as_of (domain.md sections 2, 3, 4, 5, 11).
+-- account_segments: one row per CRM account known at as_of (docs/domain.md §2, §3, §4, §5, §11).
 -- customer_status: active (MRR > 0 at as_of), churned (paid before, 0 now), trialing (never paid,
 -- on a trial at as_of: int_trialing)
 -- or prospect (never paid: never invoiced, or a trial that has ended).
@@ -9,13 +9,13 @@
 -- ltv_quintile: customers (active and churned) in five equal groups by ltv, 1 = the top 20%
 -- (see int_customer_ltv).
 -- acquisition_quarter ('2024-Q3') / acquisition_month (first day): of customer_since, for active
--- and churned customers (domain.md section 5); NULL for prospects.
--- Behaviour (domain.md section 4; rules in int_account_usage, int_account_support,
+-- and churned customers (docs/domain.md §5); NULL for prospects.
+-- Behaviour (docs/domain.md §4; rules in int_account_usage, int_account_support,
 -- int_account_behaviour): usage_intensity, active_share, support_need, tickets_per_month,
 -- health_score, churn_risk (+ reasons and flag count), expansion signals (+ reasons and count),
 -- for active customers only: NULL for prospects and churned customers (their activity has ended;
 -- the churn already happened).
--- ICP (domain.md section 6; rules in int_icp_fit, traits in icp_profile / anti_icp_profile), for
+-- ICP (docs/domain.md §6; rules in int_icp_fit, traits in icp_profile / anti_icp_profile), for
 -- every account, prospects included: icp_fit_score (0-1, NULL when nothing can be scored),
 -- is_icp, is_anti_icp and the traits matched.
 -- Without a billing source (no source provides stg_invoices: provided(), docs/tables.md) an

@@ -1,5 +1,5 @@
 -- cohort_retention: one row per cohort_grain (month, quarter) x cohort x dimension (all,
--- size_band, industry) x segment x months_since_start (domain.md sections 5 and 11).
+-- size_band, industry) x segment x months_since_start (docs/domain.md §5, §11).
 -- Inputs: int_account_mrr_monthly (MRR per customer and complete month), int_accounts (segments).
 -- cohort: the first day of the month / quarter of the customer's first paid month (MRR > 0).
 -- months_since_start k counts from each customer's own first paid month, so k = 0 is every
@@ -7,12 +7,12 @@
 -- (no future leakage, no partial offsets: k <= months from its latest member's start to the
 -- last complete month). Segments are the account's firmographics at as_of.
 -- customers: cohort size; active_customers: members with MRR > 0 at k;
--- logo_retention = active_customers / customers (cohort logo retention, section 11);
+-- logo_retention = active_customers / customers (cohort logo retention, §11);
 -- starting_mrr: the members' MRR at k = 0; mrr: their MRR at k;
 -- net_revenue_retention = mrr / starting_mrr (cohort revenue retention, can exceed 1);
 -- gross_revenue_retention = sum over members of min(mrr_k, mrr_0) / starting_mrr (never above 1);
 -- cumulative_revenue_per_customer = sum of the cohort's MRR over k' = 0..k / customers: billed MRR
--- (not cash collected), the realized-LTV curve of section 5.
+-- (not cash collected), the realized-LTV curve of §5.
 -- MRR is summed as decimal(18, 2) (it is in cents already), so the sums do not depend on the
 -- order DuckDB's parallel aggregation adds them in and the doubles below are reproducible.
 with last_complete as (

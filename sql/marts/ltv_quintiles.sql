@@ -1,13 +1,13 @@
--- ltv_quintiles: one row per LTV quintile, 1 = the top 20% of customers by ltv (domain.md section 3).
+-- ltv_quintiles: one row per LTV quintile, 1 = the top 20% of customers by ltv (docs/domain.md §3).
 -- Customers are active and churned accounts (account_segments.ltv_quintile is set).
 -- share_of_customers = customers / all customers; share_of_revenue = realized revenue to date /
 -- all customers' realized revenue; share_of_arr likewise with ARR at as_of.
 -- churned_share: churned customers / customers in the quintile (at as_of, any time).
--- logo_churn, grr, nrr (section 11): over the trailing 12 complete months, of the quintile's
+-- logo_churn, grr, nrr (§11): over the trailing 12 complete months, of the quintile's
 -- customers active at the start (int_segment_retention): churned since / those; sum(least(start,
 -- end MRR)) / sum(start MRR); sum(end MRR) / sum(start MRR). New customers and reactivations of
 -- customers not active at the start are in neither.
--- over_represented (section 3, "which attribute values over-represent it"): the values of
+-- over_represented (§3, "which attribute values over-represent it"): the values of
 -- size_band, industry and region (not 'Unknown') whose share in the quintile / share among all
 -- customers >= icp_min_lift, held by at least icp_min_customers of the quintile's customers,
 -- as 'attribute=value (lift x.x)', highest lift first (then attribute, value); empty when none.

@@ -1,5 +1,5 @@
 -- mrr_monthly: one row per complete month, from the first month any customer paid to the last
--- complete month by as_of (domain.md section 11).
+-- complete month by as_of (docs/domain.md §11).
 -- Inputs: mrr_movements (per customer and month; a customer with several subscriptions is one
 -- row) and, for the list of months, int_account_mrr_monthly (a month where nobody pays still has a row).
 -- customers_active: customers with mrr > 0 at the month end; mrr: their total MRR.

@@ -1,4 +1,4 @@
--- mrr_movements: one row per customer (account) and complete month (domain.md section 11).
+-- mrr_movements: one row per customer (account) and complete month (docs/domain.md §11).
 -- Input: int_account_mrr_monthly (mrr per customer at each month end, its previous_mrr and the
 -- movement, classified per customer, not per subscription: previous 0 and never paid -> new;
 -- previous 0 and paid before -> reactivation; then expansion / contraction / churn).

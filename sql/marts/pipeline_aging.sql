@@ -1,4 +1,4 @@
--- pipeline_aging: one row per opportunity open at as_of (domain.md section 8), from
+-- pipeline_aging: one row per opportunity open at as_of (docs/domain.md §8), from
 -- int_opportunities: amount (an open deal without one at its product's list price),
 -- amount_source ('deal', 'price_list', 'product_table', NULL when unknown) and deal_size_tier ('Unknown'
 -- without an amount; docs/tables.md "Deal amounts").
@@ -11,7 +11,7 @@
 -- days_in_stage > p90_days, aging when > p75_days, else on_track; unknown when the stage or its
 -- entry date is not known at as_of (a deal that later closed shows no open stage).
 -- engagement: unknown when the CRM's last activity is after as_of (it keeps only the last one,
--- so the activity at as_of is not known: a backfill on a later landing; domain.md section 11);
+-- so the activity at as_of is not known: a backfill on a later landing; docs/domain.md §11);
 -- else inactive when there is no activity or the last one is inactive_days or more before
 -- as_of; else passive when the last activity is an email; else active (meeting, demo, proposal).
 with open_opps as (

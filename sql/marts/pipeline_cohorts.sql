@@ -1,6 +1,6 @@
 -- pipeline_cohorts: one row per creation quarter x dimension x segment of opportunities
--- (domain.md section 5, "pipeline cohorts": deals created in the same quarter, tracked to win
--- or loss and cycle time, per segment; section 11 win rate and sales cycle).
+-- (docs/domain.md §5, "pipeline cohorts": deals created in the same quarter, tracked to win
+-- or loss and cycle time, per segment; §11 win rate and sales cycle).
 -- Inputs: int_opportunities (deals created before cutoff(); closes after as_of not yet known;
 -- an open deal without an amount at its product's list price, docs/tables.md "Deal amounts"),
 -- int_accounts (the account's size band). Dimensions: all (segment 'All'), deal_size_tier (the

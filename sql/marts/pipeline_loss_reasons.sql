@@ -1,5 +1,5 @@
 -- pipeline_loss_reasons: one row per dimension x segment x loss reason of the deals lost by
--- as_of (domain.md section 8, outcome metrics: "deals lost by reason").
+-- as_of (docs/domain.md §8, outcome metrics: "deals lost by reason").
 -- Inputs: int_opportunities (lost = closed and not won before cutoff(); a deal lost after as_of
 -- is still open), int_accounts (region, industry). Dimensions: all ('All'), deal_size_tier (the
 -- config's tiers on the amount; 'Unknown' without one, as a lost deal of amount 0 with

@@ -1,4 +1,4 @@
--- pipeline_segments: one row per grouping and segment of opportunities (domain.md sections 8, 11).
+-- pipeline_segments: one row per grouping and segment of opportunities (docs/domain.md §8, §11).
 -- Deals and their amounts: int_opportunities (the deal's amount in the reporting currency; an
 -- open deal without one at its product's list price; docs/tables.md "Deal amounts").
 -- Dimensions: deal_size_tier (int_opportunities: the config's tiers applied to the amount,

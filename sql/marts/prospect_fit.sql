@@ -1,9 +1,9 @@
 -- prospect_fit: one row per opportunity open at as_of (int_opportunities, not is_closed): the
--- ICP fit of the account behind it, to "say no to poor-fit prospects" (domain.md section 6).
+-- ICP fit of the account behind it, to "say no to poor-fit prospects" (docs/domain.md §6).
 -- Inputs: int_opportunities, int_icp_fit, int_customers, int_trialing.
 -- amount, amount_source, deal_size_tier: int_opportunities' (an open deal without an amount at
 -- its product's list price; the config's deal-size tiers by amount, 'Unknown' without one; as
--- pipeline_aging, domain.md section 8).
+-- pipeline_aging, docs/domain.md §8).
 -- customer_status: the account's status, as account_segments: active, churned, trialing or prospect.
 -- icp_fit_score, is_icp, is_anti_icp and the matched traits are the account's (int_icp_fit).
 -- recommendation: 'avoid' when the account matches an anti-ICP trait, else 'pursue' when it is

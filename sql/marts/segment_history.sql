@@ -1,5 +1,5 @@
 -- segment_history: one row per account, dimension and validity interval of its segment (SCD2;
--- domain.md section 10: "keep history so changes and migrations are visible").
+-- docs/domain.md §10: "keep history so changes and migrations are visible").
 -- Dimensions: size_band, arr_band, ltv_quintile, usage_intensity, icp ('ICP' / 'not ICP'),
 -- anti_icp ('anti-ICP' / 'not anti-ICP') from account_segments, and tier (tier_name from
 -- tier_assignments). Adding one is one line in `current_segments`.

@@ -1,5 +1,5 @@
 -- segment_metrics: one row per dimension (size_band, industry, region, arr_band) and segment
--- (domain.md sections 2, 3, 9, 11).
+-- (docs/domain.md §2, §3, §9, §11).
 -- Membership: the account's segment at as_of (account_segments); arr_band exists for active
 -- customers only, so its rows hold active customers, and its retention metrics (logo churn 12m,
 -- GRR, NRR) group the customers by their ARR band at the start of the 12 months
@@ -7,23 +7,23 @@
 -- customers: active customers at as_of. arr and arr_share: their ARR and its share of the
 -- dimension's total. arpa = MRR / active customers. logo_churn_monthly / logo_churn_12m: see
 -- int_segment_churn. ltv_avg: mean ltv over the segment's customers, active and churned.
--- grr_12m / nrr_12m (section 11): customers active at the start of the trailing 12 complete
+-- grr_12m / nrr_12m (§11): customers active at the start of the trailing 12 complete
 -- months (int_segment_retention): sum(least(start, end MRR)) / sum(start MRR) (never above 1) and
 -- sum(end MRR) / sum(start MRR); new customers and reactivations of customers not active at the
 -- start are in neither.
 -- Deals (stg_opportunities of the segment's accounts), trailing 12 months = timestamps in
 -- [cutoff() - 12 months, cutoff()):
---   win_rate = won / (won + lost) by count of deals closed in the window (section 11), every
+--   win_rate = won / (won + lost) by count of deals closed in the window (§11), every
 --   motion; win_rate_amount = amount won / amount closed; avg_sales_cycle_days = mean
---   closed_at - created_at in days of the won ones (section 11).
---   conversion_rate (section 9, lead/opportunity to customer) = of the accounts with a
+--   closed_at - created_at in days of the won ones (§11).
+--   conversion_rate (§9, lead/opportunity to customer) = of the accounts with a
 --   new_business opportunity created in the window, the share that are active customers at as_of.
 -- tickets_per_account = tickets (stg_tickets) created in the window by the segment's active
 -- customers / active customers.
 -- cac = mean of int_spend_cac.cac over the segment's customers acquired in the trailing
 -- cac_window_months (channel spend in the first paid month / customers the channel acquired
 -- then); NULL without marketing spend (stg_spend empty) or without such a customer.
--- cac_payback_months = cac / (arpa x gross_margin) (section 3).
+-- cac_payback_months = cac / (arpa x gross_margin) (§3).
 -- tickets_per_account is NULL without a support source (provided('stg_tickets')), not 0.
 -- optional inputs: stg_tickets
 with window_start as (

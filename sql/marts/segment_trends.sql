@@ -1,9 +1,9 @@
 -- segment_trends: one row per dimension (all, size_band, industry, region, deal_size_tier), segment
--- and calendar quarter (domain.md section 8 "Trends: the same metrics quarter over quarter per segment",
--- section 11 for the definitions). Quarters: the last trend_quarters calendar quarters up to the
+-- and calendar quarter (docs/domain.md §8 "Trends: the same metrics quarter over quarter per
+-- segment", §11 for the definitions). Quarters: the last trend_quarters calendar quarters up to the
 -- one holding as_of; that one is partial (quarter_complete false) unless as_of is its last day,
 -- and it is measured at as_of. Segments are the accounts' segments at as_of (int_accounts);
--- deal_size_tier (section 8: the deal_size_tiers band of the deal's amount, 'Unknown' without one)
+-- deal_size_tier (§8: the deal_size_tiers band of the deal's amount, 'Unknown' without one)
 -- segments deals, so only its deal metrics are set (customer metrics NULL). The 'all' segment
 -- counts every deal, those without an account included. Deals, their amounts and tiers come
 -- from int_opportunities (an open deal without an amount at its product's list price; a lost
@@ -19,7 +19,7 @@
 --     inside the quarter is in neither count); logo_churn_rate = churned / active_at_start;
 --   nrr / grr: of the customers active at the start, sum(end MRR) / sum(start MRR) and
 --     sum(least(start, end MRR)) / sum(start MRR) (reactivations of others not in it);
---   won, lost, win_rate = won / (won + lost) of the deals closed in the quarter (section 11);
+--   won, lost, win_rate = won / (won + lost) of the deals closed in the quarter (§11);
 --   avg_deal_size_won: mean amount of those won;
 --   opportunities_created / pipeline_created: deals created in the quarter, count and amount.
 -- Sums of money (arr, pipeline_created and their changes) are rounded to cents, so an

@@ -1,5 +1,5 @@
 -- segment_validation: one row per dimension and metric: do the segments of a dimension really
--- differ, or is the split artificial? (domain.md section 9: "a statistical test per dimension,
+-- differ, or is the split artificial? (docs/domain.md §9: "a statistical test per dimension,
 -- and a warning for segments too small to mean anything").
 -- Dimensions: size_band, industry, region, arr_band, usage_intensity, tier, icp (members: one
 -- line each below; icp is 'ICP' / 'not ICP' for every account). To add a dimension, add its line
@@ -11,7 +11,7 @@
 --   arr: Kruskal-Wallis H on the ARR of active customers;
 --   logo_churn: chi-square test of independence on the segments x {churned, retained} table of
 --     the customers active at the start of the trailing 12 complete months (int_segment_retention;
---     churned = churned at least once since, section 11). For arr_band a customer's segment is
+--     churned = churned at least once since, §11). For arr_band a customer's segment is
 --     its ARR band at the start (a churned customer has no current band).
 -- Segments tested: 'Unknown' is never tested (it is not a segment); a segment with fewer than
 -- validation_min_segment_size members for the metric is left out of the test and listed in

@@ -1,5 +1,5 @@
 -- tier_assignments: one row per active customer that is a CRM account (int_tier_rules), with its
--- effective customer-success tier after the migration rules (domain.md section 7): "moving up
+-- effective customer-success tier after the migration rules (docs/domain.md §7): "moving up
 -- happens at once when a threshold is crossed; moving down does NOT happen at once: the account
 -- keeps its tier for one renewal cycle".
 -- previous: the account's current row in prev_tier_history (the previous run's tier_history,

@@ -1,5 +1,5 @@
 -- tier_history: one row per account and validity interval of its customer-success tier (SCD2;
--- domain.md section 7: "tiering needs the previous run's tiers and keeps a history (SCD2)").
+-- docs/domain.md §7: "tiering needs the previous run's tiers and keeps a history (SCD2)").
 -- Carried forward from prev_tier_history (the newest published tier_history before as_of,
 -- docs/operations.md); the whole table is the history as known at as_of.
 -- Each account's state now:

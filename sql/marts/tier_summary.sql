@@ -1,11 +1,11 @@
--- tier_summary: one row per customer-success tier 1-4 (domain.md section 7), from
+-- tier_summary: one row per customer-success tier 1-4 (docs/domain.md §7), from
 -- tier_assignments (effective tiers) and the targets in tier_targets (JSON config).
 -- customers / share_of_customers, arr / share_of_arr: the tier's active customers and ARR, and
 -- their shares of all active customers and ARR (NULL when there are none).
 -- customers_in_target / arr_in_target: share within [min, max] of the target (inclusive); NULL
 -- where the tier has no target; target_note says where actual falls outside.
--- CSM headcount (domain.md: "Tier 1 one CSM per 15-30 accounts, Tier 2 per 50-100, Tier 3 per
--- 200+, Tier 4 none"): csm_min = ceil(customers / accounts_per_csm_max), csm_max =
+-- CSM headcount (docs/domain.md §7: "Tier 1 one CSM per 15-30 accounts, Tier 2 per 50-100,
+-- Tier 3 per 200+, Tier 4 none"): csm_min = ceil(customers / accounts_per_csm_max), csm_max =
 -- ceil(customers / accounts_per_csm_min); NULL when that ratio has no bound (Tier 3: csm_min);
 -- 0 when the tier has no coverage at all (Tier 4).
 -- retention_actual: logo retention over the trailing 12 complete months. The start cohort is
@@ -13,7 +13,7 @@
 -- put in the tier the rules (int_tier_rules' thresholds) give its ARR then (12 x MRR that month),
 -- with today's strategic flag and growth potential; retention = those with MRR > 0 in the last
 -- complete month / the cohort. expansion_actual = NRR - 1 over the same cohort and months, NRR =
--- the cohort's MRR in the last complete month / its MRR at the start (domain.md section 11:
+-- the cohort's MRR in the last complete month / its MRR at the start (docs/domain.md §11:
 -- churn and contraction subtract, expansion adds, customers new since the start are left out).
 -- Both NULL when the tier had no customer at the start.
 -- Inputs: tier_assignments, int_account_mrr_monthly, int_accounts, int_growth_potential.

@@ -1,4 +1,4 @@
--- prev_segment_history (state input): the previous run's segment_history (domain.md section 10:
+-- prev_segment_history (state input): the previous run's segment_history (docs/domain.md §10:
 -- "keep history so changes and migrations are visible").
 -- The segment job registers prev_segment_history as a view over the newest published partition
 -- marts/segment_history/as_of=<d>/data.parquet with d strictly before the run's as_of

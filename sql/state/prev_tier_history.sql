@@ -1,4 +1,4 @@
--- prev_tier_history (state input): the previous run's tier_history (domain.md section 7:
+-- prev_tier_history (state input): the previous run's tier_history (docs/domain.md §7:
 -- "tiering needs the previous run's tiers and keeps a history (SCD2)").
 -- The segment job registers prev_tier_history as a view over the newest published partition
 -- marts/tier_history/as_of=<d>/data.parquet with d strictly before the run's as_of

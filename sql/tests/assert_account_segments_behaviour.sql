@@ -1,4 +1,4 @@
--- account_segments' behavioural columns (domain.md section 4) and acquisition cohort (section 5):
+-- account_segments' behavioural columns (docs/domain.md §4) and acquisition cohort (§5):
 -- accepted values, health_score in [0, 100], churn_risk consistent with its reasons, expansion
 -- signals consistent with theirs, and customer-only columns NULL for the others; unknown (never a
 -- default) where the source a column derives from is not configured.

@@ -1,4 +1,4 @@
--- Active customers are in the ARR band their ARR falls in; others have none (domain.md section 3).
+-- Active customers are in the ARR band their ARR falls in; others have none (docs/domain.md §3).
 with expected as (
     select
         account_id, customer_status, arr, arr_band,

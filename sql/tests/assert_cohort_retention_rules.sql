@@ -1,4 +1,4 @@
--- cohort_retention follows domain.md sections 5 and 11: logo and gross revenue retention lie in
+-- cohort_retention follows docs/domain.md §5, §11: logo and gross revenue retention lie in
 -- [0, 1] and net revenue retention is >= 0; at offset 0 logo and net retention are 1; cumulative
 -- revenue per customer never falls as the offset grows; the 'all' split's cohort size equals the
 -- sum over its size_band segments (and over its industry segments).

@@ -1,4 +1,4 @@
--- int_icp_attributes (domain.md section 6): every CRM account has exactly one non-null value for
+-- int_icp_attributes (docs/domain.md §6): every CRM account has exactly one non-null value for
 -- each of the six ICP attributes, and nothing else; employee_range is Unknown exactly when the
 -- employee count is missing or below the first icp_employee_range_mins bound.
 select a.account_id, count(x.account_id) as attribute_rows, 'account without exactly 6 attribute rows' as problem

@@ -1,4 +1,4 @@
--- int_icp_fit (domain.md section 6): one row per CRM account; score in [0, 1] and equal to
+-- int_icp_fit (docs/domain.md §6): one row per CRM account; score in [0, 1] and equal to
 -- matched / scored; is_icp never with an anti-ICP match and only at or above icp_min_fit; the
 -- matched traits are traits of int_icp_profile.
 select a.account_id, count(f.account_id)::double as value_found, 'account not exactly once' as problem

@@ -1,4 +1,4 @@
--- icp_profile / anti_icp_profile / int_icp_profile (domain.md section 6): one row per group x
+-- icp_profile / anti_icp_profile / int_icp_profile (docs/domain.md §6): one row per group x
 -- attribute x value with non-null keys; shares and p-values in [0, 1]; each group's shares of an
 -- attribute sum to 1, as do the base's; counts never exceed their totals; a trait meets every
 -- threshold; the two marts are exactly the two groups; ranks are 1..n within a group.

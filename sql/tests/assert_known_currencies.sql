@@ -1,5 +1,5 @@
 -- Every amount converts into the reporting currency: a currency with no rate in fx_rates is
--- rejected, never summed as-is (domain.md preamble). A subscription's MRR may be NULL for being
+-- rejected, never summed as-is (docs/domain.md §0). A subscription's MRR may be NULL for being
 -- unknown at as_of (a later snapshot, docs/tables.md "Point in time"); its currency must convert.
 -- A system that is not configured has nothing to convert: its empty table passes.
 -- optional inputs: stg_invoices, stg_subscriptions, stg_opportunities

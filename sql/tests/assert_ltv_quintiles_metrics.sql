@@ -1,4 +1,4 @@
--- ltv_quintiles retention and over-representation (domain.md sections 3, 11): logo churn and GRR
+-- ltv_quintiles retention and over-representation (docs/domain.md §3, §11): logo churn and GRR
 -- in [0, 1], NRR not below GRR, the 12-month base not larger than the quintile, churned_share in
 -- [0, 1], over_represented never NULL.
 select ltv_quintile, 'logo_churn, grr or churned_share outside [0, 1]' as problem

@@ -1,4 +1,4 @@
--- Quintiles partition the customers (domain.md section 3): every active or churned account has
+-- Quintiles partition the customers (docs/domain.md §3): every active or churned account has
 -- one, prospects none; sizes differ by at most one; quintile q's smallest ltv is at least
 -- quintile q+1's largest; ltv is never below what the customer already paid.
 select account_id, 'customer without quintile, or prospect with one' as problem, null::double as value

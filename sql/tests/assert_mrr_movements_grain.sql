@@ -1,5 +1,5 @@
 -- mrr_movements has one row per customer and month, accepted movements, no negative MRR, and
--- every change of MRR is classified (domain.md section 11); mrr_monthly has one row per month.
+-- every change of MRR is classified (docs/domain.md §11); mrr_monthly has one row per month.
 select account_id, month, 'duplicate account_id and month' as problem
 from mrr_movements group by account_id, month having count(*) > 1
 union all

@@ -1,4 +1,4 @@
--- The movements reconcile (domain.md section 11): for every month, mrr(month) - mrr(previous
+-- The movements reconcile (docs/domain.md §11): for every month, mrr(month) - mrr(previous
 -- month) = net_new_mrr = new + expansion + reactivation - contraction - churn, to the cent; the
 -- month before the first is 0. mrr_monthly.mrr is also the sum of the customers' MRR.
 with customer_total as (

@@ -1,4 +1,4 @@
--- prospect_fit (domain.md section 6): every opportunity open at as_of exactly once and nothing
+-- prospect_fit (docs/domain.md §6): every opportunity open at as_of exactly once and nothing
 -- else; recommendation in (pursue, review, avoid) and consistent with the account's flags;
 -- an opportunity without a known account has no fit and is 'review'.
 select o.opportunity_id, count(p.opportunity_id)::double as value_found, 'open opportunity not exactly once' as problem

@@ -1,4 +1,4 @@
--- segment_history (SCD2, domain.md section 10): at most one current row per account and
+-- segment_history (SCD2, docs/domain.md §10): at most one current row per account and
 -- dimension; the current row is the one with no valid_to; intervals are non-empty and do not
 -- overlap; a row without a segment is a churned or deleted one; every account's current
 -- segments agree with account_segments.

@@ -1,4 +1,4 @@
--- segment_metrics (domain.md sections 3, 9, 11): one row per dimension and segment; accepted
+-- segment_metrics (docs/domain.md §3, §9, §11): one row per dimension and segment; accepted
 -- dimensions; every segment is a value account_segments has for that dimension; rates in [0, 1];
 -- GRR never above 1 nor above NRR; counts, cycle days, tickets, CAC and payback not negative; no
 -- segment has more customers than accounts.

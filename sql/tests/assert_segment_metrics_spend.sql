@@ -1,4 +1,4 @@
--- Marketing spend (stg_spend, domain.md sections 1 and 3): one row per month and channel, every
+-- Marketing spend (stg_spend, docs/domain.md §1, §3): one row per month and channel, every
 -- amount converted into the reporting currency (a currency without a rate is rejected, never
 -- summed as-is), no month that has not ended by as_of; int_spend_cac: one row per acquired
 -- customer, CAC not negative.

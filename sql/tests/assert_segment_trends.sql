@@ -1,4 +1,4 @@
--- segment_trends (domain.md sections 8, 11): one row per dimension, segment and quarter;
+-- segment_trends (docs/domain.md §8, §11): one row per dimension, segment and quarter;
 -- exactly trend_quarters consecutive quarters per segment, the last one holding as_of and the
 -- only one that may be partial; rates in [0, 1], GRR not above NRR; churned customers come from
 -- those active at the start; the 'all' segment's customers and churn equal the sum over the

@@ -1,4 +1,4 @@
--- segment_validation (domain.md section 9): one row per dimension and metric; accepted metric,
+-- segment_validation (docs/domain.md §9): one row per dimension and metric; accepted metric,
 -- test and verdict; a test (statistic, df = segments - 1, p-value) exactly when at least two
 -- segments are tested; p-value and effect size in [0, 1]; significant = p < validation_alpha and
 -- the verdict agrees; small_segments is a list (Unknown is never listed: it is left out silently).

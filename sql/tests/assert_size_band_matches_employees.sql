@@ -1,4 +1,4 @@
--- Every account is in exactly the size band its employee count falls in (domain.md section 2):
+-- Every account is in exactly the size band its employee count falls in (docs/domain.md §2):
 -- the band with the greatest lower bound <= employees, or Unknown without one.
 with expected as (
     select

@@ -1,4 +1,4 @@
--- tier_assignments (domain.md section 7): one row per active customer that is a CRM account;
+-- tier_assignments (docs/domain.md §7): one row per active customer that is a CRM account;
 -- tier and rule_tier in 1..4; the effective tier is never worse than the rule's unless the
 -- account is held (then held_until is set and the tier is the previous one); change is one of
 -- the documented values; tier_name matches tier.

@@ -1,4 +1,4 @@
--- tier_history (SCD2, domain.md section 7): at most one current row per account; the current
+-- tier_history (SCD2, docs/domain.md §7): at most one current row per account; the current
 -- row is the one with no valid_to; intervals are half-open, non-empty and do not overlap;
 -- accepted states; every active customer's current row agrees with tier_assignments; tier
 -- only on active and held rows.

@@ -1,4 +1,4 @@
--- tier_summary (domain.md section 7): one row per tier 1-4; customers and ARR add up to
+-- tier_summary (docs/domain.md §7): one row per tier 1-4; customers and ARR add up to
 -- tier_assignments; shares sum to 1 when there are customers (ARR shares when there is ARR);
 -- CSM headcount is never negative and csm_min <= csm_max.
 select 'tiers are not exactly 1..4' as problem, null::integer as tier

@@ -1,4 +1,4 @@
--- stg_accounts: one row per CRM account known at as_of (domain.md section 1, CRM accounts).
+-- stg_accounts: one row per CRM account known at as_of (docs/domain.md §1, CRM accounts).
 -- Input: raw_demo__accounts (the demo CRM's JSON export). The version of each record known at as_of wins (as_of_rank of updated_at, then _extracted_at).
 -- Accounts created after as_of are not yet known and are left out (no future leakage).
 -- Left out and counted (_drop_reason, docs/staging.md): an account without created_at (whether

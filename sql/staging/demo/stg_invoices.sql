@@ -1,4 +1,4 @@
--- stg_invoices: one row per invoice issued before as_of (domain.md sections 1 and 11).
+-- stg_invoices: one row per invoice issued before as_of (docs/domain.md §1, §11).
 -- Input: raw_demo__invoices (amounts in cents). amount is in the reporting currency (NULL for
 -- a currency without a rate: assert_known_currencies then stops the run). A payment after as_of
 -- is not yet known, so such an invoice is open at as_of.

@@ -1,4 +1,4 @@
--- stg_opportunities: one row per opportunity created before as_of (domain.md section 1, 8).
+-- stg_opportunities: one row per opportunity created before as_of (docs/domain.md §1, §8).
 -- Input: raw_demo__opportunities. A deal closed after as_of was still open at as_of: it is shown
 -- open, with no close date, win flag or loss reason. A stage entered after as_of (a close, or a
 -- move to the next open stage) hides the stage the deal was in at as_of: stage, its entry date

@@ -1,5 +1,5 @@
--- stg_spend: one row per month and marketing channel (domain.md section 1, marketing spend;
--- used for CAC by segment, section 3). Input: raw_demo__spend (month, channel, amount,
+-- stg_spend: one row per month and marketing channel (docs/domain.md §1, marketing spend;
+-- used for CAC by segment, §3). Input: raw_demo__spend (month, channel, amount,
 -- currency, _extracted_at); a month x channel landed several times keeps its latest extract.
 -- channel is lower-cased: it must use the opportunity source vocabulary (inbound, outbound,
 -- partner, campaign) for spend to reach the customers a channel acquired. A month is known

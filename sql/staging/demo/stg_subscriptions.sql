@@ -1,4 +1,4 @@
--- stg_subscriptions: one row per subscription started before as_of (domain.md section 1).
+-- stg_subscriptions: one row per subscription started before as_of (docs/domain.md §1).
 -- Inputs: raw_demo__subscriptions (amounts in cents of the subscription's currency) and
 -- raw_demo__invoices. mrr is converted into the reporting currency; a cancellation after as_of
 -- is not yet known.

@@ -1,4 +1,4 @@
--- stg_tickets: one row per support ticket opened before as_of (domain.md section 1).
+-- stg_tickets: one row per support ticket opened before as_of (docs/domain.md §1).
 -- Input: raw_demo__tickets (the support desk's CSV export).
 -- Left out and counted (_drop_reason, docs/staging.md): a ticket without created_at.
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.

@@ -1,4 +1,4 @@
--- stg_usage: one row per account and complete month of product usage (domain.md section 1).
+-- stg_usage: one row per account and complete month of product usage (docs/domain.md §1).
 -- Input: raw_demo__usage (monthly rollups). A month is known once it has ended by as_of.
 -- Left out and counted (_drop_reason, docs/staging.md): a rollup without its month or account.
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.

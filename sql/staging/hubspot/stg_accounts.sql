@@ -1,5 +1,5 @@
 -- stg_accounts: one row per HubSpot company known at as_of (docs/staging.md, stg_accounts;
--- domain.md section 1, CRM accounts).
+-- docs/domain.md §1, CRM accounts).
 -- Inputs: raw_hubspot__companies (CRM v3 companies list), raw_hubspot__owners (owners list).
 -- Rules: the version of each company known at as_of wins (as_of_rank of updatedAt, then _extracted_at); archived
 -- companies are then dropped; companies created at or after cutoff() are not yet known.

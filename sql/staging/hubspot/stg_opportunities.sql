@@ -1,5 +1,5 @@
 -- stg_opportunities: one row per HubSpot deal created before as_of (docs/staging.md,
--- stg_opportunities; domain.md sections 1 and 8).
+-- stg_opportunities; docs/domain.md §1, §8).
 -- Inputs: raw_hubspot__deals (CRM v3 deals list with associations=companies),
 -- raw_hubspot__owners (owners list).
 -- Rules: the version of each deal known at as_of wins (as_of_rank of updatedAt, then _extracted_at); archived deals

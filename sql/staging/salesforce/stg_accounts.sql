@@ -1,5 +1,5 @@
 -- stg_accounts: one row per Salesforce Account known at as_of (docs/staging.md, stg_accounts;
--- domain.md section 1, CRM accounts).
+-- docs/domain.md §1, CRM accounts).
 -- Input: raw_salesforce__account (Bulk API 2.0 query of Account).
 -- Rules: the version of each account known at as_of wins (as_of_rank of SystemModstamp, then _extracted_at);
 -- deleted accounts (IsDeleted, returned by queryAll) are then dropped; accounts created at or

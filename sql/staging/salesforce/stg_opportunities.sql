@@ -1,5 +1,5 @@
 -- stg_opportunities: one row per Salesforce Opportunity created before as_of (docs/staging.md,
--- stg_opportunities; domain.md sections 1 and 8).
+-- stg_opportunities; docs/domain.md §1, §8).
 -- Input: raw_salesforce__opportunity (Bulk API 2.0 query of Opportunity).
 -- Rules: the version of each opportunity known at as_of wins (as_of_rank of SystemModstamp, then _extracted_at);
 -- deleted ones (IsDeleted, returned by queryAll) are then dropped; opportunities created at or

@@ -1,5 +1,5 @@
 -- stg_invoices from Stripe: one row per invoice finalised before cutoff(), drafts excluded
--- (domain.md sections 1 and 11; docs/staging.md; docs/vendors/stripe.md).
+-- (docs/domain.md §1, §11; docs/staging.md; docs/vendors/stripe.md).
 -- Inputs: raw_stripe__invoices (GET /v1/invoices) and raw_stripe__customers, whose
 -- metadata.crm_account_id is the CRM account id. The latest landed version of each invoice
 -- wins (Stripe objects have no update time).

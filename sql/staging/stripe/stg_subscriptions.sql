@@ -1,5 +1,5 @@
--- stg_subscriptions from Stripe: one row per subscription started before cutoff() (domain.md
--- sections 1 and 11; docs/staging.md; docs/vendors/stripe.md).
+-- stg_subscriptions from Stripe: one row per subscription started before cutoff() (docs/domain.md
+-- §1, §11; docs/staging.md; docs/vendors/stripe.md).
 -- Inputs: raw_stripe__subscriptions (GET /v1/subscriptions?status=all) and
 -- raw_stripe__customers, whose metadata.crm_account_id is the CRM account id. The latest
 -- landed version of each object wins (Stripe objects have no update time).

@@ -1,4 +1,4 @@
--- stg_tickets from Zendesk: one row per ticket created before cutoff() (domain.md section 1;
+-- stg_tickets from Zendesk: one row per ticket created before cutoff() (docs/domain.md §1;
 -- docs/staging.md; docs/vendors/zendesk.md).
 -- Inputs: raw_zendesk__tickets (the cursor-based incremental export with metric_sets, so each
 -- ticket is landed again whenever it changes) and raw_zendesk__organizations, whose
