@@ -59,7 +59,7 @@ func ListRuns(ctx context.Context, s lake.Store, job string, last int) ([]RunRec
 // returns them), or nil when there is none.
 func LastSuccess(runs []RunRecord, job string) *RunRecord {
 	for i := range runs {
-		if runs[i].Job == job && runs[i].Status == "succeeded" {
+		if runs[i].Job == job && runs[i].Status == RunSucceeded {
 			return &runs[i]
 		}
 	}

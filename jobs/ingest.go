@@ -36,15 +36,15 @@ func Ingest(ctx context.Context, p Params) (*IngestResult, error) {
 		return nil, err
 	}
 	rec := newRecord(&p, JobIngest)
-	leaseCtx, release, err := takeLease(ctx, &p, JobIngest, rec)
+	leaseCtx, release, err := start(ctx, &p, JobIngest, rec)
 	if err != nil {
-		return nil, finish(ctx, &p, rec, err)
+		return nil, err
 	}
+	defer release() // after finish has written the record
 	res, err := ingest(leaseCtx, &p, rec)
 	if lost := leaseLost(leaseCtx); lost != nil && err != nil {
 		err = fmt.Errorf("ingest stopped: %w", lost)
 	}
-	release()
 	return res, finish(ctx, &p, rec, err)
 }
 
@@ -69,10 +69,11 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 	}
 	defer cleanup()
 
+	swept := &sweepTally{}
 	all := eachEntity(ctx, p.Config, previousLandingSeconds(ctx, p, log), func(ctx context.Context, l *landing) error {
 		t0 := time.Now()
 		var err error
-		l.manifest, err = landEntity(ctx, p, l, dir, log)
+		l.manifest, err = landEntity(ctx, p, l, dir, log, swept.add)
 		l.seconds = time.Since(t0).Seconds()
 		return err
 	})
@@ -96,6 +97,12 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 			Superseded: m.Superseded, RepeatsDropped: m.RepeatsDropped,
 		})
 		rec.Stages["extract "+l.source+"/"+l.entity] = l.seconds
+	}
+	if r := swept.result(); r.Removed > 0 || r.Deferred > 0 {
+		rec.Sweep = &r
+		if r.Deferred > 0 {
+			log.Info("superseded files kept for the segment runs reading them; the next job sweeps them", "deferred", r.Deferred, "removed", r.Removed, "readers", len(r.Readers))
+		}
 	}
 	res.Duration = time.Since(start)
 	if len(failures) == 0 && len(cancelled) > 0 {
@@ -194,15 +201,39 @@ func previousLandingSeconds(ctx context.Context, p *Params, log *slog.Logger) ma
 	return took
 }
 
+// sweepTally adds up what the landings of an ingest did with the files they superseded.
+type sweepTally struct {
+	mu  sync.Mutex
+	sum lake.SweepResult
+}
+
+func (t *sweepTally) add(r lake.SweepResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sum.Removed += r.Removed
+	t.sum.Deferred += r.Deferred
+	for _, h := range r.Readers {
+		if !slices.ContainsFunc(t.sum.Readers, func(o lake.Holder) bool { return o.RunID == h.RunID }) {
+			t.sum.Readers = append(t.sum.Readers, h)
+		}
+	}
+}
+
+func (t *sweepTally) result() lake.SweepResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sum
+}
+
 // landEntity lands one entity and, for an incremental one, moves its cursor afterwards.
-func landEntity(ctx context.Context, p *Params, l *landing, dir string, log *slog.Logger) (*lake.Manifest, error) {
+func landEntity(ctx context.Context, p *Params, l *landing, dir string, log *slog.Logger, onSweep func(lake.SweepResult)) (*lake.Manifest, error) {
 	since, prev, err := incrementalStart(ctx, p, l)
 	if err != nil {
 		return nil, err
 	}
 	m, err := extract.LandEntity(ctx, p.Lake, l.source, l.src, l.entity, l.ent, extract.Options{
 		Dt: p.asOf(), RunID: p.RunID, TempDir: dir, Logger: log, HTTPClient: p.HTTPClient,
-		Since: since, Limiter: l.limiter,
+		Since: since, Limiter: l.limiter, OnSweep: onSweep,
 	})
 	if err != nil {
 		return nil, err

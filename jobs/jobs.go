@@ -50,6 +50,17 @@ type Params struct {
 	// SQLProfileDir, when set, receives DuckDB's profile of every model the segment job
 	// builds, as <model>.json (segpipe bench --sql-profile).
 	SQLProfileDir string
+
+	// stageHook, when set (tests only, through export_test.go), is called as a run reaches
+	// named points, so a test can run another job exactly there.
+	stageHook func(stage string)
+}
+
+// stage calls the test hook, if any, at a named point of a run.
+func (p *Params) stage(name string) {
+	if p.stageHook != nil {
+		p.stageHook(name)
+	}
 }
 
 // Names of the jobs, as `segpipe run` takes them.
@@ -94,25 +105,50 @@ func (p *Params) workDir(job string) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
-// RunRecord is runs/<run_id>.json: what a run did, for operators and `segpipe runs`.
+// The status of a run record.
+const (
+	// RunRunning is written when a run has taken its lease and starts.
+	RunRunning = "running"
+	// RunSucceeded and RunFailed are written when the run ends.
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	// RunAbandoned marks a record left running by a run that is no longer live (killed, its
+	// machine lost): a later job found its lease gone, expired, held by another run, or its
+	// process gone from this host.
+	RunAbandoned = "abandoned"
+)
+
+// RunRecord is runs/<run_id>.json: what a run did, for operators and `segpipe runs`. It is
+// written when the run starts (status running) and again when it ends.
 type RunRecord struct {
-	RunID        string           `json:"run_id"`
-	Job          string           `json:"job"`
-	AsOf         string           `json:"as_of"`
-	Status       string           `json:"status"` // succeeded or failed
-	Error        string           `json:"error,omitempty"`
-	StartedAt    time.Time        `json:"started_at"`
-	FinishedAt   time.Time        `json:"finished_at"`
-	ConfigDigest string           `json:"config_digest"`
-	Datasets     []DatasetSummary `json:"datasets,omitempty"`
+	RunID string `json:"run_id"`
+	Job   string `json:"job"`
+	AsOf  string `json:"as_of"`
+	// Status is RunRunning, RunSucceeded, RunFailed or RunAbandoned.
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	// FinishedAt is zero while the run is running, and for an abandoned run.
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// AbandonedAt and AbandonedReason say when a later job found the run dead, and why.
+	AbandonedAt     time.Time        `json:"abandoned_at,omitzero"`
+	AbandonedReason string           `json:"abandoned_reason,omitempty"`
+	ConfigDigest    string           `json:"config_digest"`
+	Datasets        []DatasetSummary `json:"datasets,omitempty"`
 	// Inputs are the landings a segment run read, per source entity.
 	Inputs      []lake.InputRead   `json:"inputs,omitempty"`
 	Models      []ModelSummary     `json:"models,omitempty"`
 	Assertions  []AssertionSummary `json:"assertions,omitempty"`
 	Publication *lake.Publication  `json:"publication,omitempty"`
 	Lease       *LeaseSummary      `json:"lease,omitempty"`
-	Stages      map[string]float64 `json:"stage_seconds,omitempty"`
-	Extra       map[string]any     `json:"extra,omitempty"`
+	// Janitor is what the run's start removed of what killed or deferred work left (tidy).
+	Janitor *JanitorSummary `json:"janitor,omitempty"`
+	// Sweep is what became of superseded landed files: for an ingest, the files its landings
+	// replaced (removed, or deferred while a segment read them); for a segment, the deferred
+	// files it removed when it ended.
+	Sweep  *lake.SweepResult  `json:"sweep,omitempty"`
+	Stages map[string]float64 `json:"stage_seconds,omitempty"`
+	Extra  map[string]any     `json:"extra,omitempty"`
 }
 
 // LeaseSummary is the run lease a run held (or found held) in a run record.
@@ -121,6 +157,9 @@ type LeaseSummary struct {
 	Holder lake.Holder `json:"holder"`
 	// Held is true when this run held the lease, false when another run did.
 	Held bool `json:"held"`
+	// TookOver names the holder this run took the lease over from (expired, or its process
+	// gone from this host), if it did.
+	TookOver *lake.Takeover `json:"took_over,omitempty"`
 }
 
 // DatasetSummary is one landed dataset in a run record.
@@ -202,13 +241,33 @@ func newRecord(p *Params, job string) *RunRecord {
 	}
 }
 
+// start tidies the lake (tidy: what killed runs left), takes the job's lease and writes the
+// run record with status running. It returns the context the job runs under (cancelled if
+// the lease is lost) and a release function; on error the run is over and its error is
+// returned (recorded).
+func start(ctx context.Context, p *Params, job string, rec *RunRecord) (context.Context, func(), error) {
+	tidy(ctx, p, rec)
+	leaseCtx, release, err := takeLease(ctx, p, job, rec)
+	if err != nil {
+		return nil, nil, finish(ctx, p, rec, err)
+	}
+	rec.Status = RunRunning
+	if err := writeRunRecord(leaseCtx, p.Lake, rec); err != nil {
+		err = finish(ctx, p, rec, err)
+		release()
+		return nil, nil, err
+	}
+	return leaseCtx, release, nil
+}
+
 // finish stamps the record with the outcome and stores it; the job's error wins over a
-// failure to store the record.
+// failure to store the record. Call it before releasing the lease: a record still running
+// while the run's lease is gone reads as abandoned.
 func finish(ctx context.Context, p *Params, r *RunRecord, jobErr error) error {
 	r.FinishedAt = time.Now().UTC()
-	r.Status = "succeeded"
+	r.Status = RunSucceeded
 	if jobErr != nil {
-		r.Status = "failed"
+		r.Status = RunFailed
 		r.Error = jobErr.Error()
 	}
 	if err := writeRunRecord(ctx, p.Lake, r); err != nil {
@@ -239,9 +298,12 @@ func takeLease(ctx context.Context, p *Params, job string, rec *RunRecord) (cont
 		}
 		return nil, nil, fmt.Errorf("%s: %w", job, err)
 	}
-	rec.Lease = &LeaseSummary{Name: name, Holder: holder, Held: true}
+	rec.Lease = &LeaseSummary{Name: name, Holder: holder, Held: true, TookOver: l.TookOver}
 	log := p.logger().With("job", job, "run_id", p.RunID, "lease", name)
 	log.Debug("lease acquired", "expires_at", l.ExpiresAt())
+	if t := l.TookOver; t != nil {
+		log.Info("took the run lease over", "previous", t.Previous.String(), "reason", t.Reason)
+	}
 	release := func() {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
 			log.Warn("releasing the run lease failed", "error", err)

@@ -52,15 +52,23 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 		return nil, err
 	}
 	rec := newRecord(&p, JobSegment)
-	leaseCtx, release, err := takeLease(ctx, &p, JobSegment, rec)
+	leaseCtx, release, err := start(ctx, &p, JobSegment, rec)
 	if err != nil {
-		return nil, finish(ctx, &p, rec, err)
+		return nil, err
 	}
-	res, err := segment(leaseCtx, &p, rec)
-	if lost := leaseLost(leaseCtx); lost != nil && err != nil {
+	defer release() // after finish has written the record
+	// Registered before the first manifest is read, released after the last data file is:
+	// while it is live no ingest deletes the files this run's manifests name (lake.SweepLanding).
+	reader, err := lake.RegisterReader(leaseCtx, p.Lake, lake.NewHolder(p.RunID), p.Config.Lease.TTL.D())
+	if err != nil {
+		return nil, finish(ctx, &p, rec, fmt.Errorf("segment: %w", err))
+	}
+	runCtx := reader.Context()
+	res, err := segment(runCtx, &p, rec)
+	if lost := leaseLost(runCtx); lost != nil && err != nil {
 		err = fmt.Errorf("segment stopped before publishing: %w", lost)
 	}
-	release()
+	sweepAfterReading(leaseCtx, &p, rec, reader)
 	if res != nil {
 		rec.Inputs = inputReads(res.Inputs)
 		rec.Publication = res.Publication
@@ -84,6 +92,23 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 		}
 	}
 	return res, finish(ctx, &p, rec, err)
+}
+
+// sweepAfterReading releases the run's reader registration (its DuckDB session is closed)
+// and sweeps the superseded files that readers deferred, if no other reader remains.
+func sweepAfterReading(ctx context.Context, p *Params, rec *RunRecord, reader *lake.Lease) {
+	log := p.logger().With("job", JobSegment, "run_id", p.RunID)
+	if err := reader.Release(context.WithoutCancel(ctx)); err != nil {
+		log.Warn("releasing the reader registration failed", "error", err)
+	}
+	res, err := lake.SweepDeferred(ctx, p.Lake, time.Now())
+	if err != nil {
+		log.Warn("sweeping superseded files failed; the next job retries", "error", err)
+	}
+	if res.Removed > 0 {
+		rec.Sweep = &res
+		log.Info("swept superseded files no reader needs any more", "removed", res.Removed)
+	}
 }
 
 func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, error) {
@@ -282,7 +307,11 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 // p.AllowStale. Files of a local lake are read in place; others through p.Cache (localCopy).
 func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir string, res *SegmentResult) error {
 	var stale []*lake.StaleError
-	var views, knownAt []string
+	type view struct {
+		name string
+		read *lake.SnapshotRead
+	}
+	var views []view
 	for _, sourceName := range p.Config.SourceNames() {
 		src := p.Config.Sources[sourceName]
 		for _, entityName := range src.EntityNames() {
@@ -296,29 +325,33 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 				return fmt.Errorf("segment: %w", err)
 			}
 			res.Inputs = append(res.Inputs, read)
-			var files []string
-			for _, m := range read.Manifests {
-				for _, f := range m.Files {
-					local, err := localCopy(ctx, p, f.Key)
-					if err != nil {
-						return fmt.Errorf("segment: read %s: %w", f.Key, err)
-					}
-					files = append(files, local)
-				}
-			}
-			view := p.Config.ViewOf(sourceName, entityName)
-			if err := sess.RegisterParquet(ctx, view, files); err != nil {
-				return fmt.Errorf("segment: %w", err)
-			}
-			views, knownAt = append(views, view), append(knownAt, read.KnownAt)
+			views = append(views, view{p.Config.ViewOf(sourceName, entityName), read})
 		}
 	}
 	if len(stale) > 0 {
 		return staleInputsError(p.asOf(), stale)
 	}
+	p.stage("snapshots")
+	var names, knownAt []string
+	for _, v := range views {
+		var files []string
+		for _, m := range v.read.Manifests {
+			for _, f := range m.Files {
+				local, err := localCopy(ctx, p, f.Key)
+				if err != nil {
+					return fmt.Errorf("segment: read %s: %w", f.Key, err)
+				}
+				files = append(files, local)
+			}
+		}
+		if err := sess.RegisterParquet(ctx, v.name, files); err != nil {
+			return fmt.Errorf("segment: %w", err)
+		}
+		names, knownAt = append(names, v.name), append(knownAt, v.read.KnownAt)
+	}
 	// Staging's as_of_rank(updated, view) trusts a version updated before as_of only when
 	// the view's landings reach as_of without a gap (sql/prelude.sql, known_at).
-	return sess.SetVariables(ctx, []warehouse.Variable{{Name: "known_at_views", Value: views}, {Name: "known_at_dates", Value: knownAt}})
+	return sess.SetVariables(ctx, []warehouse.Variable{{Name: "known_at_views", Value: names}, {Name: "known_at_dates", Value: knownAt}})
 }
 
 // staleInputsError names the entities with nothing landed on or after asOf, grouped by their

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -62,6 +61,10 @@ type Options struct {
 	// Limiter, when set, is waited on before every HTTP attempt (retries included). Share one
 	// per source (NewLimiter) across the source's concurrently landing entities.
 	Limiter *rate.Limiter
+	// OnSweep, when set, is told what the landing did with the files of earlier landings of
+	// the dt once its manifest is written: removed them, or left them (deferred) because a
+	// reader is registered (lake.SweepLanding).
+	OnSweep func(lake.SweepResult)
 
 	// floor, set by MeasureFloor, stops the landing short of part of its work.
 	floor Floor
@@ -105,9 +108,10 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // LandEntity pulls every page of one entity and lands it: Parquet parts under
 // lake.RawPrefix(source, entity, dt), rejected records under lake.QuarantinePrefix, then
 // the manifest, which it returns. Once the manifest is written, parts and quarantine files
-// of earlier landings of the same dt are deleted: a rerun replaces, never duplicates. A
-// landing that fails or is cancelled writes no manifest and leaves the previous one, and
-// its files, untouched.
+// of earlier landings of the same dt are deleted, or left for a later sweep while a reader
+// (a segment run) is registered (lake.SweepLanding): a rerun replaces, never duplicates. A
+// landing that fails or is cancelled writes no manifest and leaves the previous one, and its
+// files, untouched.
 func LandEntity(ctx context.Context, store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*lake.Manifest, error) {
 	l, err := newLanding(store, source, src, entity, ent, opts)
 	if err != nil {
@@ -487,36 +491,25 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 	return m, nil
 }
 
-// sweep deletes parts and quarantine files under this dt that the manifest does not list.
+// sweep deletes parts and quarantine files under this dt that the manifest does not list,
+// or leaves them for a later sweep while a reader is registered (lake.SweepLanding).
 func (l *landing) sweep(ctx context.Context, m *lake.Manifest) error {
-	keep := map[string]bool{m.QuarantineKey: true}
-	for _, f := range m.Files {
-		keep[f.Key] = true
+	res, err := lake.SweepLanding(ctx, l.store, m, time.Now())
+	if l.opts.OnSweep != nil {
+		l.opts.OnSweep(res)
 	}
-	var errs []error
-	for _, d := range []struct{ prefix, ext string }{
-		{lake.RawPrefix(l.source, l.entity, l.opts.Dt), ".parquet"},
-		{lake.QuarantinePrefix(l.source, l.entity, l.opts.Dt), ".ndjson"},
-	} {
-		objs, err := l.store.List(ctx, d.prefix)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	switch {
+	case res.Deferred > 0:
+		readers := make([]string, len(res.Readers))
+		for i, r := range res.Readers {
+			readers[i] = r.String()
 		}
-		for _, o := range objs {
-			dir, base := path.Split(o.Key)
-			if dir != d.prefix || keep[o.Key] || !strings.HasPrefix(base, "part-") || !strings.HasSuffix(base, d.ext) {
-				continue
-			}
-			if err := l.store.Delete(ctx, o.Key); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			l.log.Debug("removed a file of an earlier landing", "key", o.Key)
-		}
+		l.log.Info("files of an earlier landing kept while a reader reads them", "deferred", res.Deferred, "readers", strings.Join(readers, "; "))
+	case res.Removed > 0:
+		l.log.Debug("removed the files of an earlier landing", "removed", res.Removed)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("extract %s/%s dt=%s: landed, but %w: %w", l.source, l.entity, l.opts.Dt, ErrStaleFiles, errors.Join(errs...))
+	if err != nil {
+		return fmt.Errorf("extract %s/%s dt=%s: landed, but %w: %w", l.source, l.entity, l.opts.Dt, ErrStaleFiles, err)
 	}
 	return nil
 }

@@ -194,13 +194,18 @@ func (s *FileStore) Delete(ctx context.Context, key string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	// Remove folders the delete left empty, up to the root (a non-empty one stops it).
+	s.removeEmptyParents(p)
+	return nil
+}
+
+// removeEmptyParents removes the folders above p that are left empty, up to the root (a
+// non-empty one stops it).
+func (s *FileStore) removeEmptyParents(p string) {
 	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
 		if os.Remove(dir) != nil {
 			break
 		}
 	}
-	return nil
 }
 
 // PutIf writes the object only if its generation is ifGeneration (0: only if absent). The

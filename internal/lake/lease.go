@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -30,12 +32,47 @@ type Holder struct {
 	Host  string `json:"host"`
 	PID   int    `json:"pid"`
 	RunID string `json:"run_id"`
+	// BootID and PIDNamespace (Linux; empty elsewhere) tell which boot of the host and which
+	// PID namespace (container) PID belongs to, so a process is judged dead only by a taker
+	// that sees the same PIDs (ProcessGone).
+	BootID       string `json:"boot_id,omitempty"`
+	PIDNamespace string `json:"pid_ns,omitempty"`
 }
 
 // NewHolder describes this process running runID.
 func NewHolder(runID string) Holder {
 	host, _ := os.Hostname()
-	return Holder{Host: host, PID: os.Getpid(), RunID: runID}
+	boot, ns := processIdentity()
+	return Holder{Host: host, PID: os.Getpid(), RunID: runID, BootID: boot, PIDNamespace: ns}
+}
+
+// processIdentity is this boot's id and this process's PID namespace, "" where unknown.
+var processIdentity = sync.OnceValues(func() (string, string) {
+	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	return strings.TrimSpace(string(boot)), ns
+})
+
+// ProcessGone reports whether the holder's process is known to have exited: it ran on this
+// host (same hostname and, when recorded, the same boot and PID namespace) and no process has
+// its PID any more (kill(pid, 0) fails with ESRCH; EPERM means it is alive, as another user's).
+// A holder on another host, or one this host cannot judge, is never gone: its lease expires.
+func (h Holder) ProcessGone() bool {
+	if h.PID <= 0 || h.Host == "" {
+		return false
+	}
+	host, err := os.Hostname()
+	if err != nil || host != h.Host {
+		return false
+	}
+	boot, ns := processIdentity()
+	if (h.BootID != "" && h.BootID != boot) || (h.PIDNamespace != "" && h.PIDNamespace != ns) {
+		return false
+	}
+	if h.PID == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
 }
 
 // String is "run <id> (host <h>, pid <n>)".
@@ -76,6 +113,8 @@ type Lease struct {
 	// Name is the lease's name, e.g. segment-2026-10-31; the object is leases/<name>.json.
 	Name   string
 	Holder Holder
+	// TookOver is set when Acquire took the lease over from another holder: who, and why.
+	TookOver *Takeover
 
 	store Store
 	key   string
@@ -92,12 +131,26 @@ type Lease struct {
 	gen int64
 }
 
+// Takeover describes a lease taken over from a holder that can no longer hold it.
+type Takeover struct {
+	Previous Holder `json:"previous"`
+	// Reason is ReasonExpired or ReasonProcessGone.
+	Reason string `json:"reason"`
+}
+
+// Why a lease no longer protects its holder (LeaseState.Why, Takeover.Reason).
+const (
+	ReasonExpired     = "expired"
+	ReasonProcessGone = "holder process is gone"
+)
+
 // LeaseKey is the object holding the lease name.
 func LeaseKey(name string) string { return LeasePrefix + name + ".json" }
 
 // Acquire takes the lease name for holder, for ttl at a time. An absent lease is created with
-// PutIf(…, 0); an expired one (its holder died) is taken over with PutIf at the generation
-// read, so of two takers exactly one wins. A held, unexpired lease returns *LeaseHeldError.
+// PutIf(…, 0); an expired one, or one whose holder ran on this host and whose process is gone
+// (Holder.ProcessGone: the holder was killed), is taken over with PutIf at the generation
+// read, so of two takers exactly one wins. A live lease returns *LeaseHeldError.
 //
 // Expiry is judged conservatively across clocks: a lease is expired only when local time is
 // past both its recorded expires_at (the holder's clock) and the object's Updated time plus
@@ -136,28 +189,26 @@ func Acquire(ctx context.Context, s Store, name string, holder Holder, ttl time.
 // tryAcquire makes one attempt: the lease, or who holds it, or an error.
 func tryAcquire(ctx context.Context, s Store, name, key string, holder Holder, ttl time.Duration) (*Lease, *LeaseHeldError, error) {
 	var ifGen int64
+	var took *Takeover
 	info, err := s.Stat(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotExist):
 	case err != nil:
 		return nil, nil, err
 	default:
-		b, err := GetBytes(ctx, s, key)
+		st, err := readLease(ctx, s, name, info, ttl)
 		if err != nil {
 			return nil, nil, err
 		}
-		var rec leaseRecord
-		if json.Unmarshal(b, &rec) != nil {
-			// Unreadable (not ours, or torn by hand): it expires TTL after it was written.
-			rec = leaseRecord{ExpiresAt: info.Updated.Add(ttl), TTLSeconds: ttl.Seconds()}
-		}
-		if exp := rec.expiry(info, ttl); time.Now().Before(exp) {
-			return nil, &LeaseHeldError{Name: name, Holder: rec.Holder, ExpiresAt: exp}, nil
+		why := st.Why(time.Now())
+		if why == "" {
+			return nil, &LeaseHeldError{Name: name, Holder: st.Holder, ExpiresAt: st.ExpiresAt}, nil
 		}
 		ifGen = info.Generation
+		took = &Takeover{Previous: st.Holder, Reason: why}
 	}
 	now := time.Now().UTC()
-	l := &Lease{Name: name, Holder: holder, store: s, key: key, ttl: ttl}
+	l := &Lease{Name: name, Holder: holder, TookOver: took, store: s, key: key, ttl: ttl}
 	l.rec = leaseRecord{Holder: holder, AcquiredAt: now, RenewedAt: now, ExpiresAt: now.Add(ttl), TTLSeconds: ttl.Seconds()}
 	gen, err := l.write(ctx, ifGen)
 	if err != nil {
@@ -165,6 +216,59 @@ func tryAcquire(ctx context.Context, s Store, name, key string, holder Holder, t
 	}
 	l.gen = gen
 	return l, nil, nil
+}
+
+// LeaseState is a lease object as found in the lake.
+type LeaseState struct {
+	Name   string
+	Holder Holder
+	// ExpiresAt is the lease's expiry judged conservatively across clocks (see Acquire).
+	ExpiresAt time.Time
+	// Generation is the object's generation when it was read.
+	Generation int64
+}
+
+// Why returns "" while the lease protects its holder at now, else why it no longer does:
+// ReasonExpired, or ReasonProcessGone when the holder ran on this host and has exited.
+func (l *LeaseState) Why(now time.Time) string {
+	switch {
+	case !now.Before(l.ExpiresAt):
+		return ReasonExpired
+	case l.Holder.ProcessGone():
+		return ReasonProcessGone
+	}
+	return ""
+}
+
+// Live reports whether the lease still protects its holder at now.
+func (l *LeaseState) Live(now time.Time) bool { return l.Why(now) == "" }
+
+// ReadLease reads the lease name; the error wraps ErrNotExist when there is none. A record
+// that cannot be parsed counts as written by a holder with fallbackTTL.
+func ReadLease(ctx context.Context, s Store, name string, fallbackTTL time.Duration) (*LeaseState, error) {
+	key := LeaseKey(name)
+	if err := CheckKey(key); err != nil {
+		return nil, fmt.Errorf("lease %q: %w", name, err)
+	}
+	info, err := s.Stat(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return readLease(ctx, s, name, info, fallbackTTL)
+}
+
+// readLease reads the lease object info describes.
+func readLease(ctx context.Context, s Store, name string, info ObjectInfo, ttl time.Duration) (*LeaseState, error) {
+	b, err := GetBytes(ctx, s, info.Key)
+	if err != nil {
+		return nil, err
+	}
+	var rec leaseRecord
+	if json.Unmarshal(b, &rec) != nil {
+		// Unreadable (not ours, or torn by hand): it expires TTL after it was written.
+		rec = leaseRecord{ExpiresAt: info.Updated.Add(ttl), TTLSeconds: ttl.Seconds()}
+	}
+	return &LeaseState{Name: name, Holder: rec.Holder, ExpiresAt: rec.expiry(info, ttl), Generation: info.Generation}, nil
 }
 
 // expiry is the later of the holder's expires_at and the store's Updated + TTL.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -201,5 +202,113 @@ func TestAcquireWait(t *testing.T) {
 	b.Release(ctx)
 	if _, err := AcquireWait(ctx, s, "segment-d", Holder{}, ttl, "sometimes", time.Second); err == nil {
 		t.Fatal("an unknown on_conflict was accepted")
+	}
+}
+
+// deadPID is the pid of a process that has exited and been reaped.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start a child process: %v", err)
+	}
+	pid := cmd.Process.Pid
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// writeLiveLease leaves a lease as a holder writes it: unexpired (30 minutes to go).
+func writeLiveLease(t *testing.T, s *FileStore, name string, holder Holder) {
+	t.Helper()
+	now := time.Now().UTC()
+	b, _ := json.Marshal(leaseRecord{Holder: holder, AcquiredAt: now, RenewedAt: now, ExpiresAt: now.Add(30 * time.Minute), TTLSeconds: 1800})
+	if err := PutBytes(context.Background(), s, LeaseKey(name), b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An unexpired lease whose holder ran on this host and has exited is taken over at once; one
+// whose holder is alive, or ran elsewhere (another host, boot or PID namespace), is not.
+func TestLeaseOfADeadHolderIsTakenOverAtOnce(t *testing.T) {
+	ctx := context.Background()
+	me := NewHolder("me")
+	dead := me
+	dead.PID, dead.RunID = deadPID(t), "killed"
+	tests := []struct {
+		name     string
+		holder   Holder
+		takeOver bool
+	}{
+		{"dead on this host", dead, true},
+		{"alive on this host", Holder{Host: me.Host, PID: os.Getppid(), RunID: "alive", BootID: me.BootID, PIDNamespace: me.PIDNamespace}, false},
+		{"this process", Holder{Host: me.Host, PID: os.Getpid(), RunID: "sibling", BootID: me.BootID, PIDNamespace: me.PIDNamespace}, false},
+		{"dead pid on another host", Holder{Host: me.Host + "-other", PID: dead.PID, RunID: "far"}, false},
+		{"another boot of this host", Holder{Host: me.Host, PID: dead.PID, RunID: "old-boot", BootID: "another-boot", PIDNamespace: me.PIDNamespace}, false},
+		{"another PID namespace", Holder{Host: me.Host, PID: dead.PID, RunID: "container", BootID: me.BootID, PIDNamespace: "pid:[1]"}, false},
+		{"recorded before boot ids", Holder{Host: me.Host, PID: dead.PID, RunID: "older-segpipe"}, true},
+		{"no pid", Holder{Host: me.Host, RunID: "no-pid"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			writeLiveLease(t, s, "segment-2026-10-31", tc.holder)
+			l, err := Acquire(ctx, s, "segment-2026-10-31", me, 30*time.Minute)
+			if !tc.takeOver {
+				var held *LeaseHeldError
+				if !errors.As(err, &held) || held.Holder.RunID != tc.holder.RunID {
+					t.Fatalf("acquire: %v, want the lease held by %s", err, tc.holder.RunID)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("acquire over a dead holder: %v", err)
+			}
+			defer l.Release(ctx)
+			if l.TookOver == nil || l.TookOver.Reason != ReasonProcessGone || l.TookOver.Previous.RunID != tc.holder.RunID {
+				t.Fatalf("took over %+v, want from %s because its process is gone", l.TookOver, tc.holder.RunID)
+			}
+			st, err := ReadLease(ctx, s, "segment-2026-10-31", time.Minute)
+			if err != nil || st.Holder.RunID != "me" || !st.Live(time.Now()) {
+				t.Fatalf("the lease after the takeover: %+v, %v", st, err)
+			}
+		})
+	}
+}
+
+// Of several runs finding a dead holder's lease at once, exactly one takes it over: the
+// takeover is a conditional write at the generation read.
+func TestDeadHolderLeaseIsTakenOverOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	dead := NewHolder("killed")
+	dead.PID = deadPID(t)
+	writeLiveLease(t, s, "ingest-2026-10-31", dead)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, held := 0, 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := Acquire(ctx, s, "ingest-2026-10-31", NewHolder("taker"), time.Minute)
+			mu.Lock()
+			defer mu.Unlock()
+			var he *LeaseHeldError
+			switch {
+			case err == nil:
+				wins++
+				t.Cleanup(func() { l.Release(ctx) })
+			case errors.As(err, &he) && he.Holder.RunID == "taker":
+				held++
+			default:
+				t.Errorf("taker: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || held != 7 {
+		t.Fatalf("%d takers won and %d found it held, want 1 and 7", wins, held)
 	}
 }
