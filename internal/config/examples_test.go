@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/segpipe/segpipe/internal/config"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/ (and docs/configuration.md's segments table)")
 
 // anyEnv gives every ${NAME} a value: a URL for *_URL, a token otherwise.
 func anyEnv(name string) (string, bool) {
@@ -48,7 +45,7 @@ func TestShippedConfigsKeepTheirSegments(t *testing.T) {
 			}
 			got = append(got, '\n')
 			golden := filepath.Join("testdata", "segments", name+".json")
-			if *update {
+			if *config.Update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -110,7 +107,7 @@ func TestSegmentProblems(t *testing.T) {
 	}
 	got := b.String()
 	golden := filepath.Join("testdata", "segments", "problems.txt")
-	if *update {
+	if *config.Update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
