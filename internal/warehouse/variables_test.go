@@ -3,14 +3,17 @@ package warehouse
 import (
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segpipe/segpipe/internal/config"
+	segsql "github.com/segpipe/segpipe/sql"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
@@ -85,5 +88,37 @@ func TestConfigVariablesGolden(t *testing.T) {
 				t.Errorf("ConfigVariables differ from %s:\n%s", golden, got)
 			}
 		})
+	}
+}
+
+// Every variable a knob of the segments block binds is read by the SQL: a threshold without a
+// reader is a setting that does nothing.
+func TestEveryKnobIsRead(t *testing.T) {
+	read := map[string]bool{}
+	pattern := regexp.MustCompile(`getvariable\('([a-z0-9_]+)'\)`)
+	err := fs.WalkDir(segsql.Files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(segsql.Files, path)
+		if err != nil {
+			return err
+		}
+		for _, m := range pattern.FindAllStringSubmatch(StripComments(string(b)), -1) {
+			read[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := config.DefaultSegments().Variables()
+	if len(vars) < 50 {
+		t.Fatalf("only %d segments variables", len(vars))
+	}
+	for _, v := range vars {
+		if !read[v.Name] {
+			t.Errorf("segments variable %s is bound but no file of sql/ reads getvariable('%s')", v.Name, v.Name)
+		}
 	}
 }
