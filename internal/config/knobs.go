@@ -98,7 +98,7 @@ func (k knobOf[T]) docRow() string {
 	}
 	names := []string{k.Var}
 	if k.Bind != nil {
-		names = names[:0]
+		names = nil
 		for _, v := range k.Bind(k.Default) {
 			names = append(names, v.Name)
 		}
@@ -131,7 +131,7 @@ func docValue(v reflect.Value) string {
 			return "none"
 		}
 	case reflect.Float64:
-		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+		return strconv.FormatFloat(v.Float(), 'f', -1, 64)
 	}
 	return fmt.Sprint(v.Interface())
 }
@@ -182,6 +182,8 @@ func (s Segments) Variables() []Variable {
 	return vars
 }
 
+// fillAbsent sets each field of the struct dst whose key (under path) present does not find to
+// a copy of def's, group by group.
 func fillAbsent(dst, def reflect.Value, path string, present func(string) bool) {
 	t := dst.Type()
 	for i := 0; i < t.NumField(); i++ {
