@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,28 +65,13 @@ func TestBareConfigBindsEveryVariable(t *testing.T) {
 		}
 		bound[v.Name] = true
 	}
-	read := regexp.MustCompile(`getvariable\('([a-z0-9_]+)'\)`)
-	n := 0
-	err := fs.WalkDir(segsql.Files, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	reads := variableReads(t)
+	for _, r := range reads {
+		if !bound[r.name] {
+			t.Errorf("sql/%s reads getvariable('%s'), which ConfigVariables does not bind", r.path, r.name)
 		}
-		b, err := fs.ReadFile(segsql.Files, path)
-		if err != nil {
-			return err
-		}
-		for _, m := range read.FindAllStringSubmatch(StripComments(string(b)), -1) {
-			n++
-			if !bound[m[1]] {
-				t.Errorf("sql/%s reads getvariable('%s'), which ConfigVariables does not bind", path, m[1])
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if n < 50 {
+	if n := len(reads); n < 50 {
 		t.Fatalf("found only %d getvariable reads", n)
 	}
 }
