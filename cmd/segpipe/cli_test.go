@@ -81,13 +81,22 @@ func TestStatusExitCodeCheckAndJSON(t *testing.T) {
 		t.Fatalf("status --check after a failure: exit %d, %q", code, out)
 	}
 
+	// An abandoned run (killed; a later job found it dead) is a problem too, with its reason.
+	putRecord(t, s, jobs.RunRecord{RunID: "20261202T010000Z-cccccc-ingest", Job: "ingest", AsOf: "2026-12-01", Status: jobs.RunAbandoned, AbandonedReason: "its lease ingest-2026-12-01 is gone", StartedAt: t0.Add(23 * time.Hour)})
+	code, out, _ = runCLI(t, append([]string{"status", "--check"}, cfg...)...)
+	if code != exitFailed || !strings.Contains(out, "the last ingest run 20261202T010000Z-cccccc-ingest (as_of 2026-12-01) abandoned: its lease ingest-2026-12-01 is gone") {
+		t.Fatalf("status --check with an abandoned run: exit %d, %q", code, out)
+	}
+	if _, out, _ := runCLI(t, append([]string{"runs"}, cfg...)...); !strings.Contains(out, "abandoned") || !strings.Contains(out, "its lease ingest-2026-12-01 is gone") {
+		t.Errorf("runs does not show the abandoned run:\n%s", out)
+	}
 	code, out, _ = runCLI(t, append([]string{"status", "--json"}, cfg...)...)
 	var st Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil || code != exitFailed {
 		t.Fatalf("status --json: exit %d, %v\n%s", code, err, out)
 	}
 	if st.Published == nil || st.Published.AsOf != "2026-11-30" || len(st.Jobs) < 2 || st.Jobs[1].Job != "segment" ||
-		st.Jobs[1].LastRun.Status != "failed" || st.Jobs[1].LastSuccess.RunID != "20261201T020000Z-aaaaaa-segment" || len(st.Problems) != 1 || st.Jobs[0].NextRun == nil {
+		st.Jobs[1].LastRun.Status != "failed" || st.Jobs[1].LastSuccess.RunID != "20261201T020000Z-aaaaaa-segment" || len(st.Problems) != 2 || st.Jobs[0].NextRun == nil {
 		t.Fatalf("status --json: %+v", st)
 	}
 

@@ -65,8 +65,12 @@ func printRuns(w io.Writer, runs []jobs.RunRecord) {
 		if !r.FinishedAt.IsZero() {
 			secs = fmt.Sprintf("%.1f", r.FinishedAt.Sub(r.StartedAt).Seconds())
 		}
+		why := r.Error
+		if r.Status == jobs.RunAbandoned {
+			why = r.AbandonedReason
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.RunID, r.Job, r.AsOf, r.Status,
-			r.StartedAt.UTC().Format("2006-01-02 15:04:05"), secs, runRows(r), truncate(oneLine(errors.New(r.Error)), 60))
+			r.StartedAt.UTC().Format("2006-01-02 15:04:05"), secs, runRows(r), truncate(oneLine(errors.New(why)), 60))
 	}
 	tw.Flush()
 }
@@ -183,7 +187,11 @@ type PublishedStatus struct {
 }
 
 func runRef(r *jobs.RunRecord) *RunRef {
-	ref := &RunRef{RunID: r.RunID, AsOf: r.AsOf, Status: r.Status, StartedAt: r.StartedAt.UTC(), Error: oneLine(errors.New(r.Error))}
+	why := r.Error
+	if r.Status == jobs.RunAbandoned {
+		why = r.AbandonedReason
+	}
+	ref := &RunRef{RunID: r.RunID, AsOf: r.AsOf, Status: r.Status, StartedAt: r.StartedAt.UTC(), Error: oneLine(errors.New(why))}
 	if !r.FinishedAt.IsZero() {
 		f := r.FinishedAt.UTC()
 		ref.FinishedAt = &f
