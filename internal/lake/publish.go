@@ -160,21 +160,14 @@ func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication
 	if err := PutBytes(ctx, s, pub.Release+"/_published.json", body); err != nil {
 		return nil, err
 	}
-	if err := linker.SwitchLink(ctx, LatestDir, pub.Release); err != nil {
-		return nil, fmt.Errorf("switch %s to %s: %w", LatestDir, pub.Release, err)
-	}
 	// The pointer at the generation read at the start, as on GCS: a rollback (or another
 	// publisher) that moved it meanwhile wins, and latest goes back to what it names.
-	if _, err := s.PutIf(ctx, PublishedKey, bytes.NewReader(body), prevGen); err != nil {
-		restore := context.WithoutCancel(ctx)
-		if now, rerr := ReadPublished(restore, s); rerr == nil && now.Release != "" {
-			_ = linker.SwitchLink(restore, LatestDir, now.Release)
-		}
+	if err := switchThenPoint(ctx, s, linker, pub.Release, body, prevGen); err != nil {
 		if errors.Is(err, ErrPrecondition) {
 			return nil, fmt.Errorf("publish %s run %s: %w: %s changed since this run read it, so it was not overwritten (its history partitions are written; rerun to publish): %v",
 				asOf, runID, ErrPublishConflict, PublishedKey, err)
 		}
-		return nil, fmt.Errorf("publish %s: %w", PublishedKey, err)
+		return nil, fmt.Errorf("publish: %w", err)
 	}
 	if err := pruneReleases(ctx, s, pub.Release, keep); err != nil {
 		return pub, fmt.Errorf("published, but pruning old releases failed: %w", err)
@@ -365,6 +358,23 @@ func copyStaged(ctx context.Context, s Store, staged PublishedFile, local, dst s
 	}
 	f.Name, f.Rows = staged.Name, staged.Rows
 	return f, nil
+}
+
+// switchThenPoint switches latest to release, then writes the pointer body with PutIf at
+// gen. When the pointer write fails (another publisher or a rollback moved it: the error wraps
+// ErrPrecondition), latest is switched back to the release the pointer names now.
+func switchThenPoint(ctx context.Context, s Store, linker Linker, release string, body []byte, gen int64) error {
+	if err := linker.SwitchLink(ctx, LatestDir, release); err != nil {
+		return fmt.Errorf("switch %s to %s: %w", LatestDir, release, err)
+	}
+	if _, err := s.PutIf(ctx, PublishedKey, bytes.NewReader(body), gen); err != nil {
+		restore := context.WithoutCancel(ctx)
+		if now, rerr := ReadPublished(restore, s); rerr == nil && now.Release != "" {
+			_ = linker.SwitchLink(restore, LatestDir, now.Release)
+		}
+		return fmt.Errorf("write %s: %w", PublishedKey, err)
+	}
+	return nil
 }
 
 // readPublishedGen reads the pointer and the generation it was read at (0: none yet).

@@ -152,19 +152,11 @@ func Rollback(ctx context.Context, s Store, target Release, info RollbackInfo, k
 			target.Key, ErrPublishConflict, PublishedKey, err)
 	}
 	if linker, ok := s.(Linker); ok {
-		if err := linker.SwitchLink(ctx, LatestDir, target.Key); err != nil {
-			return nil, fmt.Errorf("rollback: switch %s to %s: %w", LatestDir, target.Key, err)
-		}
-		if _, err := s.PutIf(ctx, PublishedKey, bytes.NewReader(body), gen); err != nil {
-			// Put latest back where the pointer is, whoever moved it.
-			restore := context.WithoutCancel(ctx)
-			if now, rerr := ReadPublished(restore, s); rerr == nil && now.Release != "" {
-				_ = linker.SwitchLink(restore, LatestDir, now.Release)
-			}
+		if err := switchThenPoint(ctx, s, linker, target.Key, body, gen); err != nil {
 			if errors.Is(err, ErrPrecondition) {
 				return nil, conflict(err)
 			}
-			return nil, fmt.Errorf("rollback: write %s: %w", PublishedKey, err)
+			return nil, fmt.Errorf("rollback: %w", err)
 		}
 	} else {
 		pointer, err := s.PutIf(ctx, PublishedKey, bytes.NewReader(body), gen)
