@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -81,32 +82,7 @@ func (c *Config) applyDefaults() {
 			s.Auth.Type = "none"
 		}
 		for _, e := range s.Entities {
-			if e == nil {
-				continue
-			}
-			if e.Pagination.Type == "" {
-				e.Pagination.Type = "none"
-			}
-			if e.Pagination.FirstPage == nil {
-				one := 1
-				e.Pagination.FirstPage = &one
-			}
-			if inc := e.Incremental; inc != nil {
-				if inc.ParamFormat == "" {
-					inc.ParamFormat = "rfc3339"
-				}
-				if inc.ParamOn == "" {
-					inc.ParamOn = "every"
-				}
-			}
-			if bq := e.BulkQuery; bq != nil {
-				if bq.PollInterval == 0 {
-					bq.PollInterval = Duration(2 * time.Second)
-				}
-				if bq.Timeout == 0 {
-					bq.Timeout = Duration(30 * time.Minute)
-				}
-			}
+			e.applyDefaults()
 		}
 	}
 	for _, r := range c.Audit.Assertions {
@@ -122,6 +98,74 @@ var (
 	dotPath      = regexp.MustCompile(`^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$`)
 	fieldPath    = regexp.MustCompile(`^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$`)
 )
+
+// applyDefaults fills an entity's unset keys with their defaults.
+func (e *Entity) applyDefaults() {
+	if e == nil {
+		return
+	}
+	if e.Pagination.Type == "" {
+		e.Pagination.Type = "none"
+	}
+	if e.Pagination.FirstPage == nil {
+		one := 1
+		e.Pagination.FirstPage = &one
+	}
+	if inc := e.Incremental; inc != nil {
+		if inc.ParamFormat == "" {
+			inc.ParamFormat = "rfc3339"
+		}
+		if inc.ParamOn == "" {
+			inc.ParamOn = "every"
+		}
+	}
+	if bq := e.BulkQuery; bq != nil {
+		if bq.PollInterval == 0 {
+			bq.PollInterval = Duration(2 * time.Second)
+		}
+		if bq.Timeout == 0 {
+			bq.Timeout = Duration(30 * time.Minute)
+		}
+	}
+}
+
+// PrepareEntity is entity config that did not come through Load (a test's, a caller's own)
+// made ready to land: a copy with the defaults Load applies, checked by the rules Load checks
+// (validateEntity, the one statement of them). The error names each problem by its key below
+// the entity, e.g. "pagination.offset_param: offset pagination needs ...".
+func PrepareEntity(name string, e *Entity) (*Entity, error) {
+	if e == nil {
+		return nil, fmt.Errorf("entity %s: no config", name)
+	}
+	c := *e
+	c.Pagination.FirstPage = clonePtr(e.Pagination.FirstPage)
+	c.Incremental = clonePtr(e.Incremental)
+	c.BulkQuery = clonePtr(e.BulkQuery)
+	c.applyDefaults()
+	p := &parser{}
+	p.validateEntity(name, name, &c)
+	if len(p.problems) == 0 {
+		return &c, nil
+	}
+	msgs := make([]string, len(p.problems))
+	for i, pr := range p.problems {
+		key := strings.TrimPrefix(strings.TrimPrefix(pr.Key, name), ".")
+		if key == "" {
+			msgs[i] = pr.Msg
+		} else {
+			msgs[i] = key + ": " + pr.Msg
+		}
+	}
+	return nil, errors.New(strings.Join(msgs, "; "))
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
 
 func (p *parser) validate(c *Config) {
 	if !currencyCode.MatchString(c.Currency) {
@@ -442,7 +486,7 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		}
 		needJSON("next_url_path", "next_url pagination")
 	default:
-		p.add(pk+".type", "must be none, cursor, page, offset, link or next_url, got %q", pg.Type)
+		p.add(pk+".type", "unknown pagination type %q: must be none, cursor, page, offset, link or next_url", pg.Type)
 	}
 	if len(e.Columns) == 0 {
 		p.add(key+".columns", "at least one column is needed")
@@ -461,7 +505,7 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 			p.add(ck, "unknown type %q (types: %s)", col.Type, strings.Join(ColumnTypes, ", "))
 		}
 		if col.Field != "" && e.Format != "csv" && !fieldPath.MatchString(col.Field) {
-			p.add(ck+".field", "must be a dot path such as properties.name or lines.data.0.amount")
+			p.add(ck+".field", "%q is not a dot path such as properties.name or lines.data.0.amount", col.Field)
 		}
 		if col.Layout != "" || col.Timezone != "" {
 			if col.Type != "timestamp" && col.Type != "date" {
