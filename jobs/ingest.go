@@ -55,7 +55,6 @@ type landing struct {
 	ent            *config.Entity
 	limiter        *rate.Limiter
 	manifest       *lake.Manifest
-	floor          extract.FloorResult // MeasureIngestFloor's measurement
 	seconds        float64
 	err            error
 }
@@ -109,6 +108,28 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 		failures = cancelled[:1]
 	}
 	return res, errors.Join(failures...)
+}
+
+// Entity is one configured entity as Ingest pulls it, with its source's shared rate limiter.
+type Entity struct {
+	Source, Name string
+	Src          *config.Source
+	Ent          *config.Entity
+	Limiter      *rate.Limiter
+}
+
+// ForEachEntity runs fn for every configured entity exactly as Ingest schedules its landings
+// (eachEntity): for measuring a part of a landing on its own (the bench's floors). It returns
+// every entity's error, joined.
+func ForEachEntity(ctx context.Context, p Params, fn func(context.Context, Entity) error) error {
+	all := eachEntity(ctx, p.Config, previousLandingSeconds(ctx, &p, p.logger()), func(ctx context.Context, l *landing) error {
+		return fn(ctx, Entity{Source: l.source, Name: l.entity, Src: l.src, Ent: l.ent, Limiter: l.limiter})
+	})
+	var errs []error
+	for _, l := range all {
+		errs = append(errs, l.err)
+	}
+	return errors.Join(errs...)
 }
 
 // eachEntity runs fn for every entity of every configured source the way ingest pulls them:

@@ -301,6 +301,28 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	return res, nil
 }
 
+// OpenLanded opens a DuckDB session over the lake's landed data as of p.AsOf, registered as
+// the segment job registers it (registerLanded, registerPrevious), to run the SQL on its own
+// (the bench's transform floor). dir holds the session's temporary files; the caller closes
+// the session.
+func OpenLanded(ctx context.Context, p Params, dir string) (*warehouse.Session, error) {
+	sess, err := warehouse.Open(ctx, warehouse.Options{
+		Threads: p.Config.Warehouse.Threads, MemoryLimit: p.Config.Warehouse.MemoryLimit, TempDir: dir,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := registerLanded(ctx, &p, sess, dir, &SegmentResult{}); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	if _, err := registerPrevious(ctx, &p, sess); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return sess, nil
+}
+
 // registerLanded creates a raw_<vendor>__<entity> view over each configured entity's snapshot
 // as of the run: the landings that hold every fact up to as_of (lake.Snapshot). When an
 // entity has nothing landed on or after as_of, the run stops naming every such entity, unless

@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segpipe/segpipe/cmd/segpipe/internal/bench"
 )
 
 // TestMain lets the bench smoke test start this test binary as its export-server child
 // (`segpipe bench-serve`), the way the real binary starts itself.
 func TestMain(m *testing.M) {
-	if os.Getenv(benchChildEnv) == "1" {
+	if os.Getenv(bench.ChildEnv) == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -39,7 +41,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep BenchReport
+	var rep bench.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestBenchSmoke(t *testing.T) {
 	if per := float64(rep.Records) / 1000; rep.Volume != "bench" || per < 50 || per > 75 {
 		t.Errorf("volume %q with %.1f records an account, want bench with about 62", rep.Volume, per)
 	}
-	var extract BenchStage
+	var extract bench.Stage
 	for _, s := range rep.Stages {
 		if s.Stage == "extract + land" {
 			extract = s
@@ -71,7 +73,7 @@ func TestBenchSmoke(t *testing.T) {
 }
 
 func TestBenchServeIsInternal(t *testing.T) {
-	t.Setenv(benchChildEnv, "")
+	t.Setenv(bench.ChildEnv, "")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"bench-serve"}, &stdout, &stderr); code != exitUsage {
 		t.Errorf("bench-serve run by hand: exit %d, want %d", code, exitUsage)

@@ -3,6 +3,7 @@ package extract
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -75,11 +76,11 @@ func (l *landing) startBulkQuery(ctx context.Context, f *fetcher) (*url.URL, err
 	bq := l.ent.BulkQuery
 	jobs, err := url.Parse(strings.TrimRight(l.src.BaseURL, "/") + "/services/data/" + url.PathEscape(bq.APIVersion) + "/jobs/query")
 	if err != nil || (jobs.Scheme != "http" && jobs.Scheme != "https") || jobs.Host == "" || jobs.User != nil {
-		return nil, fmt.Errorf("extract %s/%s: bulk query: need an http:// or https:// base_url without credentials", l.source, l.entity)
+		return nil, errors.New("bulk query: need an http:// or https:// base_url without credentials")
 	}
 	body, err := json.Marshal(bulkJobRequest{Operation: "query", Query: BulkSOQL(bq, l.sincePtr()), ContentType: "CSV", ColumnDelimiter: "COMMA", LineEnding: "LF"})
 	if err != nil {
-		return nil, fmt.Errorf("extract %s/%s: bulk query: %w", l.source, l.entity, err)
+		return nil, fmt.Errorf("bulk query: %w", err)
 	}
 	// A damaged answer to the create call is not retried: that would create a second job.
 	job, err := l.bulkCall(ctx, f, &call{method: http.MethodPost, u: jobs, body: body, what: "bulk query job create", accept: "application/json"}, false)
@@ -87,7 +88,7 @@ func (l *landing) startBulkQuery(ctx context.Context, f *fetcher) (*url.URL, err
 		return nil, err
 	}
 	if !bulkJobID.MatchString(job.ID) {
-		return nil, fmt.Errorf("extract %s/%s: bulk query job create: the answer has no usable job id (%q)", l.source, l.entity, snippet(job.ID))
+		return nil, fmt.Errorf("bulk query job create: the answer has no usable job id (%q)", snippet(job.ID))
 	}
 	l.log.Info("bulk query job created", "job", job.ID, "state", job.State)
 	jobURL := jobs.JoinPath(job.ID)
@@ -104,16 +105,16 @@ func (l *landing) startBulkQuery(ctx context.Context, f *fetcher) (*url.URL, err
 	for job.State != bulkJobComplete {
 		switch job.State {
 		case bulkJobFailed, bulkJobAborted:
-			return nil, fmt.Errorf("extract %s/%s: bulk query job %s is %s: %s", l.source, l.entity, job.ID, job.State, f.scrub(job.ErrorMessage))
+			return nil, fmt.Errorf("bulk query job %s is %s: %s", job.ID, job.State, f.scrub(job.ErrorMessage))
 		}
 		if time.Now().Add(poll).After(deadline) {
-			return nil, fmt.Errorf("extract %s/%s: bulk query job %s did not complete within %v (state %s); raise bulk_query.timeout", l.source, l.entity, job.ID, limit, job.State)
+			return nil, fmt.Errorf("bulk query job %s did not complete within %v (state %s); raise bulk_query.timeout", job.ID, limit, job.State)
 		}
 		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("extract %s/%s: bulk query job %s: %w", l.source, l.entity, job.ID, ctx.Err())
+			return nil, fmt.Errorf("bulk query job %s: %w", job.ID, ctx.Err())
 		case <-t.C:
 		}
 		next, err := l.bulkCall(ctx, f, &call{method: http.MethodGet, u: jobURL, what: "bulk query job status", accept: "application/json"}, true)
@@ -121,7 +122,7 @@ func (l *landing) startBulkQuery(ctx context.Context, f *fetcher) (*url.URL, err
 			return nil, err
 		}
 		if next.ID != "" && next.ID != job.ID {
-			return nil, fmt.Errorf("extract %s/%s: bulk query job %s: the status call answered for job %s", l.source, l.entity, job.ID, next.ID)
+			return nil, fmt.Errorf("bulk query job %s: the status call answered for job %s", job.ID, next.ID)
 		}
 		job.State, job.ErrorMessage = next.State, next.ErrorMessage
 	}

@@ -136,7 +136,6 @@ func (s *salesforceBulk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func opportunitiesBulk() *config.Entity {
 	return &config.Entity{
-		Path:       "/ignored",
 		Format:     "csv",
 		Pagination: config.Pagination{Type: "cursor", CursorParam: "locator", NextCursorHeader: "Sforce-Locator"},
 		PrimaryKey: "opportunity_id",
@@ -264,7 +263,7 @@ func TestBulkQueryCreateRejected(t *testing.T) {
 	if he.Method != "POST" || he.Call != "bulk query job create" || he.Status != 400 || posts != 1 {
 		t.Errorf("%+v, %d posts", he, posts)
 	}
-	mustContain(t, err.Error(), "src/ent bulk query job create: POST "+srv.URL+"/services/data/v60.0/jobs/query: HTTP 400", "INVALIDJOB", "[redacted]")
+	mustContain(t, err.Error(), "src/ent dt=2026-03-01: bulk query job create: POST "+srv.URL+"/services/data/v60.0/jobs/query: HTTP 400", "INVALIDJOB", "[redacted]")
 	if strings.Contains(err.Error(), testToken) {
 		t.Errorf("the token leaked: %v", err)
 	}

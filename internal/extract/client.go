@@ -68,7 +68,7 @@ func (e *HTTPError) Error() string {
 	if e.Page > 0 || what == "" {
 		what = fmt.Sprintf("page %d", e.Page)
 	}
-	fmt.Fprintf(&b, "extract %s/%s %s: %s %s: HTTP %d %s", e.Source, e.Entity, what, e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	fmt.Fprintf(&b, "%s: %s %s: HTTP %d %s", what, e.Method, e.URL, e.Status, http.StatusText(e.Status))
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
@@ -143,10 +143,10 @@ func newFetcher(source string, src *config.Source, entity string, ent *config.En
 	case "", "none", "bearer", "basic":
 	case "header":
 		if src.Auth.Header == "" {
-			return nil, fmt.Errorf("extract %s/%s: auth type header needs the header name", source, entity)
+			return nil, errors.New("auth type header needs the header name")
 		}
 	default:
-		return nil, fmt.Errorf("extract %s/%s: unknown auth type %q (none, bearer, basic, header)", source, entity, src.Auth.Type)
+		return nil, fmt.Errorf("unknown auth type %q (none, bearer, basic, header)", src.Auth.Type)
 	}
 	var c http.Client
 	if hc != nil {
@@ -298,7 +298,7 @@ func (f *fetcher) do(ctx context.Context, c *call) (int, error) {
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, c.method, c.u.String(), body)
 	if err != nil {
-		return 0, fmt.Errorf("extract %s/%s %s: %s %s: %w", f.source, f.entity, c.label(), c.method, shown, err)
+		return 0, fmt.Errorf("%s: %s %s: %w", c.label(), c.method, shown, err)
 	}
 	req.Header.Set("User-Agent", "segpipe")
 	req.Header.Set("Accept", c.accept)
@@ -318,7 +318,7 @@ func (f *fetcher) do(ctx context.Context, c *call) (int, error) {
 		return err
 	})
 	if err := f.waitTurn(ctx); err != nil {
-		return 0, fmt.Errorf("extract %s/%s %s: waiting for the rate limiter: %w", f.source, f.entity, c.label(), err)
+		return 0, fmt.Errorf("%s: waiting for the rate limiter: %w", c.label(), err)
 	}
 	st := &retryState{}
 	resp, err := f.client(st).Do(req)
@@ -326,7 +326,7 @@ func (f *fetcher) do(ctx context.Context, c *call) (int, error) {
 		defer resp.Body.Close()
 	}
 	if ctx.Err() != nil {
-		return 0, fmt.Errorf("extract %s/%s %s: %w", f.source, f.entity, c.label(), ctx.Err())
+		return 0, fmt.Errorf("%s: %w", c.label(), ctx.Err())
 	}
 	if err == nil {
 		return resp.StatusCode, nil
@@ -354,7 +354,7 @@ func (f *fetcher) do(ctx context.Context, c *call) (int, error) {
 		}
 		return 0, he
 	}
-	msg := fmt.Sprintf("extract %s/%s %s: %s %s", f.source, f.entity, c.label(), c.method, shown)
+	msg := fmt.Sprintf("%s: %s %s", c.label(), c.method, shown)
 	if attempts > 1 {
 		msg += fmt.Sprintf(" (after %d attempts)", attempts)
 	}
@@ -388,7 +388,7 @@ func (f *fetcher) fetch(ctx context.Context, num int, u *url.URL) (*page, error)
 		return nil, err
 	}
 	if got == nil { // unreachable: the handler ran and succeeded
-		return nil, fmt.Errorf("extract %s/%s page %d: GET %s: no page decoded", f.source, f.entity, num, f.scrub(redactURL(u)))
+		return nil, fmt.Errorf("page %d: GET %s: no page decoded", num, f.scrub(redactURL(u)))
 	}
 	got.num = num
 	got.url = u

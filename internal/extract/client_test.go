@@ -120,7 +120,7 @@ func TestRetriesAreBounded(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			mustContain(t, err.Error(), append(tc.want, "src/ent page 1")...)
+			mustContain(t, err.Error(), append(tc.want, "src/ent dt=2026-03-01: page 1")...)
 			if n.Load() != 4 {
 				t.Errorf("%d requests, want 1 + 3 retries", n.Load())
 			}

@@ -1,6 +1,13 @@
 // Package extract pulls one source entity from its HTTP export, page by page, and lands it
 // in the lake as Parquet with a manifest written last.
 //
+// The files: extract.go is a landing's lifecycle (pull, land, commit, rollback, sweep) and
+// the package's entry points; convert.go turns records into Arrow rows; client.go,
+// paginate.go, bulk.go and decode.go fetch and split pages; pipeline.go runs the stages
+// concurrently; parquet.go writes the parts; repeats.go and shape.go judge repeated keys
+// and the export's shape. Every error an entry point returns starts "extract
+// <source>/<entity> dt=<dt>:", added there once.
+//
 // Records stream from each page into Arrow builders and out to Parquet parts built in a
 // temporary directory, so memory holds one page and one record batch whatever the size of
 // the export. Records that do not fit the configured columns go to a quarantine file with
@@ -14,15 +21,11 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/time/rate"
 
 	"github.com/segpipe/segpipe/internal/config"
@@ -65,9 +68,6 @@ type Options struct {
 	// the dt once its manifest is written: removed them, or left them (deferred) because a
 	// reader is registered (lake.SweepLanding).
 	OnSweep func(lake.SweepResult)
-
-	// floor, set by MeasureFloor, stops the landing short of part of its work.
-	floor Floor
 }
 
 // BadShareError is returned when more records were quarantined than the source's
@@ -88,8 +88,8 @@ type BadShareError struct {
 func (e *BadShareError) Share() float64 { return float64(e.Quarantined) / float64(e.Total) }
 
 func (e *BadShareError) Error() string {
-	return fmt.Sprintf("extract %s/%s dt=%s: %d of %d records quarantined (share %s), over max_bad_share %s; nothing landed; the rejected records and reasons are in %s/%s",
-		e.Source, e.Entity, e.Dt, e.Quarantined, e.Total, pct(e.Share()), pct(e.Limit), e.Lake, e.QuarantineKey)
+	return fmt.Sprintf("%d of %d records quarantined (share %s), over max_bad_share %s; nothing landed; the rejected records and reasons are in %s/%s",
+		e.Quarantined, e.Total, pct(e.Share()), pct(e.Limit), e.Lake, e.QuarantineKey)
 }
 
 func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
@@ -112,8 +112,28 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // (a segment run) is registered (lake.SweepLanding): a rerun replaces, never duplicates. A
 // landing that fails or is cancelled writes no manifest and leaves the previous one, and its
 // files, untouched.
+//
+// ent need not have come through config.Load: config.PrepareEntity applies its defaults and
+// checks it first.
 func LandEntity(ctx context.Context, store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*lake.Manifest, error) {
-	l, err := newLanding(store, source, src, entity, ent, opts)
+	m, err := landEntity(ctx, store, source, src, entity, ent, opts)
+	return m, named(source, entity, opts.Dt, err)
+}
+
+// named prefixes an entry point's error with what it was about, once for all of its
+// errors: "extract crm/accounts dt=2026-03-01: page 3: GET ...". Nil stays nil.
+func named(source, entity, dt string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("extract %s/%s dt=%s: %w", source, entity, dt, err)
+}
+
+func landEntity(ctx context.Context, store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*lake.Manifest, error) {
+	if store == nil {
+		return nil, errors.New("no lake store to land in")
+	}
+	l, err := newLanding(source, src, entity, ent, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +141,13 @@ func LandEntity(ctx context.Context, store lake.Store, source string, src *confi
 	prev, err := lake.ReadManifest(ctx, store, source, entity, opts.Dt)
 	switch {
 	case err == nil && prev.RunID == opts.RunID:
-		return nil, fmt.Errorf("extract %s/%s dt=%s: run %s: %w; use a new run id", source, entity, opts.Dt, opts.RunID, ErrRunIDReused)
+		return nil, fmt.Errorf("run %s: %w; use a new run id", opts.RunID, ErrRunIDReused)
 	case err != nil && !errors.Is(err, lake.ErrNotExist):
-		return nil, fmt.Errorf("extract %s/%s dt=%s: read the current manifest: %w", source, entity, opts.Dt, err)
+		return nil, fmt.Errorf("read the current manifest: %w", err)
 	}
-	m, err := l.run(ctx)
+	l.store = store
+	l.parts = newPartSink(store, lake.RawPrefix(source, entity, l.opts.Dt), l.opts.RunID, l.opts.TempDir, l.conv.schema, l.opts.RowsPerFile, l.opts.BatchRows, l.ent.PrimaryKey, l.log)
+	m, err := l.land(ctx)
 	if err != nil && !l.committed {
 		l.rollback(ctx)
 		return nil, err
@@ -133,37 +155,66 @@ func LandEntity(ctx context.Context, store lake.Store, source string, src *confi
 	return m, err
 }
 
-// landing is the state of one LandEntity call.
+// PullResult is what Download or Decode saw of one entity.
+type PullResult struct {
+	Pages int
+	// ResponseBytes is the size of every page's body, decompressed.
+	ResponseBytes int64
+	// Records is every record the pages held, whatever became of it.
+	Records int64
+	// Rows went into record batches and Quarantined were rejected (Decode only).
+	Rows, Quarantined int64
+}
+
+// Download fetches every page of one entity as LandEntity would with the same options: the
+// same requests, retries, rate limit, pagination and bulk query job, each page split into
+// its records and next address. It converts nothing and writes nothing: what a landing
+// cannot be faster than (the bench's download floor).
+func Download(ctx context.Context, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (PullResult, error) {
+	var res PullResult
+	l, err := newLanding(source, src, entity, ent, opts)
+	if err == nil {
+		defer l.release()
+		err = l.pull(ctx, func(context.Context, *page) error { return nil })
+		res = l.result()
+	}
+	return res, named(source, entity, opts.Dt, err)
+}
+
+// Decode does all of LandEntity's work but writing and committing: it fetches every page and
+// converts every record into Arrow record batches (the incremental filter, quarantine and
+// repeated keys judged as a landing judges them), handing each batch to sink, which must not
+// keep it after it returns. Nothing is written to a lake; the quarantined records and the
+// key log stay in temporary files, removed before it returns. The export's shape is not
+// checked (that needs the lake's earlier landings).
+func Decode(ctx context.Context, source string, src *config.Source, entity string, ent *config.Entity, opts Options, sink func(arrow.RecordBatch) error) (PullResult, error) {
+	var res PullResult
+	l, err := newLanding(source, src, entity, ent, opts)
+	if err == nil {
+		defer l.release()
+		err = l.decode(ctx, funcSink(sink))
+		res = l.result()
+	}
+	return res, named(source, entity, opts.Dt, err)
+}
+
+// landing is the state of one entity's pull: LandEntity's, Download's or Decode's.
 type landing struct {
-	store          lake.Store
 	source, entity string
 	src            *config.Source
 	ent            *config.Entity
 	opts           Options
 	log            *slog.Logger
-
-	schema *arrow.Schema
-	names  []string
-	kinds  []colKind
-	// layouts read the text of timestamp and date columns configured with a layout or zone
-	// (nil for the default RFC 3339 / YYYY-MM-DD reading).
-	layouts  []*timeLayout
-	jsonTop  map[string][]fieldRef // a JSON record's top-level key → the columns read through it
-	csvCols  map[string][]int      // a CSV header name → the columns read from it
-	pk       int
-	seenKeys *keySet
+	conv           *rowConverter
+	seenKeys       *keySet
 
 	// Incremental loads.
 	incremental bool  // this landing is incremental (Options.Since and entity config)
 	filterLocal bool  // drop records whose cursor is not after Since (the API cannot filter)
-	cursorCol   int   // the cursor column's index; -1 when the entity is not incremental
 	sinceMicros int64 // Since in µs since the epoch
 	cursorMax   int64 // the largest landed cursor value, µs
 	haveCursor  bool
 	filtered    int64
-
-	// Which records carry each column's field, and the landed rows' nulls (shape.go).
-	shape *shape
 
 	// Records whose primary key came before in this landing (repeats.go).
 	held           []heldRecord // records whose key came before, judged after the last page
@@ -171,58 +222,62 @@ type landing struct {
 	superseded     int64        // landed versions of a key landed again, less one per such key
 	repeatsDropped int64        // exact repeats, not landed
 
-	rb       *array.RecordBuilder
-	pending  int
-	partRows int64        // rows sent to the current Parquet part
-	sink     *partSink    // written only by writer's goroutine while it runs
-	writer   *batchWriter // nil when measuring a floor
+	out      batchSink // where record batches go
+	partRows int64     // rows sent to the current Parquet part
 	q        *quarantine
 
-	startedAt      time.Time
-	pages          int
-	bodyBytes      int64 // response bytes of every page, decompressed
-	rows           int64
-	quarantineKey  string // set once the quarantine file is uploaded
-	keepQuarantine bool   // a bad-share failure keeps it for the user to read
-	committed      bool   // the manifest is written
+	startedAt time.Time
+	pages     int
+	bodyBytes int64 // response bytes of every page, decompressed
+	records   int64 // records in the pages
+	rows      int64 // rows sent to out
 
-	// Scratch space reused for every record.
-	spans    [][]byte
-	absent   []bool // the column's field is not in the record (shape.go)
-	cells    []cell
-	problems []string
-	csvMap   []int
-	keyBuf   []byte
+	// Set by LandEntity only.
+	store          lake.Store
+	parts          *partSink // written only by the batch writer's goroutine while it runs
+	quarantineKey  string    // set once the quarantine file is uploaded
+	keepQuarantine bool      // a bad-share failure keeps it for the user to read
+	committed      bool      // the manifest is written
 }
 
-// fieldRef is a column read through a top-level key of a JSON record: rest is the remaining
-// dot path below that key (nil when the key holds the value itself).
-type fieldRef struct {
-	col  int
-	rest []string
+// batchSink takes a landing's record batches, and with each its ownership.
+type batchSink interface {
+	send(ctx context.Context, rec arrow.RecordBatch) error
 }
 
-func newLanding(store lake.Store, source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*landing, error) {
-	if (store == nil && opts.floor == 0) || src == nil || ent == nil {
-		return nil, fmt.Errorf("extract %s/%s: store, source and entity config are all required", source, entity)
+// funcSink hands each batch to a function, then releases it.
+type funcSink func(arrow.RecordBatch) error
+
+func (f funcSink) send(_ context.Context, rec arrow.RecordBatch) error {
+	defer rec.Release()
+	return f(rec)
+}
+
+// newLanding checks the options and readies the conversion of ent's records, checked by
+// config.PrepareEntity (the rules config.Load applies), so that an entity built in code is
+// held to the same rules as one from a YAML file.
+func newLanding(source string, src *config.Source, entity string, ent *config.Entity, opts Options) (*landing, error) {
+	if src == nil || ent == nil {
+		return nil, errors.New("source and entity config are both required")
 	}
 	for _, n := range []string{source, entity} {
 		if n == "" || strings.ContainsAny(n, "/\\") || n == "." || n == ".." {
-			return nil, fmt.Errorf("extract %s/%s: source and entity names must be non-empty and contain no slashes", source, entity)
+			return nil, errors.New("source and entity names must be non-empty and contain no slashes")
 		}
 	}
 	if d, err := time.Parse(time.DateOnly, opts.Dt); err != nil || d.Format(time.DateOnly) != opts.Dt {
-		return nil, fmt.Errorf("extract %s/%s: dt %q is not a YYYY-MM-DD date", source, entity, opts.Dt)
+		return nil, fmt.Errorf("dt %q is not a YYYY-MM-DD date", opts.Dt)
 	}
 	if !runIDPattern.MatchString(opts.RunID) {
-		return nil, fmt.Errorf("extract %s/%s: run id %q must be 1-128 letters, digits, '.', '_' or '-'", source, entity, opts.RunID)
+		return nil, fmt.Errorf("run id %q must be 1-128 letters, digits, '.', '_' or '-'", opts.RunID)
 	}
-	if ent.Format != "json" && ent.Format != "ndjson" && ent.Format != "csv" {
-		return nil, fmt.Errorf("extract %s/%s: format must be json, ndjson or csv, got %q", source, entity, ent.Format)
-	}
-	schema, err := LandedSchema(ent)
+	ent, err := config.PrepareEntity(entity, ent)
 	if err != nil {
-		return nil, fmt.Errorf("extract %s/%s: %w", source, entity, err)
+		return nil, fmt.Errorf("entity config: %w", err)
+	}
+	conv, err := newRowConverter(ent, opts.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("entity config: %w", err)
 	}
 	if opts.RowsPerFile <= 0 {
 		opts.RowsPerFile = DefaultRowsPerFile
@@ -235,97 +290,35 @@ func newLanding(store lake.Store, source string, src *config.Source, entity stri
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("source", source, "entity", entity, "dt", opts.Dt)
-	n := len(ent.Columns)
 	l := &landing{
-		store: store, source: source, src: src, entity: entity, ent: ent, opts: opts, log: log,
-		schema:    schema,
-		names:     make([]string, n),
-		kinds:     make([]colKind, n),
-		layouts:   make([]*timeLayout, n),
-		jsonTop:   make(map[string][]fieldRef, n),
-		csvCols:   make(map[string][]int, n),
-		pk:        -1,
-		cursorCol: -1,
-		seenKeys:  newKeySet(),
-		q:         &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
-		versions:  &versionLog{tempDir: opts.TempDir},
-		spans:     make([][]byte, n),
-		absent:    make([]bool, n),
-		shape:     newShape(ent.Columns),
-		cells:     make([]cell, n),
-		csvMap:    make([]int, n),
+		source: source, src: src, entity: entity, ent: ent, opts: opts, log: log,
+		conv:     conv,
+		seenKeys: newKeySet(),
+		q:        &quarantine{source: source, entity: entity, tempDir: opts.TempDir},
+		versions: &versionLog{tempDir: opts.TempDir},
 	}
-	seen := make(map[string]bool, n)
-	for i, c := range ent.Columns {
-		l.names[i] = c.Name
-		l.kinds[i], _ = kindOf(c.Type) // checked by LandedSchema
-		if c.Layout != "" || c.Timezone != "" {
-			tl, err := newTimeLayout(c.Layout, c.Timezone)
-			if err != nil {
-				return nil, fmt.Errorf("extract %s/%s: column %s: %w", source, entity, c.Name, err)
-			}
-			l.layouts[i] = tl
-		}
-		if seen[c.Name] {
-			return nil, fmt.Errorf("extract %s/%s: column %s is listed twice", source, entity, c.Name)
-		}
-		seen[c.Name] = true
-		field := c.Source()
-		l.csvCols[field] = append(l.csvCols[field], i)
-		top, rest, nested := strings.Cut(field, ".")
-		ref := fieldRef{col: i}
-		if nested {
-			ref.rest = strings.Split(rest, ".")
-		}
-		if ent.Format != "csv" && (top == "" || slices.Contains(ref.rest, "")) {
-			return nil, fmt.Errorf("extract %s/%s: column %s: field %q is not a dot path", source, entity, c.Name, field)
-		}
-		l.jsonTop[top] = append(l.jsonTop[top], ref)
-		if c.Name == ent.PrimaryKey {
-			l.pk = i
-		}
+	if ent.Incremental != nil && opts.Since != nil {
+		since := opts.Since.UTC()
+		l.opts.Since = &since
+		l.incremental = true
+		l.sinceMicros = since.UnixMicro()
+		l.filterLocal = !l.serverFilters()
 	}
-	if l.pk < 0 {
-		return nil, fmt.Errorf("extract %s/%s: primary_key %q is not one of the columns", source, entity, ent.PrimaryKey)
-	}
-	if inc := ent.Incremental; inc != nil {
-		for i, c := range ent.Columns {
-			if c.Name == inc.CursorColumn && l.kinds[i] == kindTimestamp {
-				l.cursorCol = i
-			}
-		}
-		if l.cursorCol < 0 {
-			return nil, fmt.Errorf("extract %s/%s: incremental cursor_column %q must name a timestamp column", source, entity, inc.CursorColumn)
-		}
-		switch inc.ParamFormat {
-		case "", "unix", "rfc3339", "date":
-		default:
-			return nil, fmt.Errorf("extract %s/%s: incremental param_format must be unix, rfc3339 or date, got %q", source, entity, inc.ParamFormat)
-		}
-		switch inc.ParamOn {
-		case "", "first", "every":
-		default:
-			return nil, fmt.Errorf("extract %s/%s: incremental param_on must be first or every, got %q", source, entity, inc.ParamOn)
-		}
-		if opts.Since != nil {
-			since := opts.Since.UTC()
-			l.opts.Since = &since
-			l.incremental = true
-			l.sinceMicros = since.UnixMicro()
-			l.filterLocal = !l.serverFilters()
-		}
-	}
-	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	l.sink = newPartSink(store, lake.RawPrefix(source, entity, opts.Dt), opts.RunID, opts.TempDir, schema, opts.RowsPerFile, opts.BatchRows, ent.PrimaryKey, log)
 	return l, nil
 }
 
 // release frees local resources: builders, temporary files.
 func (l *landing) release() {
-	l.rb.Release()
-	l.sink.abort()
+	l.conv.release()
+	if l.parts != nil {
+		l.parts.abort()
+	}
 	l.q.discard()
 	l.versions.discard()
+}
+
+func (l *landing) result() PullResult {
+	return PullResult{Pages: l.pages, ResponseBytes: l.bodyBytes, Records: l.records, Rows: l.rows, Quarantined: l.q.n}
 }
 
 // rollback deletes what a failed landing uploaded; the previous manifest and its files
@@ -333,8 +326,8 @@ func (l *landing) release() {
 func (l *landing) rollback(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	keys := make([]string, 0, len(l.sink.files)+1)
-	for _, f := range l.sink.files {
+	keys := make([]string, 0, len(l.parts.files)+1)
+	for _, f := range l.parts.files {
 		keys = append(keys, f.Key)
 	}
 	if l.quarantineKey != "" && !l.keepQuarantine {
@@ -347,19 +340,18 @@ func (l *landing) rollback(ctx context.Context) {
 	}
 }
 
-func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
+// pull follows the entity's pages from the first (after running its bulk query job, if it
+// has one) and hands each page to each, in order, counting pages, bytes and records.
+func (l *landing) pull(ctx context.Context, each func(context.Context, *page) error) error {
 	l.startedAt = time.Now().UTC()
 	start, err := entityURL(l.src, l.ent)
 	if err != nil {
-		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+		return err
 	}
-	pager, err := newPaginator(start, l.src, l.ent, l.incrementalParam())
-	if err != nil {
-		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
-	}
+	pager := newPaginator(start, l.src, l.ent, l.incrementalParam())
 	f, err := newFetcher(l.source, l.src, l.entity, l.ent, l.opts.HTTPClient, l.opts.Limiter, l.log)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.close()
 	startLog := []any{"mode", l.mode(), "pagination", pager.cfg.Type}
@@ -373,57 +365,59 @@ func (l *landing) run(ctx context.Context) (*lake.Manifest, error) {
 	if l.ent.BulkQuery != nil {
 		l.log.Info("extract started", append(startLog, "bulk_query", true)...)
 		if start, err = l.startBulkQuery(ctx, f); err != nil {
-			return nil, err
+			return err
 		}
-		if pager, err = newPaginator(start, l.src, l.ent, nil); err != nil {
-			return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
-		}
+		pager = newPaginator(start, l.src, l.ent, nil)
 	} else {
 		l.log.Info("extract started", append(startLog, "url", f.scrub(redactURL(pager.first)))...)
 	}
 
 	feed := l.startPageFeed(ctx, f, pager)
 	defer feed.stop()
-	if l.opts.floor == 0 {
-		l.writer = startBatchWriter(ctx, l.sink)
-		defer l.writer.close()
-	}
 	for got := range feed.out {
 		if pg := got.pg; pg != nil {
 			l.pages++
 			l.bodyBytes += int64(len(pg.body))
-			if l.opts.floor == FloorDownload {
-				l.rows += int64(len(pg.records))
-			} else if err := l.addPage(ctx, pg); err != nil {
-				return nil, err
+			l.records += int64(len(pg.records))
+			if err := each(ctx, pg); err != nil {
+				return err
 			}
 		}
 		if got.err != nil {
-			return nil, got.err
+			return got.err
 		}
 	}
-	if err := ctx.Err(); err != nil { // the feed ends early, without an error, when ctx ends
-		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	return ctx.Err() // the feed ends early, without an error, when ctx ends
+}
+
+// decode pulls every page, converts its records and sends the rows to out in record batches,
+// the held repeats judged after the last page.
+func (l *landing) decode(ctx context.Context, out batchSink) error {
+	l.out = out
+	if err := l.pull(ctx, l.addPage); err != nil {
+		return err
 	}
-	if l.opts.floor == 0 {
-		if err := l.judgeRepeats(ctx); err != nil {
-			return nil, err
-		}
-		if err := l.checkShape(ctx); err != nil {
-			return nil, err
-		}
+	if err := l.judgeRepeats(ctx); err != nil {
+		return err
 	}
-	if err := l.flush(ctx); err != nil {
+	return l.flush(ctx)
+}
+
+// land decodes into the Parquet parts, checks the export's shape, then commits.
+func (l *landing) land(ctx context.Context) (*lake.Manifest, error) {
+	w := startBatchWriter(ctx, l.parts)
+	defer w.close()
+	if err := l.decode(ctx, w); err != nil {
 		return nil, err
 	}
-	if l.opts.floor != 0 {
-		return nil, nil
+	if err := l.checkShape(ctx); err != nil {
+		return nil, err
 	}
-	if err := l.writer.close(); err != nil {
-		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	if err := w.close(); err != nil {
+		return nil, err
 	}
-	if err := l.sink.finish(ctx); err != nil {
-		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+	if err := l.parts.finish(ctx); err != nil {
+		return nil, err
 	}
 	return l.commit(ctx)
 }
@@ -435,7 +429,7 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 	if bad > 0 {
 		key := lake.QuarantinePrefix(l.source, l.entity, l.opts.Dt) + "part-" + l.opts.RunID + ".ndjson"
 		if err := l.q.upload(ctx, l.store, key); err != nil {
-			return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+			return nil, err
 		}
 		l.quarantineKey = key
 		l.log.Warn("records quarantined", "quarantined", bad, "landed", l.rows, "key", key)
@@ -460,8 +454,8 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		Superseded:     l.superseded,
 		RepeatsDropped: l.repeatsDropped,
 		QuarantineKey:  l.quarantineKey,
-		Columns:        l.shape.counts(),
-		Files:          l.sink.files,
+		Columns:        l.conv.shape.counts(),
+		Files:          l.parts.files,
 	}
 	if l.incremental {
 		since := *l.opts.Since
@@ -471,17 +465,17 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		cm := time.UnixMicro(l.cursorMax).UTC()
 		m.CursorMax = &cm
 	}
-	for _, f := range l.sink.files {
+	for _, f := range l.parts.files {
 		m.Bytes += f.Bytes
 	}
-	for _, fld := range l.schema.Fields() {
+	for _, fld := range l.conv.schema.Fields() {
 		m.Schema = append(m.Schema, lake.LandedColumn{Name: fld.Name, Type: fld.Type.String()})
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+		return nil, err
 	}
 	if err := lake.WriteManifest(ctx, l.store, m); err != nil {
-		return nil, fmt.Errorf("extract %s/%s: write manifest: %w", l.source, l.entity, err)
+		return nil, fmt.Errorf("write manifest: %w", err)
 	}
 	l.committed = true
 	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped, "files", len(m.Files), "bytes", m.Bytes, "seconds", time.Since(l.startedAt).Seconds())
@@ -509,41 +503,23 @@ func (l *landing) sweep(ctx context.Context, m *lake.Manifest) error {
 		l.log.Debug("removed the files of an earlier landing", "removed", res.Removed)
 	}
 	if err != nil {
-		return fmt.Errorf("extract %s/%s dt=%s: landed, but %w: %w", l.source, l.entity, l.opts.Dt, ErrStaleFiles, err)
+		return fmt.Errorf("landed, but %w: %w", ErrStaleFiles, err)
 	}
 	return nil
 }
 
-// addPage converts a page's records and appends the good ones to the batch.
+// addPage converts a page's records and sends the good ones on in record batches.
 func (l *landing) addPage(ctx context.Context, pg *page) error {
-	if l.ent.Format == "csv" {
-		for i := range l.csvMap {
-			l.csvMap[i] = -1
-		}
-		for h, name := range pg.header {
-			for _, ci := range l.csvCols[name] {
-				if l.csvMap[ci] < 0 {
-					l.csvMap[ci] = h
-				}
-			}
-		}
-	}
-	defer l.shape.endPage(pg)
+	c := l.conv
+	c.beginPage(pg)
+	defer c.shape.endPage(pg)
 	for idx, rec := range pg.records {
-		var reason string
-		switch {
-		case l.ent.Format == "csv":
-			reason = l.convertCSV(pg, rec)
-		case rec.bad != "":
-			reason = rec.bad
-		default:
-			reason = l.convertJSON(rec.raw)
-		}
+		reason := c.convert(rec)
 		if reason == "" {
-			l.shape.record(l.absent, rec.raw, pg.header)
+			c.shape.record(c.absent, rec.raw, pg.header)
 		}
 		if reason == "" && l.filterLocal {
-			if c := l.cells[l.cursorCol]; !c.null && c.i <= l.sinceMicros {
+			if cur, ok := c.cursor(); ok && cur <= l.sinceMicros {
 				l.filtered++
 				continue
 			}
@@ -557,156 +533,30 @@ func (l *landing) addPage(ctx context.Context, pg *page) error {
 		}
 		if reason != "" {
 			if err := l.q.add(pg.num, idx, reason, rec.raw); err != nil {
-				return fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, pg.num, err)
+				return fmt.Errorf("page %d: %w", pg.num, err)
 			}
 			continue
 		}
-		l.appendRow(pg, rec.raw)
-		if l.pending >= l.opts.BatchRows || int64(l.pending) >= l.opts.RowsPerFile-l.partRows {
-			if err := l.flush(ctx); err != nil {
-				return err
-			}
+		if err := l.landRow(ctx, pg, rec.raw); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// convertJSON fills l.cells from a JSON record, or says why the record is rejected.
-func (l *landing) convertJSON(raw []byte) string {
-	if !utf8.Valid(raw) {
-		return "record is not valid UTF-8"
+// landRow appends the converted record as a row, sending the batch on when it is full or
+// the Parquet part it goes to is.
+func (l *landing) landRow(ctx context.Context, pg *page, raw []byte) error {
+	c := l.conv
+	c.appendRow(pg, raw)
+	if cur, ok := c.cursor(); ok && (!l.haveCursor || cur > l.cursorMax) {
+		l.cursorMax, l.haveCursor = cur, true
 	}
-	if raw[0] != '{' {
-		return "record is not a JSON object (it is a JSON " + jsonKind(raw) + ")"
-	}
-	clear(l.spans)
-	for i := range l.absent {
-		l.absent[i] = true
-	}
-	eachField(raw, func(key, val []byte) {
-		name, ok := keyName(key)
-		if !ok {
-			return
-		}
-		for _, ref := range l.jsonTop[string(name)] {
-			if ref.rest == nil {
-				l.spans[ref.col], l.absent[ref.col] = val, false
-			} else {
-				// nil (null) when the path is missing
-				l.spans[ref.col], l.absent[ref.col] = lookupField(val, ref.rest)
-			}
-		}
-	})
-	l.problems = l.problems[:0]
-	for i, k := range l.kinds {
-		var c cell
-		var p string
-		if tl := l.layouts[i]; tl != nil {
-			c, p = tl.fromJSON(k, l.spans[i])
-		} else {
-			c, p = fromJSON(k, l.spans[i])
-		}
-		if p != "" {
-			l.problems = append(l.problems, "column "+l.names[i]+": "+snippet(string(l.spans[i]))+" "+p)
-			continue
-		}
-		l.cells[i] = c
-	}
-	if len(l.problems) > 0 {
-		return strings.Join(l.problems, "; ")
-	}
-	if l.cells[l.pk].null {
-		if l.spans[l.pk] == nil {
-			return "primary key " + l.names[l.pk] + " is missing"
-		}
-		return "primary key " + l.names[l.pk] + " is null or empty"
-	}
-	return ""
-}
-
-// convertCSV fills l.cells from a CSV row, or says why the row is rejected.
-func (l *landing) convertCSV(pg *page, rec rawRecord) string {
-	if rec.bad != "" {
-		return rec.bad
-	}
-	if !utf8.Valid(rec.raw) {
-		return "record is not valid UTF-8"
-	}
-	l.problems = l.problems[:0]
-	for i, k := range l.kinds {
-		h := l.csvMap[i]
-		l.absent[i] = h < 0
-		if h < 0 || rec.fields[h] == "" {
-			l.cells[i] = nullCell()
-			continue
-		}
-		var c cell
-		var p string
-		if tl := l.layouts[i]; tl != nil {
-			c, p = tl.fromText(k, rec.fields[h])
-		} else {
-			c, p = fromText(k, rec.fields[h])
-		}
-		if p != "" {
-			l.problems = append(l.problems, "column "+l.names[i]+": "+strconv.Quote(snippet(rec.fields[h]))+" "+p)
-			continue
-		}
-		l.cells[i] = c
-	}
-	if len(l.problems) > 0 {
-		return strings.Join(l.problems, "; ")
-	}
-	if l.cells[l.pk].null {
-		if l.csvMap[l.pk] < 0 {
-			return "primary key " + l.names[l.pk] + " is missing (no such column in the CSV header)"
-		}
-		return "primary key " + l.names[l.pk] + " is empty"
-	}
-	return ""
-}
-
-// appendRow appends l.cells and the lineage columns to the record builder.
-func (l *landing) appendRow(pg *page, raw []byte) {
-	for i, k := range l.kinds {
-		b := l.rb.Field(i)
-		c := l.cells[i]
-		if c.null {
-			l.shape.landedNull(i, l.absent[i])
-			b.AppendNull()
-			continue
-		}
-		switch k {
-		case kindString:
-			sb := b.(*array.StringBuilder)
-			if c.isS {
-				sb.Append(c.s)
-			} else {
-				sb.BinaryBuilder.Append(c.b)
-			}
-		case kindInt64:
-			b.(*array.Int64Builder).Append(c.i)
-		case kindFloat64:
-			b.(*array.Float64Builder).Append(c.f)
-		case kindBool:
-			b.(*array.BooleanBuilder).Append(c.i == 1)
-		case kindTimestamp:
-			b.(*array.TimestampBuilder).Append(arrow.Timestamp(c.i))
-		case kindDate:
-			b.(*array.Date32Builder).Append(arrow.Date32(c.i))
-		}
-	}
-	if l.cursorCol >= 0 {
-		if c := l.cells[l.cursorCol]; !c.null && (!l.haveCursor || c.i > l.cursorMax) {
-			l.cursorMax, l.haveCursor = c.i, true
-		}
-	}
-	n := len(l.kinds)
-	l.rb.Field(n).(*array.StringBuilder).BinaryBuilder.Append(raw)
-	l.rb.Field(n + 1).(*array.Int32Builder).Append(int32(pg.num))
-	l.rb.Field(n + 2).(*array.StringBuilder).Append(l.opts.RunID)
-	l.rb.Field(n + 3).(*array.TimestampBuilder).Append(arrow.Timestamp(pg.fetchedAt.UnixMicro()))
-	l.pending++
 	l.rows++
+	if c.pending >= l.opts.BatchRows || int64(c.pending) >= l.opts.RowsPerFile-l.partRows {
+		return l.flush(ctx)
+	}
+	return nil
 }
 
 // mode is the manifest's Mode: incremental or full.
@@ -756,44 +606,17 @@ func formatCursor(t time.Time, format string) string {
 	return t.Format(time.RFC3339)
 }
 
-// flush writes the pending rows as one record batch.
+// flush sends the pending rows on as one record batch.
 func (l *landing) flush(ctx context.Context) error {
-	if l.pending == 0 {
+	if l.conv.pending == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
-	}
-	rows := l.pending
-	var dataLen []int
-	for _, b := range l.rb.Fields() {
-		if sb, ok := b.(*array.StringBuilder); ok {
-			dataLen = append(dataLen, sb.DataLen())
-		}
-	}
-	rec := l.rb.NewRecordBatch()
-	defer rec.Release()
-	l.pending = 0
-	// The next batch is likely the size of this one: reserve room once instead of growing
-	// the builders' buffers step by step.
-	l.rb.Reserve(rows)
-	i := 0
-	for _, b := range l.rb.Fields() {
-		if sb, ok := b.(*array.StringBuilder); ok {
-			sb.ReserveData(dataLen[i] + dataLen[i]/4)
-			i++
-		}
-	}
-	if l.opts.floor == FloorDecode {
-		return nil
+		return err
 	}
 	// The writer rolls to a new part after RowsPerFile rows, as counted here.
-	if l.partRows += int64(rows); l.partRows >= l.opts.RowsPerFile {
+	if l.partRows += int64(l.conv.pending); l.partRows >= l.opts.RowsPerFile {
 		l.partRows = 0
 	}
-	rec.Retain() // the writer releases its reference when written
-	if err := l.writer.send(ctx, rec); err != nil {
-		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
-	}
-	return nil
+	return l.out.send(ctx, l.conv.batch())
 }

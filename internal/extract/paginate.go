@@ -58,7 +58,7 @@ func entityURL(src *config.Source, ent *config.Entity) (*url.URL, error) {
 
 // newPaginator plans the walk from start, the export's URL: it adds the page size, the
 // first page's number or offset, and extra (the incremental parameter, if any).
-func newPaginator(start *url.URL, src *config.Source, ent *config.Entity, extra *queryParam) (*paginator, error) {
+func newPaginator(start *url.URL, src *config.Source, ent *config.Entity, extra *queryParam) *paginator {
 	p := &paginator{cfg: ent.Pagination, pageSize: src.PageSize, seen: map[string]bool{}}
 	u := start
 	if p.cfg.Type != "" && p.cfg.Type != "none" {
@@ -68,49 +68,13 @@ func newPaginator(start *url.URL, src *config.Source, ent *config.Entity, extra 
 		u = withParam(u, extra.name, extra.value)
 	}
 	p.base = u
+	// The pagination config was checked by config.PrepareEntity (LandEntity).
 	switch p.cfg.Type {
-	case "", "none", "link", "next_url":
-		if p.cfg.Type == "next_url" && p.cfg.NextURLPath == "" {
-			return nil, fmt.Errorf("next_url pagination needs next_url_path")
-		}
-	case "cursor":
-		n := 0
-		for _, v := range []string{p.cfg.NextCursorPath, p.cfg.NextCursorHeader, p.cfg.CursorFromRecord} {
-			if v != "" {
-				n++
-			}
-		}
-		if p.cfg.CursorParam == "" || n != 1 {
-			return nil, fmt.Errorf("cursor pagination needs cursor_param and exactly one of next_cursor_path, next_cursor_header or cursor_from_record")
-		}
-		if p.cfg.NextCursorPath != "" && ent.Format != "json" {
-			return nil, fmt.Errorf("next_cursor_path reads the cursor from a JSON body; this entity's format is %s (use next_cursor_header)", ent.Format)
-		}
-		if p.cfg.CursorFromRecord != "" && ent.Format == "csv" {
-			return nil, fmt.Errorf("cursor_from_record reads a JSON record; this entity's format is csv")
-		}
 	case "page":
-		if p.cfg.PageParam == "" {
-			return nil, fmt.Errorf("page pagination needs page_param")
-		}
-		if p.pageSize < 1 {
-			return nil, fmt.Errorf("page pagination needs a page_size of at least 1")
-		}
-		p.pageNo = 1
-		if p.cfg.FirstPage != nil {
-			p.pageNo = *p.cfg.FirstPage
-		}
+		p.pageNo = *p.cfg.FirstPage
 		u = withParam(u, p.cfg.PageParam, strconv.Itoa(p.pageNo))
 	case "offset":
-		if p.cfg.OffsetParam == "" {
-			return nil, fmt.Errorf("offset pagination needs offset_param")
-		}
 		u = withParam(u, p.cfg.OffsetParam, "0")
-	default:
-		return nil, fmt.Errorf("unknown pagination type %q (none, cursor, page, offset, link, next_url)", p.cfg.Type)
-	}
-	if (p.cfg.Type == "next_url" || p.cfg.NextCursorPath != "" || p.cfg.HasMorePath != "" || p.cfg.EndPath != "") && ent.Format != "json" {
-		return nil, fmt.Errorf("next_url_path, next_cursor_path, has_more_path and end_path read a JSON body; this entity's format is %s", ent.Format)
 	}
 	if extra != nil && !extra.every {
 		u = withParam(u, extra.name, extra.value)
@@ -119,7 +83,7 @@ func newPaginator(start *url.URL, src *config.Source, ent *config.Entity, extra 
 	if p.cfg.Type == "link" || p.cfg.Type == "next_url" {
 		p.seen[u.String()] = true
 	}
-	return p, nil
+	return p
 }
 
 func (p *paginator) withLimit(u *url.URL) *url.URL {

@@ -52,7 +52,7 @@ func (l *landing) startPageFeed(ctx context.Context, f *fetcher, pager *paginato
 		}
 		for u, num := pager.first, 1; u != nil; num++ {
 			if err := ctx.Err(); err != nil {
-				send(fetched{err: fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, num, err)})
+				send(fetched{err: fmt.Errorf("page %d: %w", num, err)})
 				return
 			}
 			pg, err := f.fetch(ctx, num, u)
@@ -62,7 +62,7 @@ func (l *landing) startPageFeed(ctx context.Context, f *fetcher, pager *paginato
 			}
 			var next *url.URL
 			if next, err = pager.next(pg); err != nil {
-				err = fmt.Errorf("extract %s/%s page %d: %s: %w", l.source, l.entity, num, f.scrub(redactURL(pg.url)), err)
+				err = fmt.Errorf("page %d: %s: %w", num, f.scrub(redactURL(pg.url)), err)
 			}
 			if !send(fetched{pg: pg, err: err}) || err != nil {
 				return
@@ -90,7 +90,8 @@ type batchWriter struct {
 	closed bool
 }
 
-// startBatchWriter writes every batch sent to it with sink.write, releasing each.
+// startBatchWriter writes every batch sent to it with sink.write, releasing each. It is the
+// batchSink of a landing.
 func startBatchWriter(ctx context.Context, sink *partSink) *batchWriter {
 	w := &batchWriter{in: make(chan arrow.RecordBatch, 1), done: make(chan struct{})}
 	go func() {

@@ -122,7 +122,7 @@ func TestLimiterWaitIsCancellable(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
-	mustContain(t, err.Error(), "src/ent page 2")
+	mustContain(t, err.Error(), "src/ent dt=2026-03-01: page 2")
 	assertNoManifest(t, store)
 }
 
@@ -308,7 +308,7 @@ func TestMaxRetryWait(t *testing.T) {
 		if he.Status != 429 || he.Attempts != 3 || n.Load() != 3 {
 			t.Errorf("status %d attempts %d requests %d", he.Status, he.Attempts, n.Load())
 		}
-		mustContain(t, err.Error(), "src/ent page 1", "GET "+srv.URL+"/a?limit=2", "HTTP 429", "max_retry_wait 50ms")
+		mustContain(t, err.Error(), "src/ent dt=2026-03-01: page 1", "GET "+srv.URL+"/a?limit=2", "HTTP 429", "max_retry_wait 50ms")
 		assertNoManifest(t, store)
 	})
 	t.Run("server asks more than the budget: no pointless wait", func(t *testing.T) {
@@ -338,7 +338,7 @@ func TestMaxRetryWait(t *testing.T) {
 		if !errors.Is(err, ErrRetryWaitExceeded) {
 			t.Fatalf("err = %v", err)
 		}
-		mustContain(t, err.Error(), "src/ent page 1", "GET "+srv.URL+"/a?limit=2", "max_retry_wait 20ms", "the last attempt failed")
+		mustContain(t, err.Error(), "src/ent dt=2026-03-01: page 1", "GET "+srv.URL+"/a?limit=2", "max_retry_wait 20ms", "the last attempt failed")
 	})
 }
 

@@ -130,50 +130,48 @@ func (v *versionLog) discard() {
 	}
 }
 
-// version is the version word of the record in l.cells with raw text raw.
-func (l *landing) version(raw []byte) uint64 {
+// version is the version word of the converted record with raw text raw.
+func (c *rowConverter) version(raw []byte) uint64 {
 	v := maphash.Bytes(versionSeed, raw) &^ (1<<32 - 1)
-	if l.cursorCol >= 0 {
-		if c := l.cells[l.cursorCol]; !c.null {
-			cur := uint32(maphash.Comparable(versionSeed, c.i))
-			if cur == 0 {
-				cur = 1
-			}
-			v |= uint64(cur)
+	if i, ok := c.cursor(); ok {
+		cur := uint32(maphash.Comparable(versionSeed, i))
+		if cur == 0 {
+			cur = 1
 		}
+		v |= uint64(cur)
 	}
 	return v
 }
 
-// primaryKey is the record's primary key in l.cells as text, in l.keyBuf; "" with a reason
+// primaryKey is the converted record's primary key as text, in c.keyBuf; "" with a reason
 // when it is empty.
-func (l *landing) primaryKey() ([]byte, string) {
-	c := l.cells[l.pk]
+func (c *rowConverter) primaryKey() ([]byte, string) {
+	v := c.cells[c.pk]
 	var kb []byte
-	switch l.kinds[l.pk] {
+	switch c.kinds[c.pk] {
 	case kindString:
-		if c.isS {
-			kb = append(l.keyBuf[:0], c.s...)
+		if v.isS {
+			kb = append(c.keyBuf[:0], v.s...)
 		} else {
-			kb = append(l.keyBuf[:0], c.b...)
+			kb = append(c.keyBuf[:0], v.b...)
 		}
 		if len(bytes.TrimSpace(kb)) == 0 {
-			return nil, "primary key " + l.names[l.pk] + " is empty"
+			return nil, "primary key " + c.names[c.pk] + " is empty"
 		}
 	case kindFloat64:
-		kb = strconv.AppendFloat(l.keyBuf[:0], c.f, 'g', -1, 64)
+		kb = strconv.AppendFloat(c.keyBuf[:0], v.f, 'g', -1, 64)
 	default:
-		kb = strconv.AppendInt(l.keyBuf[:0], c.i, 10)
+		kb = strconv.AppendInt(c.keyBuf[:0], v.i, 10)
 	}
-	l.keyBuf = kb
+	c.keyBuf = kb
 	return kb, ""
 }
 
-// admit decides what becomes of the converted record in l.cells: "" to land it now (its key
+// admit decides what becomes of the converted record: "" to land it now (its key
 // is new; it is logged), held when its key came before (it is kept aside for
 // judgeRepeats), or the reason to quarantine it.
 func (l *landing) admit(pg *page, idx int, rec rawRecord) (held bool, reason string) {
-	kb, why := l.primaryKey()
+	kb, why := l.conv.primaryKey()
 	if why != "" {
 		return false, why
 	}
@@ -185,14 +183,12 @@ func (l *landing) admit(pg *page, idx int, rec rawRecord) (held bool, reason str
 			for i, f := range rec.fields {
 				hr.fields[i] = strings.Clone(f)
 			}
-			hr.csvMap = slices.Clone(l.csvMap)
+			hr.csvMap = slices.Clone(l.conv.csvMap)
 		}
 		l.held = append(l.held, hr)
 		return true, ""
 	}
-	if l.opts.floor == 0 {
-		l.versions.add(h, l.version(rec.raw))
-	}
+	l.versions.add(h, l.conv.version(rec.raw))
 	return false, ""
 }
 
@@ -207,39 +203,32 @@ func (l *landing) judgeRepeats(ctx context.Context) error {
 		last[hr.key] = 0
 	}
 	if err := l.versions.versionsOf(last); err != nil {
-		return fmt.Errorf("extract %s/%s: %w", l.source, l.entity, err)
+		return err
 	}
 	for i := range l.held {
 		hr := &l.held[i]
-		var reason string
-		rec := rawRecord{raw: hr.raw, fields: hr.fields}
-		if l.ent.Format == "csv" {
-			copy(l.csvMap, hr.csvMap)
-			reason = l.convertCSV(nil, rec)
-		} else {
-			reason = l.convertJSON(hr.raw)
+		if hr.csvMap != nil {
+			copy(l.conv.csvMap, hr.csvMap)
 		}
+		reason := l.conv.convert(rawRecord{raw: hr.raw, fields: hr.fields})
 		if reason == "" {
-			kind, why := l.judge(last[hr.key], l.version(hr.raw))
+			kind, why := l.judge(last[hr.key], l.conv.version(hr.raw))
 			switch kind {
 			case repeatExact:
 				l.repeatsDropped++
 				continue
 			case repeatVersion:
 				l.superseded++
-				last[hr.key] = l.version(hr.raw)
-				l.appendRow(&page{num: hr.page, fetchedAt: hr.fetchedAt}, hr.raw)
-				if l.pending >= l.opts.BatchRows || int64(l.pending) >= l.opts.RowsPerFile-l.partRows {
-					if err := l.flush(ctx); err != nil {
-						return err
-					}
+				last[hr.key] = l.conv.version(hr.raw)
+				if err := l.landRow(ctx, &page{num: hr.page, fetchedAt: hr.fetchedAt}, hr.raw); err != nil {
+					return err
 				}
 				continue
 			}
 			reason = why
 		}
 		if err := l.q.add(hr.page, hr.index, reason, hr.raw); err != nil {
-			return fmt.Errorf("extract %s/%s page %d: %w", l.source, l.entity, hr.page, err)
+			return fmt.Errorf("page %d: %w", hr.page, err)
 		}
 	}
 	l.held = nil
@@ -251,12 +240,13 @@ func (l *landing) judge(prev, v uint64) (repeat, string) {
 	if prev == v {
 		return repeatExact, ""
 	}
-	kb, _ := l.primaryKey()
-	key := "repeated primary key " + l.names[l.pk] + " " + strconv.Quote(snippet(string(kb))) + " with other content: an earlier record in this landing has it"
-	if l.cursorCol < 0 {
+	c := l.conv
+	kb, _ := c.primaryKey()
+	key := "repeated primary key " + c.names[c.pk] + " " + strconv.Quote(snippet(string(kb))) + " with other content: an earlier record in this landing has it"
+	if c.cursorCol < 0 {
 		return repeatConflict, key + ", and the entity has no incremental cursor_column to tell which is newer"
 	}
-	cursor := l.names[l.cursorCol]
+	cursor := c.names[c.cursorCol]
 	prevCur, cur := uint32(prev), uint32(v)
 	switch {
 	case prevCur == 0 || cur == 0:

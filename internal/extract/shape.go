@@ -137,15 +137,15 @@ type ShapeError struct {
 }
 
 func (e *ShapeError) Error() string {
-	return fmt.Sprintf("extract %s/%s dt=%s: the export's fields are not what the config declares, nothing landed: %s. If the source renamed a field, point the column's field at the new name; if the field is missing or null by nature, declare the column optional (name: {type: T, field: F, optional: true})",
-		e.Source, e.Entity, e.Dt, strings.Join(e.Problems, "; "))
+	return fmt.Sprintf("the export's fields are not what the config declares, nothing landed: %s. If the source renamed a field, point the column's field at the new name; if the field is missing or null by nature, declare the column optional (name: {type: T, field: F, optional: true})",
+		strings.Join(e.Problems, "; "))
 }
 
 // checkShape applies the rules above once every page is in.
 func (l *landing) checkShape(ctx context.Context) error {
 	var problems []string
-	for i := range l.shape.cols {
-		c := &l.shape.cols[i]
+	for i := range l.conv.shape.cols {
+		c := &l.conv.shape.cols[i]
 		if c.optional || c.present+c.absentRecords == 0 {
 			continue
 		}
@@ -190,7 +190,7 @@ func (l *landing) unreadFields(c *columnShape) string {
 	var names []string
 	if c.sampleHeader != nil {
 		for _, h := range c.sampleHeader {
-			if _, read := l.csvCols[h]; !read {
+			if _, read := l.conv.csvCols[h]; !read {
 				names = append(names, h)
 			}
 		}
@@ -245,7 +245,7 @@ func (l *landing) nullShareJumps(ctx context.Context) ([]string, error) {
 		before[c.Name] = c.Nulls
 	}
 	var problems []string
-	for _, c := range l.shape.cols {
+	for _, c := range l.conv.shape.cols {
 		was, ok := before[c.name]
 		if c.optional || !ok {
 			continue
@@ -268,7 +268,7 @@ const maxPreviousManifests = 60
 func (l *landing) previousLanding(ctx context.Context) (*lake.Manifest, error) {
 	dts, err := lake.LandedDates(ctx, l.store, l.source, l.entity)
 	if err != nil {
-		return nil, fmt.Errorf("extract %s/%s: list earlier landings to compare null shares: %w", l.source, l.entity, err)
+		return nil, fmt.Errorf("list earlier landings to compare null shares: %w", err)
 	}
 	looked := 0
 	for i := len(dts) - 1; i >= 0 && looked < maxPreviousManifests; i-- {
@@ -281,7 +281,7 @@ func (l *landing) previousLanding(ctx context.Context) (*lake.Manifest, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("extract %s/%s: read the landing of dt=%s to compare null shares: %w", l.source, l.entity, dts[i], err)
+			return nil, fmt.Errorf("read the landing of dt=%s to compare null shares: %w", dts[i], err)
 		}
 		if m.Mode == l.mode() && len(m.Columns) > 0 && m.Rows >= minRowsForNullShare {
 			return m, nil
