@@ -2,77 +2,65 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/warehouse"
+	segsql "github.com/segpipe/segpipe/sql"
 )
 
-// RunsPrefix is where run records live: runs/<run_id>.json.
-const RunsPrefix = "runs/"
+// PreviousState names, for each state input of sql/state/ (prev_<mart>), the as_of of the
+// published partition of <mart> the run read it from; "" when there was none (the input is
+// then the empty table of its shape).
+type PreviousState map[string]string
 
-// ListRuns reads the run records in the lake, newest first (by start time), keeping only
-// those of job when job is not empty and at most last of them when last > 0. Run ids begin
-// with their start time, so with last > 0 it reads records newest key first and stops early.
-func ListRuns(ctx context.Context, s lake.Store, job string, last int) ([]RunRecord, error) {
-	objs, err := s.List(ctx, RunsPrefix)
+// previousPartition returns the newest as_of strictly before asOf that has a published
+// partition marts/<table>/as_of=<d>/data.parquet, or "" when there is none. Strictly before,
+// so a rerun of a date reads what its first run read, whatever was published since.
+func previousPartition(ctx context.Context, s lake.Store, table, asOf string) (string, error) {
+	prefix := "marts/" + table + "/as_of="
+	objs, err := s.List(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("list runs in %s: %w", s.URL(), err)
+		return "", fmt.Errorf("list %s: %w", prefix, err)
 	}
-	sort.Slice(objs, func(i, j int) bool { return objs[i].Key > objs[j].Key })
-	var out []RunRecord
+	best := ""
 	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, ".json") {
+		d, file, ok := strings.Cut(strings.TrimPrefix(o.Key, prefix), "/")
+		if !ok || file != "data.parquet" || d >= asOf || d <= best {
 			continue
 		}
-		if last > 0 && len(out) >= last {
-			break
-		}
-		b, err := lake.GetBytes(ctx, s, o.Key)
-		if err != nil {
-			return nil, fmt.Errorf("read run record: %w", err)
-		}
-		var r RunRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("read %s: %w", o.Key, err)
-		}
-		if job != "" && r.Job != job {
-			continue
-		}
-		out = append(out, r)
+		best = d
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].StartedAt.Equal(out[j].StartedAt) {
-			return out[i].StartedAt.After(out[j].StartedAt)
+	return best, nil
+}
+
+// registerPrevious registers each state input prev_<mart> of sql/state/ as a view over the
+// newest published partition of <mart> before the run's as_of (previousPartition); an input
+// with no such partition is left unregistered, so LoadModels builds its empty table.
+func registerPrevious(ctx context.Context, p *Params, sess *warehouse.Session) (PreviousState, error) {
+	inputs, err := warehouse.StateInputs(segsql.Files)
+	if err != nil {
+		return nil, err
+	}
+	out := PreviousState{}
+	for _, name := range inputs {
+		table := strings.TrimPrefix(name, warehouse.StatePrefix)
+		d, err := previousPartition(ctx, p.Lake, table, p.asOf())
+		if err != nil {
+			return nil, fmt.Errorf("segment: previous %s: %w", table, err)
 		}
-		return out[i].RunID > out[j].RunID
-	})
-	if last > 0 && len(out) > last {
-		out = out[:last]
+		out[table] = d
+		if d == "" {
+			continue
+		}
+		local, err := localCopy(ctx, p, fmt.Sprintf("marts/%s/as_of=%s/data.parquet", table, d))
+		if err != nil {
+			return nil, fmt.Errorf("segment: read previous %s as of %s: %w", table, d, err)
+		}
+		if err := sess.RegisterParquet(ctx, name, []string{local}); err != nil {
+			return nil, fmt.Errorf("segment: %w", err)
+		}
 	}
 	return out, nil
-}
-
-// LastSuccess returns the newest succeeded run of job among runs (newest first, as ListRuns
-// returns them), or nil when there is none.
-func LastSuccess(runs []RunRecord, job string) *RunRecord {
-	for i := range runs {
-		if runs[i].Job == job && runs[i].Status == RunSucceeded {
-			return &runs[i]
-		}
-	}
-	return nil
-}
-
-// Rows returns the row count of a model (e.g. account_segments) in the record, or -1 when the
-// run did not build it.
-func (r *RunRecord) Rows(model string) int64 {
-	for _, m := range r.Models {
-		if m.Name == model {
-			return m.Rows
-		}
-	}
-	return -1
 }
