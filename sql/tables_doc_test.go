@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segpipe/segpipe/internal/warehouse"
 	segsql "github.com/segpipe/segpipe/sql"
 )
 
@@ -58,5 +59,40 @@ func TestTablesDocNamesEveryMartAndAssertion(t *testing.T) {
 		if name := strings.TrimSuffix(path.Base(f), ".sql"); !named(name) {
 			t.Errorf("sql/%s: docs/tables.md does not name %s (its rule)", f, name)
 		}
+	}
+}
+
+// Every published table has a key BI and reverse-ETL tools can use: each mart names its
+// columns in a "-- key:" header (warehouse.KeyAssertion checks them at every run), and
+// docs/tables.md states it in the table's section as "Key: `a`, `b`.".
+func TestEveryMartHasAKey(t *testing.T) {
+	doc, err := os.ReadFile("../docs/tables.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	marts, err := warehouse.ReadMarts(segsql.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range marts {
+		if m.Layer != warehouse.Marts {
+			continue
+		}
+		n++
+		if len(m.Key) == 0 {
+			t.Errorf("sql/%s has no -- key: header", m.Path)
+			continue
+		}
+		quoted := make([]string, len(m.Key))
+		for i, c := range m.Key {
+			quoted[i] = "`" + c + "`"
+		}
+		if want := "Key (" + m.Name + "): " + strings.Join(quoted, ", ") + "."; !strings.Contains(string(doc), want) {
+			t.Errorf("docs/tables.md does not say %q", want)
+		}
+	}
+	if n < 19 {
+		t.Errorf("read only %d marts", n)
 	}
 }

@@ -63,13 +63,13 @@ func TestOpenDealsValuedFromThePriceList(t *testing.T) {
 	//   Unknown: q3 open, q4 and z1 lost, no amount: no average, no pipeline value; win rate 0.
 	//   Total: 1,247,000 over the 17 deals with an amount; 11 open worth 562,000 (42,000 listed);
 	//          won 4, lost 5; by amount 415,000 / 685,000 as without the new deals (0 adds nothing).
-	seg := rowsBy(t, s, `select grouping || ' ' || coalesce(deal_size_tier, '*') as k, * from pipeline_segments where grouping in ('deal_size_tier', 'total')`)
+	seg := rowsBy(t, s, `select grouping || ' ' || deal_size_tier as k, * from pipeline_segments where grouping in ('deal_size_tier', 'total')`)
 	type want struct{ opps, open, pipeline, listed, avg, won, lost, winRate, ev float64 }
 	for k, w := range map[string]want{
 		"deal_size_tier SMB":        {10, 7, 92000, 2000, 12700, 2, 1, 2.0 / 3, 12700 * 2.0 / 3 * 7},
 		"deal_size_tier Mid-market": {4, 2, 70000, 40000, 55000, 1, 1, 0.5, 55000},
 		"deal_size_tier Unknown":    {3, 1, 0, 0, math.NaN(), 0, 2, 0, math.NaN()},
-		"total *":                   {20, 11, 562000, 42000, 1247000.0 / 17, 4, 5, 4.0 / 9, 1247000.0 / 17 * 4 / 9 * 11},
+		"total all":                 {20, 11, 562000, 42000, 1247000.0 / 17, 4, 5, 4.0 / 9, 1247000.0 / 17 * 4 / 9 * 11},
 	} {
 		r, ok := seg[k]
 		if !ok {
@@ -82,7 +82,7 @@ func TestOpenDealsValuedFromThePriceList(t *testing.T) {
 			near(t, k+" "+col, numOrNaN(r, col), v)
 		}
 	}
-	near(t, "total win_rate_amount", num(t, seg["total *"], "win_rate_amount"), 415000.0/685000)
+	near(t, "total win_rate_amount", num(t, seg["total all"], "win_rate_amount"), 415000.0/685000)
 
 	// pipeline_loss_reasons by tier: q4 (price) and z1 (timing) are Unknown; SMB keeps c2 alone.
 	loss := rowsBy(t, s, `select segment || ' ' || loss_reason as k, lost, lost_amount, share_of_lost from pipeline_loss_reasons where dimension = 'deal_size_tier'`)
@@ -118,7 +118,7 @@ func TestUnpricedDealsWithTheDefaults(t *testing.T) {
 		}
 	}
 	// SMB: the fixture's 9 and z1: 125,000 / 10, lost 2 of 4 closed. Unknown: q1-q4.
-	seg := rowsBy(t, s, `select coalesce(deal_size_tier, '*') as k, * from pipeline_segments where grouping = 'deal_size_tier'`)
+	seg := rowsBy(t, s, `select deal_size_tier as k, * from pipeline_segments where grouping = 'deal_size_tier'`)
 	near(t, "SMB opportunities", num(t, seg["SMB"], "opportunities"), 10)
 	near(t, "SMB avg_deal_size", num(t, seg["SMB"], "avg_deal_size"), 12500)
 	near(t, "SMB win_rate", num(t, seg["SMB"], "win_rate"), 0.5)

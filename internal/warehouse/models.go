@@ -53,6 +53,10 @@ type Model struct {
 	Optional []string
 	// Empty marks the empty table of a canonical table no source provides.
 	Empty bool
+	// Key are the columns that identify a row, from the "-- key: a, b" header: non-null and
+	// unique together (KeyAssertion checks it). Every built-in mart has one
+	// (sql/tables_doc_test.go); a mart of a models folder may.
+	Key []string
 }
 
 // NotBuilt is a model or assertion a run leaves out because an input it needs is not provided.
@@ -97,7 +101,52 @@ type Rule struct {
 var (
 	populationHeader = regexp.MustCompile(`(?m)^--\s*population:\s*(\S+)\s*$`)
 	optionalHeader   = regexp.MustCompile(`(?m)^--\s*optional inputs:\s*(.+?)\s*$`)
+	keyHeader        = regexp.MustCompile(`(?m)^--\s*key:\s*(.+?)\s*$`)
+	columnName       = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 )
+
+// keyColumns reads a file's "-- key: dimension, segment" header (nil when it has none).
+func keyColumns(f, body string) ([]string, error) {
+	ms := keyHeader.FindAllStringSubmatch(body, -1)
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	if len(ms) > 1 {
+		return nil, fmt.Errorf("model %s: more than one -- key: header", f)
+	}
+	var out []string
+	for _, c := range strings.Split(ms[0][1], ",") {
+		c = strings.TrimSpace(c)
+		if !columnName.MatchString(c) || slices.Contains(out, c) {
+			return nil, fmt.Errorf("model %s: -- key: %q: give the key columns once each, comma-separated", f, ms[0][1])
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// ReadMarts reads marts/*.sql from fsys: the published tables, unordered and unplanned.
+func ReadMarts(fsys fs.FS) ([]Model, error) { return readLayer(fsys, "marts", Marts) }
+
+// KeyAssertion is the assertion that a model's key (Model.Key) holds: it returns a row for
+// each key with a NULL part and each key that more than one row has. Named
+// assert_<model>_key, it runs with the assertions of tests/ (LoadAssertions).
+func KeyAssertion(m Model) Assertion {
+	parts := make([]string, len(m.Key))
+	nulls := make([]string, len(m.Key))
+	for i, c := range m.Key {
+		parts[i] = "coalesce(" + c + "::varchar, 'NULL')"
+		nulls[i] = c + " is null"
+	}
+	key := "concat_ws(' | ', " + strings.Join(parts, ", ") + ")"
+	cols := strings.Join(m.Key, ", ")
+	sql := fmt.Sprintf(`-- %[1]s's key (%[2]s, sql/%[3]s): no part NULL, each key once
+select 'a part of the key (%[2]s) is NULL' as problem, %[4]s as key from %[1]s where %[5]s
+union all
+select 'the key (%[2]s) is on ' || count(*) || ' rows', %[4]s from %[1]s group by %[2]s having count(*) > 1`,
+		m.Name, cols, m.Path, key, strings.Join(nulls, " or "))
+	return Assertion{Name: "assert_" + m.Name + "_key", Path: m.Path, SQL: sql, Population: m.Name, Optional: m.Optional}
+}
 
 // optionalInputs reads a file's "-- optional inputs: stg_tickets, stg_usage" header.
 func optionalInputs(body string) []string {
@@ -415,6 +464,9 @@ func readLayer(fsys fs.FS, dir string, layer Layer) ([]Model, error) {
 			return nil, fmt.Errorf("model %s is empty", f)
 		}
 		m := Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t"), Optional: optionalInputs(body)}
+		if m.Key, err = keyColumns(f, body); err != nil {
+			return nil, err
+		}
 		if files, ok := fsys.(*Files); ok {
 			m.Origin = files.Origin(f)
 		}
@@ -501,7 +553,8 @@ func StateInputs(fsys fs.FS) ([]string, error) {
 	return out, nil
 }
 
-// LoadAssertions reads tests/*.sql from fsys, in name order.
+// LoadAssertions reads tests/*.sql from fsys, in name order, then adds each mart's key
+// assertion (KeyAssertion).
 func LoadAssertions(fsys fs.FS) ([]Assertion, error) {
 	files, err := fs.Glob(fsys, "tests/*.sql")
 	if err != nil {
@@ -525,6 +578,15 @@ func LoadAssertions(fsys fs.FS) ([]Assertion, error) {
 			a.Population = m[1]
 		}
 		out = append(out, a)
+	}
+	marts, err := ReadMarts(fsys)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range marts {
+		if m.Key != nil {
+			out = append(out, KeyAssertion(m))
+		}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -347,5 +348,63 @@ func TestDedupRunsAsAWindow(t *testing.T) {
 	plan := strings.ToLower(rows[0].String())
 	if !strings.Contains(plan, "window") || strings.Contains(plan, "arg_max") {
 		t.Errorf("the dedup does not run as a window:\n%s", plan)
+	}
+}
+
+// A mart's "-- key:" header becomes an assertion that names each key with a NULL part and each
+// key on more than one row, with the rows it counts; a bad header is refused with the file.
+func TestKeyAssertion(t *testing.T) {
+	fsys := fstest.MapFS{
+		"marts/m.sql":        {Data: []byte("-- m: one row per a and b\n-- key: a, b\nselect 1 as a, 'x' as b")},
+		"marts/n.sql":        {Data: []byte("select 1 as x")},
+		"tests/assert_t.sql": {Data: []byte("select 1 as problem where false")},
+	}
+	as, err := LoadAssertions(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 2 || as[0].Name != "assert_t" || as[1].Name != "assert_m_key" || as[1].Population != "m" || as[1].Path != "marts/m.sql" {
+		t.Fatalf("assertions %+v", as)
+	}
+	ctx := t.Context()
+	s, err := Open(ctx, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Exec(ctx, `create table m as select * from (values (1, 'x'), (2, 'y'), (2, 'y'), (3, null), (null, 'z')) v(a, b)`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.RunAssertions(ctx, as[1:])
+	if !errors.Is(err, ErrAssertionsFailed) || len(res) != 1 {
+		t.Fatalf("res %+v, err %v", res, err)
+	}
+	r := res[0]
+	// (3, NULL) and (NULL, 'z') have a NULL part; (2, 'y') is on two rows: 3 rows of 5.
+	if r.Failures != 3 || r.Population != 5 {
+		t.Errorf("failures %d of %d, want 3 of 5", r.Failures, r.Population)
+	}
+	sample := strings.Join(r.Sample, " / ")
+	for _, want := range []string{"key=3 | NULL", "key=NULL | z", "the key (a, b) is on 2 rows", "key=2 | y", "is NULL"} {
+		if !strings.Contains(sample, want) && !strings.Contains(err.Error(), want) {
+			t.Errorf("sample %q lacks %q", sample, want)
+		}
+	}
+	if err := s.Exec(ctx, `create or replace table m as select * from (values (1, 'x'), (1, 'y')) v(a, b)`); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.RunAssertions(ctx, as[1:]); err != nil || res[0].Failures != 0 {
+		t.Errorf("a table that keeps its key: %+v %v", res, err)
+	}
+
+	for body, want := range map[string]string{
+		"-- key: a, a\nselect 1 as a":         "give the key columns once each",
+		"-- key: A-b\nselect 1 as a":          "give the key columns once each",
+		"-- key: a\n-- key: b\nselect 1 as a": "more than one -- key: header",
+	} {
+		_, err := LoadAssertions(fstest.MapFS{"marts/m.sql": {Data: []byte(body)}})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "marts/m.sql") {
+			t.Errorf("%q: %v, want %q", body, err, want)
+		}
 	}
 }

@@ -18,8 +18,7 @@ import (
 //	Enterprise: c6 200,000 lost, c7 300,000 won (180 d), p7 400,000 open
 func TestPipelineSegments(t *testing.T) {
 	s := buildFixture(t, "pipeline", "2025-06-30", nil)
-	seg := rowsBy(t, s, `select grouping || ' ' || coalesce(deal_size_tier, '*') || ' ' || coalesce(motion, '*') || ' ' ||
-		coalesce(region, '*') || ' ' || coalesce(industry, '*') || ' ' || coalesce(source, '*') as k, *
+	seg := rowsBy(t, s, `select grouping || ' ' || deal_size_tier || ' ' || motion || ' ' || region || ' ' || industry || ' ' || source as k, *
 		from pipeline_segments`)
 	type want struct {
 		opps, open, pipeline, avg, won, lost, winRate, winRateAmount, cycle, revenue, shareOpps, shareRev, ev, forecast float64
@@ -28,24 +27,24 @@ func TestPipelineSegments(t *testing.T) {
 		// SMB: 9 deals totalling 125,000 (35,000 closed + 90,000 open); avg 125,000 / 9.
 		// win rate 2 / 3; by amount 15,000 / 35,000 = 3/7; cycle (30 + 50) / 2 = 40.
 		// expected value = 125,000/9 x 2/3 x 6 open = 55,555.56; forecast = 90,000 x 2/3 = 60,000.
-		"deal_size_tier SMB * * * *": {9, 6, 90000, 125000.0 / 9, 2, 1, 2.0 / 3, 3.0 / 7, 40, 15000, 0.6, 15000.0 / 415000,
+		"deal_size_tier SMB all all all all": {9, 6, 90000, 125000.0 / 9, 2, 1, 2.0 / 3, 3.0 / 7, 40, 15000, 0.6, 15000.0 / 415000,
 			125000.0 / 9 * 2 / 3 * 6, 60000},
 		// Mid-market: avg (100,000 + 50,000 + 30,000) / 3 = 60,000; win rate 1/2, by amount
 		// 100,000 / 150,000; expected value 60,000 x 0.5 x 1 = 30,000; forecast 30,000 x 0.5.
-		"deal_size_tier Mid-market * * * *": {3, 1, 30000, 60000, 1, 1, 0.5, 2.0 / 3, 90, 100000, 0.2, 100000.0 / 415000,
+		"deal_size_tier Mid-market all all all all": {3, 1, 30000, 60000, 1, 1, 0.5, 2.0 / 3, 90, 100000, 0.2, 100000.0 / 415000,
 			30000, 15000},
 		// Enterprise: avg 900,000 / 3 = 300,000; by amount 300,000 / 500,000 = 0.6;
 		// expected value 300,000 x 0.5 x 1 = 150,000; forecast 400,000 x 0.5 = 200,000.
-		"deal_size_tier Enterprise * * * *": {3, 1, 400000, 300000, 1, 1, 0.5, 0.6, 180, 300000, 0.2, 300000.0 / 415000,
+		"deal_size_tier Enterprise all all all all": {3, 1, 400000, 300000, 1, 1, 0.5, 0.6, 180, 300000, 0.2, 300000.0 / 415000,
 			150000, 200000},
 		// Total: 1,205,000 over 15 deals; 4 won of 7 closed; 415,000 won of 685,000 closed;
 		// cycle (30 + 50 + 90 + 180) / 4 = 87.5; expected value 1,205,000/15 x 4/7 x 8;
 		// forecast 520,000 x 4/7.
-		"total * * * * *": {15, 8, 520000, 1205000.0 / 15, 4, 3, 4.0 / 7, 415000.0 / 685000, 87.5, 415000, 1, 1,
+		"total all all all all all": {15, 8, 520000, 1205000.0 / 15, 4, 3, 4.0 / 7, 415000.0 / 685000, 87.5, 415000, 1, 1,
 			1205000.0 / 15 * 4 / 7 * 8, 520000.0 * 4 / 7},
 		// NA (account P1): c1 W 10,000, c2 L 20,000, c5 L 50,000, c7 W 300,000 (cycles 30, 180),
 		// open p1 10,000, p3 14,000, p5 18,000, p7 400,000 = 442,000; 822,000 in all.
-		"region * * NA * *": {8, 4, 442000, 822000.0 / 8, 2, 2, 0.5, 310000.0 / 380000, 105, 310000, 8.0 / 15, 310000.0 / 415000,
+		"region all all NA all all": {8, 4, 442000, 822000.0 / 8, 2, 2, 0.5, 310000.0 / 380000, 105, 310000, 8.0 / 15, 310000.0 / 415000,
 			822000.0 / 8 * 0.5 * 4, 221000},
 		// Enterprise + new business + NA + Software + partner: c7 won (180 d) and p7 open.
 		"combination Enterprise new_business NA Software partner": {2, 1, 400000, 350000, 1, 0, 1, 1, 180, 300000, 2.0 / 15,
@@ -155,9 +154,9 @@ func TestPipelineAssertionsPass(t *testing.T) {
 			mine = append(mine, a)
 		}
 	}
-	// assert_pipeline_aging, _cohorts, _loss_reasons, _segments.
-	if len(mine) != 4 {
-		t.Fatalf("%d pipeline assertions, want 4", len(mine))
+	// assert_pipeline_aging, _cohorts, _loss_reasons, _segments, and each table's key.
+	if len(mine) != 8 {
+		t.Fatalf("%d pipeline assertions, want 8", len(mine))
 	}
 	if _, err := s.RunAssertions(context.Background(), mine); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@
 -- prospect, 0 or false. The firmographic columns are the CRM's. Behaviour columns are unknown
 -- where their source is not configured (int_account_usage, int_account_support).
 -- optional inputs: stg_invoices, stg_subscriptions, stg_tickets, stg_opportunities
+-- key: account_id
 with customers as (
     select
         c.*,

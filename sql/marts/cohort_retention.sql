@@ -15,6 +15,7 @@
 -- (not cash collected), the realized-LTV curve of §5.
 -- MRR is summed as decimal(18, 2) (it is in cents already), so the sums do not depend on the
 -- order DuckDB's parallel aggregation adds them in and the doubles below are reproducible.
+-- key: cohort_grain, cohort, dimension, segment, months_since_start
 with last_complete as (
     select (date_trunc('month', as_of() + interval 1 day) - interval 1 month)::date as month
 ),

@@ -4,6 +4,7 @@
 -- Input: int_icp_profile (group 'icp'; definitions, thresholds and the test are there).
 -- Config: icp_min_tenure_months, icp_min_lift, icp_min_customers, icp_employee_range_mins,
 -- validation_alpha.
+-- key: attribute, value
 select * exclude (icp_group)
 from int_icp_profile
 where icp_group = 'icp'

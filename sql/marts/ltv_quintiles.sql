@@ -11,6 +11,7 @@
 -- size_band, industry and region (not 'Unknown') whose share in the quintile / share among all
 -- customers >= icp_min_lift, held by at least icp_min_customers of the quintile's customers,
 -- as 'attribute=value (lift x.x)', highest lift first (then attribute, value); empty when none.
+-- key: ltv_quintile
 with customers as (
     select * from account_segments where ltv_quintile is not null
 ),

@@ -8,6 +8,7 @@
 -- net_new_mrr = new + expansion + reactivation - contraction - churn.
 -- quick_ratio = (new + expansion) / (contraction + churn), NULL when contraction + churn = 0.
 -- arpa = mrr / customers_active (NULL without active customers).
+-- key: month
 with months as (
     select distinct month from int_account_mrr_monthly
 ),

@@ -6,6 +6,7 @@
 -- reactivation (mrr 0, no movement) are left out.
 -- movement_mrr = mrr - previous_mrr, signed: new, expansion and reactivation are positive,
 -- contraction and churn negative; 0 on a paying month with no movement.
+-- key: account_id, month
 select
     as_of()                                   as as_of,
     account_id,

@@ -14,6 +14,7 @@
 -- so the activity at as_of is not known: a backfill on a later landing; docs/domain.md §11);
 -- else inactive when there is no activity or the last one is inactive_days or more before
 -- as_of; else passive when the last activity is an email; else active (meeting, demo, proposal).
+-- key: opportunity_id
 with open_opps as (
     select
         o.opportunity_id,

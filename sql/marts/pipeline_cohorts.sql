@@ -9,6 +9,7 @@
 -- A cohort is followed to as_of: open deals are those still open at as_of, and its figures
 -- keep changing while they close. win_rate = won / (won + lost) by count; close_rate =
 -- (won + lost) / created; avg_cycle_days_won = mean closed_at - created_at of won deals in days.
+-- key: cohort, dimension, segment
 with opps as (
     select
         o.opportunity_id,

@@ -6,6 +6,7 @@
 -- segments.pipeline.lost_zero_amount_is_unknown), motion, source, region, industry; a missing value is
 -- 'Unknown', a lost deal without a reason 'unspecified'.
 -- share_of_lost = lost / the segment's lost deals (each segment's reasons sum to 1).
+-- key: dimension, segment, loss_reason
 with lost as (
     select
         coalesce(nullif(o.loss_reason, ''), 'unspecified') as loss_reason,

@@ -4,13 +4,14 @@
 -- Dimensions: deal_size_tier (int_opportunities: the config's tiers applied to the amount,
 -- 'Unknown' without one), motion, source, and the account's region and industry (int_accounts). Rolled up
 -- with GROUPING SETS: each dimension alone, the full combination and the grand total; the
--- grouping column names the set and a NULL dimension means "all". A missing value is 'Unknown'.
+-- grouping column names the set and a dimension it rolls up is 'all'. A missing value is 'Unknown'.
 -- Open = not closed at as_of (stg_opportunities). win_rate = won / (won + lost) by count,
 -- win_rate_amount the same by amount; avg_sales_cycle_days = mean closed_at - created_at of won
 -- deals in days; expected_value = avg_deal_size x win_rate x open_opportunities;
 -- segment_forecast = pipeline_value (open amount) x win_rate. avg_deal_size averages the deals
 -- whose amount is known. pipeline_value_price_list: the part of pipeline_value valued from the
 -- price list.
+-- key: grouping, deal_size_tier, motion, region, industry, source
 with opps as (
     select
         o.opportunity_id,
@@ -39,11 +40,12 @@ grouped as (
             when 30 then 'source'
             when 31 then 'total'
         end as grouping,
-        deal_size_tier,
-        motion,
-        region,
-        industry,
-        source,
+        -- A dimension the grouping set rolls up is 'all', never NULL: every key part is a value.
+        case when grouping(deal_size_tier) = 1 then 'all' else deal_size_tier end as deal_size_tier,
+        case when grouping(motion) = 1 then 'all' else motion end                 as motion,
+        case when grouping(region) = 1 then 'all' else region end                 as region,
+        case when grouping(industry) = 1 then 'all' else industry end             as industry,
+        case when grouping(source) = 1 then 'all' else source end                 as source,
         count(*)                                                        as opportunities,
         count(*) filter (where not is_closed)                           as open_opportunities,
         coalesce(sum(exact(amount)) filter (where not is_closed), 0)::double as pipeline_value,
@@ -94,4 +96,4 @@ select
     avg_deal_size * win_rate * open_opportunities                                      as expected_value,
     pipeline_value * win_rate                                                          as segment_forecast
 from rated
-order by grouping, deal_size_tier nulls first, motion nulls first, region nulls first, industry nulls first, source nulls first
+order by grouping, deal_size_tier <> 'all', deal_size_tier, motion <> 'all', motion, region <> 'all', region, industry <> 'all', industry, source <> 'all', source

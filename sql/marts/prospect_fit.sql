@@ -9,6 +9,7 @@
 -- recommendation: 'avoid' when the account matches an anti-ICP trait, else 'pursue' when it is
 -- ICP (fit >= icp_min_fit), else 'review'. An opportunity with no account, or an account the CRM
 -- does not know, has every attribute unknown: fit, is_icp and is_anti_icp NULL, 'review'.
+-- key: opportunity_id
 select
     as_of() as as_of,
     o.opportunity_id,

@@ -17,6 +17,7 @@
 -- An account that never had a segment in a dimension (a prospect's arr_band) has no row there.
 -- Intervals are half-open [valid_from, valid_to); written_as_of: the run that last wrote the row.
 -- Inputs: prev_segment_history, account_segments, tier_assignments.
+-- key: account_id, dimension, valid_from
 with current_segments as (
     select account_id, 'size_band' as dimension, size_band::varchar as segment from account_segments
     union all select account_id, 'arr_band', arr_band::varchar from account_segments

@@ -26,6 +26,7 @@
 -- cac_payback_months = cac / (arpa x gross_margin) (§3).
 -- tickets_per_account is NULL without a support source (provided('stg_tickets')), not 0.
 -- optional inputs: stg_tickets
+-- key: dimension, segment
 with window_start as (
     select cutoff() - interval 12 month as ts
 ),

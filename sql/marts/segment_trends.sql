@@ -26,6 +26,7 @@
 -- unchanged ARR shows a change of 0, not summation noise.
 -- *_change: the value minus the previous quarter's (rates in fractions: 0.22 -> 0.15 is -0.07,
 -- 7 points); NULL when either is NULL.
+-- key: dimension, segment, quarter
 with quarter_list as (
     -- one quarter more than shown, so the first shown quarter has a change
     select (date_trunc('quarter', as_of()) - to_months(3 * i::integer))::date as quarter_start

@@ -26,6 +26,7 @@
 --   count; below 5 the chi-square approximation is doubtful (read the p-value with care).
 -- significant = p_value < validation_alpha; verdict 'segments differ' when significant, else
 -- 'no material difference'.
+-- key: dimension, metric
 with members as (
     select account_id, 'size_band' as dimension, size_band as segment from account_segments
     union all select account_id, 'industry', industry from account_segments

@@ -21,6 +21,7 @@
 -- 2025-09-30: rule gives Tier 2'; after a move down 'moved down at renewal <held_until>: ...'.
 -- tier_name: 'Tier 1 (Strategic)', 'Tier 2 (Core)', 'Tier 3 (Scale)', 'Tier 4 (Tech-touch)'.
 -- Inputs: int_tier_rules, prev_tier_history, stg_subscriptions.
+-- key: account_id
 with previous as (
     select account_id, tier, state, held_until
     from prev_tier_history

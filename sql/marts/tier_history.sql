@@ -14,6 +14,7 @@
 -- tier_assignments; 'churned'; 'deleted') and reason. Intervals are half-open [valid_from, valid_to).
 -- written_as_of: the as_of of the run that last wrote the row (opened or closed it).
 -- Inputs: prev_tier_history, tier_assignments, int_accounts.
+-- key: account_id, valid_from
 with previous as (
     select * exclude (as_of) from prev_tier_history
 ),

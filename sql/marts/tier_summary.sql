@@ -17,6 +17,7 @@
 -- churn and contraction subtract, expansion adds, customers new since the start are left out).
 -- Both NULL when the tier had no customer at the start.
 -- Inputs: tier_assignments, int_account_mrr_monthly, int_accounts, int_growth_potential.
+-- key: tier
 with targets as (
     select unnest(from_json(getvariable('tier_targets'),
         '[{"tier":"INTEGER","customers_min":"DOUBLE","customers_max":"DOUBLE","arr_min":"DOUBLE","arr_max":"DOUBLE","accounts_per_csm_min":"DOUBLE","accounts_per_csm_max":"DOUBLE","retention":"DOUBLE","expansion":"DOUBLE"}]'),

@@ -1,5 +1,5 @@
 -- pipeline_segments: one row per grouping and segment; accepted grouping labels with exactly the
--- grouping's dimensions set; win and loss rates in [0, 1]; shares sum to 1 within each grouping;
+-- grouping's dimensions set and the others 'all' (never NULL); win and loss rates in [0, 1]; shares sum to 1 within each grouping;
 -- the price-list part of the pipeline value within it.
 select grouping, count(*) as n, 'duplicate grouping and segment' as problem
 from pipeline_segments
@@ -11,11 +11,11 @@ where grouping is null or grouping not in ('deal_size_tier', 'motion', 'region',
 union all
 select grouping, 1, 'dimensions set do not match the grouping'
 from pipeline_segments
-where (deal_size_tier is not null) <> (grouping in ('deal_size_tier', 'combination'))
-   or (motion is not null) <> (grouping in ('motion', 'combination'))
-   or (region is not null) <> (grouping in ('region', 'combination'))
-   or (industry is not null) <> (grouping in ('industry', 'combination'))
-   or (source is not null) <> (grouping in ('source', 'combination'))
+where (coalesce(deal_size_tier, 'all') <> 'all') <> (grouping in ('deal_size_tier', 'combination')) or deal_size_tier is null
+   or (coalesce(motion, 'all') <> 'all') <> (grouping in ('motion', 'combination')) or motion is null
+   or (coalesce(region, 'all') <> 'all') <> (grouping in ('region', 'combination')) or region is null
+   or (coalesce(industry, 'all') <> 'all') <> (grouping in ('industry', 'combination')) or industry is null
+   or (coalesce(source, 'all') <> 'all') <> (grouping in ('source', 'combination')) or source is null
 union all
 select grouping, 1, 'win_rate, win_rate_amount or loss_rate outside [0, 1]'
 from pipeline_segments
