@@ -125,6 +125,32 @@ func keyColumns(f, body string) ([]string, error) {
 	return out, nil
 }
 
+// RowKeyColumn is the surrogate key of a mart whose key has more than one column: one value
+// a row for the BI and reverse-ETL tools that want a single id to upsert by (RowKey).
+const RowKeyColumn = "row_key"
+
+// RowKey is the SQL of a row's surrogate key over key: the MD5, in hex, of the key's columns
+// as a JSON object ({"dimension":"size_band","segment":"SMB"}), so that no two keys share a
+// text and a value holding a separator cannot make two keys one. It is the same across
+// releases for the same key, and leaves as_of out: a row of the same segment keeps its id.
+func RowKey(key []string) string {
+	parts := make([]string, len(key))
+	for i, c := range key {
+		parts[i] = `"` + c + `" := "` + c + `"`
+	}
+	return "md5(to_json(struct_pack(" + strings.Join(parts, ", ") + ")))"
+}
+
+// selectSQL is the SELECT whose result becomes the model's table: its SQL, with the
+// surrogate row_key first for a mart whose key has more than one column.
+func (m Model) selectSQL() string {
+	if m.Layer != Marts || len(m.Key) < 2 {
+		return m.SQL
+	}
+	// A row_key the SQL selects itself (from another mart's *) is replaced, not repeated.
+	return "SELECT " + RowKey(m.Key) + " AS " + RowKeyColumn + ", COLUMNS(c -> c <> '" + RowKeyColumn + "') FROM (\n" + m.SQL + "\n)"
+}
+
 // ReadMarts reads marts/*.sql from fsys: the published tables, unordered and unplanned.
 func ReadMarts(fsys fs.FS) ([]Model, error) { return readLayer(fsys, "marts", Marts) }
 

@@ -2,6 +2,8 @@ package warehouse
 
 import (
 	"context"
+	"crypto/md5"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -160,5 +162,52 @@ func TestPipelineAssertionsPass(t *testing.T) {
 	}
 	if _, err := s.RunAssertions(context.Background(), mine); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A mart with a composite key carries row_key first: the MD5 of the key as a JSON object,
+// recomputed here in Go from the rows' key columns; unique, and the same in another build.
+func TestRowKeyIsTheKeysHash(t *testing.T) {
+	s := buildFixture(t, "pipeline", "2025-06-30", nil)
+	rows, err := s.Query(t.Context(), `select * from pipeline_segments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, err := s.Query(t.Context(), `select column_name from information_schema.columns where table_name = 'pipeline_segments' order by ordinal_position limit 1`)
+	if err != nil || fmt.Sprint(cols[0].Values[0]) != RowKeyColumn {
+		t.Fatalf("first column %v, %v", cols, err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString("{")
+		for i, c := range []string{"grouping", "deal_size_tier", "motion", "region", "industry", "source"} {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "%q:%q", c, str(r, c))
+		}
+		b.WriteString("}")
+		want := fmt.Sprintf("%x", md5.Sum([]byte(b.String())))
+		if got := str(r, RowKeyColumn); got != want {
+			t.Errorf("row_key of %s = %s, want md5 %s", b.String(), got, want)
+		}
+		if seen[want] {
+			t.Errorf("row_key %s twice", want)
+		}
+		seen[want] = true
+	}
+	if len(seen) < 20 {
+		t.Fatalf("only %d rows", len(seen))
+	}
+	again := buildFixture(t, "pipeline", "2025-06-30", nil)
+	keys, err := again.Query(t.Context(), `select row_key from pipeline_segments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !seen[fmt.Sprint(k.Values[0])] {
+			t.Errorf("row_key %v is not the first build's", k.Values[0])
+		}
 	}
 }

@@ -203,7 +203,7 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 	var runs []ModelRun
 	for _, m := range models {
 		start := time.Now()
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.SQL)
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.selectSQL())
 		if err := s.profile(ctx, m.Name); err != nil {
 			return runs, err
 		}

@@ -28,7 +28,7 @@ with current_segments as (
     union all select account_id, 'anti_icp', case when is_anti_icp then 'anti-ICP' else 'not anti-ICP' end from account_segments
 ),
 previous as (
-    select * exclude (as_of) from prev_segment_history
+    select columns(c -> c not in ('as_of', 'row_key')) from prev_segment_history
 ),
 open_rows as (
     select * from previous where is_current

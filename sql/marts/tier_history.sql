@@ -16,7 +16,7 @@
 -- Inputs: prev_tier_history, tier_assignments, int_accounts.
 -- key: account_id, valid_from
 with previous as (
-    select * exclude (as_of) from prev_tier_history
+    select columns(c -> c not in ('as_of', 'row_key')) from prev_tier_history
 ),
 open_rows as (
     select * from previous where is_current
