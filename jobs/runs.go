@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -53,6 +54,29 @@ func ListRuns(ctx context.Context, s lake.Store, job string, last int) ([]RunRec
 		out = out[:last]
 	}
 	return out, nil
+}
+
+// ErrNoSuchRun is returned (wrapped) by ReadRun when the lake has no record of the run.
+var ErrNoSuchRun = errors.New("no such run")
+
+// ReadRun reads the record of one run, runs/<run_id>.json.
+func ReadRun(ctx context.Context, s lake.Store, runID string) (*RunRecord, error) {
+	if runID == "" || strings.ContainsAny(runID, "/\\") || strings.Contains(runID, "..") {
+		return nil, fmt.Errorf("run id %q: run ids have no slashes (segpipe runs lists them)", runID)
+	}
+	key := RunsPrefix + runID + ".json"
+	b, err := lake.GetBytes(ctx, s, key)
+	if errors.Is(err, lake.ErrNotExist) {
+		return nil, fmt.Errorf("run %s: %w in %s (segpipe runs lists them)", runID, ErrNoSuchRun, s.URL())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run record %s: %w", key, err)
+	}
+	var r RunRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return &r, nil
 }
 
 // LastSuccess returns the newest succeeded run of job among runs (newest first, as ListRuns

@@ -12,21 +12,38 @@ import (
 
 	"github.com/segpipe/segpipe/internal/config"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
 )
 
 func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("runs", "segpipe runs [--job ingest|segment|rollback] [--last N] [--json] [--config FILE] [--lake URL]", stdout)
+	fs := newFlags("runs", "segpipe runs [--job ingest|segment|rollback] [--last N] [--show RUN] [--json] [--config FILE] [--lake URL]", stdout)
 	job := fs.String("job", "", "only runs of this job (ingest, segment or rollback)")
 	last := fs.Int("last", 20, "show at most this many runs (0: all)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
 	asJSON := fs.Bool("json", false, "print the run records as a JSON array (newest first), as stored in runs/<run_id>.json")
+	show := fs.String("show", "", "print one run in full: its stages, landings, and every model with its rows and seconds in build order (with --json: its record)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("runs takes no arguments, got %q", fs.Args())
+	}
+	if *show != "" {
+		_, store, err := openLake(ctx, *file, *lakeURL)
+		if err != nil {
+			return err
+		}
+		r, err := jobs.ReadRun(ctx, store, *show)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, r)
+		}
+		printRun(stdout, r)
+		return nil
 	}
 	if *job != "" && *job != jobs.JobIngest && *job != jobs.JobSegment && *job != jobs.JobRollback {
 		return usagef("--job %q: run records are of ingest, segment or rollback", *job)
@@ -73,6 +90,80 @@ func printRuns(w io.Writer, runs []jobs.RunRecord) {
 			r.StartedAt.UTC().Format("2006-01-02 15:04:05"), secs, runRows(r), truncate(oneLine(errors.New(why)), 60))
 	}
 	tw.Flush()
+}
+
+// printRun prints one run record in full: what it was, its stages, its landings, its models
+// in build order with their share of the models' time, and its assertions.
+func printRun(w io.Writer, r *jobs.RunRecord) {
+	fmt.Fprintf(w, "Run %s: %s as of %s, %s\n", r.RunID, r.Job, r.AsOf, r.Status)
+	fmt.Fprintf(w, "  started %s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"))
+	if !r.FinishedAt.IsZero() {
+		fmt.Fprintf(w, ", took %.1f s", r.FinishedAt.Sub(r.StartedAt).Seconds())
+	}
+	fmt.Fprintln(w)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", oneLine(errors.New(r.Error)))
+	}
+	if r.Status == jobs.RunAbandoned {
+		fmt.Fprintf(w, "  abandoned: %s\n", r.AbandonedReason)
+	}
+	if len(r.Stages) > 0 {
+		names := make([]string, 0, len(r.Stages))
+		for n := range r.Stages {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "stage\tseconds")
+		for _, n := range names {
+			fmt.Fprintf(tw, "%s\t%.2f\n", n, r.Stages[n])
+		}
+		tw.Flush()
+	}
+	if len(r.Datasets) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "landing\tpages\trows\tquarantined\tMB\tseconds")
+		for _, d := range r.Datasets {
+			secs := ""
+			if s, ok := r.Stages["extract "+d.Source+"/"+d.Entity]; ok {
+				secs = fmt.Sprintf("%.2f", s)
+			}
+			fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%s\t%.1f\t%s\n", d.Source, d.Entity, d.Pages, thousands(d.Rows), thousands(d.Quarantined), float64(d.Bytes)/1e6, secs)
+		}
+		tw.Flush()
+	}
+	if len(r.Models) > 0 {
+		var total float64
+		for _, m := range r.Models {
+			total += m.Seconds
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "n\tmodel\trows\tseconds\tshare")
+		for i, m := range r.Models {
+			share := ""
+			if total > 0 {
+				share = fmt.Sprintf("%.1f%%", 100*m.Seconds/total)
+			}
+			fmt.Fprintf(tw, "%d of %d\t%s\t%s\t%.3f\t%s\n", i+1, len(r.Models), m.Name, thousands(m.Rows), m.Seconds, share)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "%d models, %.2f s in all\n", len(r.Models), total)
+	}
+	if len(r.Assertions) > 0 {
+		count := map[string]int{}
+		for _, a := range r.Assertions {
+			count[a.Outcome]++
+		}
+		fmt.Fprintf(w, "\nassertions: %d passed, %d warned, %d failed\n", count[warehouse.Passed], count[warehouse.Warned], count[warehouse.Failed])
+		for _, a := range r.Assertions {
+			if a.Outcome != warehouse.Passed {
+				fmt.Fprintf(w, "  %s %s: %d rows\n", a.Outcome, a.Name, a.Failures)
+			}
+		}
+	}
 }
 
 // runRows is a run's headline row count: account_segments for segment, rows landed for ingest.
