@@ -178,6 +178,9 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	}
 	models := plan.Models
 	res.NotBuilt = plan.NotBuilt
+	sess.OnModel(func(n, total int, r warehouse.ModelRun) {
+		log.Info("model built", "n", n, "of", total, "model", r.Name, "layer", r.Layer, "rows", r.Rows, "seconds", r.Duration.Seconds())
+	})
 	res.Models, err = sess.Build(ctx, files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
 	if err != nil {
 		return res, err

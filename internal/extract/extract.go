@@ -478,7 +478,9 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
 	l.committed = true
-	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped, "files", len(m.Files), "bytes", m.Bytes, "seconds", time.Since(l.startedAt).Seconds())
+	secs := time.Since(l.startedAt).Seconds()
+	l.log.Info("extract landed", "mode", m.Mode, "pages", m.Pages, "rows", m.Rows, "quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped,
+		"files", len(m.Files), "bytes", m.Bytes, "response_bytes", m.ResponseBytes, "mb_per_second", float64(m.ResponseBytes)/1e6/max(secs, 1e-9), "seconds", secs)
 	if err := l.sweep(ctx, m); err != nil {
 		return m, err
 	}

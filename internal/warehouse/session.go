@@ -43,7 +43,12 @@ type Session struct {
 	db         *sql.DB
 	conn       *sql.Conn
 	profileDir string
+	onModel    func(n, total int, run ModelRun)
 }
+
+// OnModel sets a function told of each model RunModels builds, as it finishes: the n-th of
+// total, with its rows and time (progress for a terminal or the log).
+func (s *Session) OnModel(fn func(n, total int, run ModelRun)) { s.onModel = fn }
 
 // Variable is a value bound into the session with SET VARIABLE, read in SQL with getvariable.
 type Variable struct {
@@ -228,6 +233,9 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 		}
 		run.Duration = time.Since(start)
 		runs = append(runs, run)
+		if s.onModel != nil {
+			s.onModel(len(runs), len(models), run)
+		}
 	}
 	return runs, nil
 }
