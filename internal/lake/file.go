@@ -52,10 +52,7 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 		return ObjectInfo{}, err
 	}
 	dst := s.LocalPath(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o777); err != nil {
-		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
+	tmp, err := createTempBeside(dst)
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
 	}
@@ -88,6 +85,27 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 	}
 	_ = n
 	return fileInfo(key, st), nil
+}
+
+// createTempBeside creates a temporary file in dst's folder, making the folders. A Delete of
+// another object in the same folders prunes those it leaves empty (removeEmptyParents), and
+// can remove one between MkdirAll and CreateTemp; both are then tried again. Once the
+// temporary file is in it, the folder is not empty and stays.
+func createTempBeside(dst string) (*os.File, error) {
+	dir := filepath.Dir(dst)
+	var err error
+	for range 10 {
+		if err = os.MkdirAll(dir, 0o777); err == nil {
+			var tmp *os.File
+			if tmp, err = os.CreateTemp(dir, ".tmp-"+filepath.Base(dst)+"-*"); err == nil {
+				return tmp, nil
+			}
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return nil, err
 }
 
 // filePerm is the mode of every object file: 0666 less the process's umask, as for a file
