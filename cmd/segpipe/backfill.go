@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/segpipe/segpipe/internal/schedule"
 	"github.com/segpipe/segpipe/jobs"
 )
@@ -140,9 +142,12 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// newProgress reports each date as it starts and ends: a bar redrawn in place on a
-// terminal (failed dates also get a line of their own), one plain line per event otherwise.
+// newProgress reports each date as it starts and ends: on a terminal a bar redrawn in place
+// with the dates done, the elapsed time and an estimate of the time left
+// (schollz/progressbar), failed dates also getting a line of their own; one plain line per
+// event otherwise.
 func newProgress(w io.Writer, tty bool) func(done, total int, s jobs.DateStatus) {
+	var bar *progressbar.ProgressBar
 	return func(done, total int, s jobs.DateStatus) {
 		if !tty {
 			line := fmt.Sprintf("backfill %d/%d %s %s", done, total, s.AsOf, s.Status)
@@ -155,16 +160,25 @@ func newProgress(w io.Writer, tty bool) func(done, total int, s jobs.DateStatus)
 			fmt.Fprintln(w, line)
 			return
 		}
-		const width = 30
-		filled := 0
-		if total > 0 {
-			filled = done * width / total
+		if bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetTheme(progressbar.ThemeASCII),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionShowElapsedTimeOnFinish(),
+				progressbar.OptionSetRenderBlankState(true),
+				progressbar.OptionUseANSICodes(true),
+			)
 		}
-		bar := strings.Repeat("#", filled) + strings.Repeat("-", width-filled)
-		fmt.Fprintf(w, "\r\033[K[%s] %d/%d  %s %s", bar, done, total, s.AsOf, s.Status)
 		if s.Status == jobs.DateFailed {
+			bar.Clear()
 			fmt.Fprintf(w, "\r\033[K%s failed: %s\n", s.AsOf, truncate(oneLine(errors.New(s.Error)), 200))
 		}
+		bar.Describe(s.AsOf + " " + s.Status)
+		bar.Set(done)
 	}
 }
 

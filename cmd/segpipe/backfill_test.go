@@ -235,9 +235,17 @@ func TestBackfillProgress(t *testing.T) {
 	if plain.String() != want {
 		t.Errorf("plain progress:\n%q\nwant\n%q", plain.String(), want)
 	}
-	for _, want := range []string{"\r\033[K[---", "] 1/2  2026-01-31 published", "[" + strings.Repeat("#", 30) + "] 2/2", "2026-02-28 failed: segment: assert_known_currencies failed\n"} {
-		if !strings.Contains(tty.String(), want) {
-			t.Errorf("terminal progress %q lacks %q", tty.String(), want)
+	// The terminal's bar: dates done, the elapsed time and the estimate of the time left
+	// ([elapsed:left]), the date and its state; a failed date also on a line of its own.
+	got := tty.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`2026-01-31 running +0% \[\.{30}\] \(0/2\) \[\d+s:\d+s\]`),
+		regexp.MustCompile(`2026-01-31 published +50% \[=+>\.+\] \(1/2\) \[\d+s:\d+s\]`),
+		regexp.MustCompile(`\r\x1b\[K2026-02-28 failed: segment: assert_known_currencies failed\n`),
+		regexp.MustCompile(`2026-02-28 failed 100% \[={30}\] \(2/2\) \[\d+s\]`),
+	} {
+		if !want.MatchString(got) {
+			t.Errorf("terminal progress %q lacks %s", got, want)
 		}
 	}
 }
