@@ -194,11 +194,8 @@ func (c *rowConverter) convertJSON(raw []byte) string {
 }
 
 // convertCSV fills c.cells from a CSV row, read through c.csvMap, or says why the row is
-// rejected.
+// rejected (convert has rejected a row the decoder marked bad).
 func (c *rowConverter) convertCSV(rec rawRecord) string {
-	if rec.bad != "" {
-		return rec.bad
-	}
 	if !utf8.Valid(rec.raw) {
 		return "record is not valid UTF-8"
 	}
