@@ -37,6 +37,28 @@ type LocalTable struct {
 	Rows int64
 }
 
+// LocalFile is another file a release carries beside its tables and database (report.html),
+// published to releases/<as_of>_<run>/<Name> and latest/<Name>.
+type LocalFile struct {
+	Name string
+	Path string
+}
+
+// ReportName is the HTML report every release carries (internal/report).
+const ReportName = "report.html"
+
+// checkFileName refuses a LocalFile name that is not one plain file name or that would take
+// the place of a table, the database or a pointer in the release.
+func checkFileName(name string) error {
+	switch {
+	case name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == "..":
+		return fmt.Errorf("file name %q is not a plain file name", name)
+	case name == DatabaseName || name == "_published.json" || strings.HasSuffix(name, ".parquet"):
+		return fmt.Errorf("file name %q would take the place of a table, the database or the pointer", name)
+	}
+	return CheckKey(LatestDir + "/" + name)
+}
+
 // PublishedFile is one file of a publication.
 type PublishedFile struct {
 	Name   string `json:"name"`
@@ -55,6 +77,8 @@ type Publication struct {
 	Tables      []PublishedFile `json:"tables"`
 	History     []PublishedFile `json:"history"`
 	Database    PublishedFile   `json:"database"`
+	// Files are the release's other files (report.html), by file name.
+	Files []PublishedFile `json:"files,omitempty"`
 	// Inputs are the landings the run read, per source entity (Snapshot): which dt, run and
 	// mode each table was computed from, and how stale the read was.
 	Inputs []InputRead `json:"inputs,omitempty"`
@@ -107,21 +131,29 @@ type Copier interface {
 // refreshed as convenience copies; then staging is deleted. Readers that need one consistent
 // run follow _published.json, which names the release files.
 //
+// files (report.html) travel with the database: into the release and latest/, not into the
+// history.
+//
 // A backfill of an older date (releases, pointer and latest skipped) returns the publication
 // and ErrOlderThanPublished. Old releases are pruned on both paths, keeping keep besides the
 // current one (0: DefaultKeepReleases).
-func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, inputs []InputRead, now time.Time, keep int) (*Publication, error) {
+func Publish(ctx context.Context, s Store, asOf, runID string, tables []LocalTable, database string, inputs []InputRead, now time.Time, keep int, files ...LocalFile) (*Publication, error) {
 	pub := &Publication{AsOf: asOf, RunID: runID, PublishedAt: now.UTC(), Inputs: inputs}
 	if keep <= 0 {
 		keep = DefaultKeepReleases
 	}
-	if linker, ok := s.(Linker); ok {
-		return publishLinked(ctx, s, linker, pub, tables, database, keep)
+	for _, f := range files {
+		if err := checkFileName(f.Name); err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
 	}
-	return publishCopied(ctx, s, pub, tables, database, keep)
+	if linker, ok := s.(Linker); ok {
+		return publishLinked(ctx, s, linker, pub, tables, database, files, keep)
+	}
+	return publishCopied(ctx, s, pub, tables, database, files, keep)
 }
 
-func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication, tables []LocalTable, database string, keep int) (*Publication, error) {
+func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication, tables []LocalTable, database string, files []LocalFile, keep int) (*Publication, error) {
 	asOf, runID := pub.AsOf, pub.RunID
 	for _, t := range tables {
 		f, err := putFile(ctx, s, historyKey(t.Name, asOf), t.Path)
@@ -153,6 +185,14 @@ func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication
 	}
 	db.Name = DatabaseName
 	pub.Database = db
+	for _, lf := range files {
+		f, err := putFile(ctx, s, pub.Release+"/"+lf.Name, lf.Path)
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: %w", lf.Name, err)
+		}
+		f.Name = lf.Name
+		pub.Files = append(pub.Files, f)
+	}
 	body, err := pub.encode()
 	if err != nil {
 		return nil, err
@@ -176,7 +216,7 @@ func publishLinked(ctx context.Context, s Store, linker Linker, pub *Publication
 }
 
 // publishCopied is Publish for stores without links; see Publish for the order.
-func publishCopied(ctx context.Context, s Store, pub *Publication, tables []LocalTable, database string, keep int) (*Publication, error) {
+func publishCopied(ctx context.Context, s Store, pub *Publication, tables []LocalTable, database string, files []LocalFile, keep int) (*Publication, error) {
 	asOf, runID := pub.AsOf, pub.RunID
 	prev, prevGen, err := readPublishedGen(ctx, s)
 	if err != nil {
@@ -204,6 +244,14 @@ func publishCopied(ctx context.Context, s Store, pub *Publication, tables []Loca
 	}
 	db.Name = DatabaseName
 	staged[DatabaseName], locals[DatabaseName] = db, database
+	for _, lf := range files {
+		f, err := putFile(ctx, s, staging+lf.Name, lf.Path)
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: stage: %w", lf.Name, err)
+		}
+		f.Name = lf.Name
+		staged[lf.Name], locals[lf.Name] = f, lf.Path
+	}
 	place := func(name, dst string) (PublishedFile, error) {
 		f, err := copyStaged(ctx, s, staged[name], locals[name], dst)
 		if err != nil {
@@ -239,6 +287,13 @@ func publishCopied(ctx context.Context, s Store, pub *Publication, tables []Loca
 	if pub.Database, err = place(DatabaseName, pub.Release+"/"+DatabaseName); err != nil {
 		return nil, err
 	}
+	for _, lf := range files {
+		f, err := place(lf.Name, pub.Release+"/"+lf.Name)
+		if err != nil {
+			return nil, err
+		}
+		pub.Files = append(pub.Files, f)
+	}
 	body, err := pub.encode()
 	if err != nil {
 		return nil, err
@@ -272,8 +327,9 @@ func publishCopied(ctx context.Context, s Store, pub *Publication, tables []Loca
 	return pub, nil
 }
 
-// refreshLatest copies the published files to latest/<table>.parquet, latest/segments.duckdb
-// and latest/_published.json (last), and deletes latest/ files of tables no longer published.
+// refreshLatest copies the published files to latest/<table>.parquet, latest/segments.duckdb,
+// latest/<file> (report.html) and latest/_published.json (last), and deletes latest/ files
+// no longer published.
 // It stops, without error, as soon as the pointer is no longer the one this run wrote: the
 // newer publisher refreshes latest/ itself.
 func refreshLatest(ctx context.Context, s Store, pub *Publication, pointerGen int64, staged map[string]PublishedFile, locals map[string]string) error {
@@ -290,10 +346,15 @@ func refreshLatest(ctx context.Context, s Store, pub *Publication, pointerGen in
 		names = append(names, t.Name)
 	}
 	names = append(names, DatabaseName)
+	files := map[string]bool{DatabaseName: true}
+	for _, f := range pub.Files {
+		names = append(names, f.Name)
+		files[f.Name] = true
+	}
 	for _, name := range names {
 		dst := LatestDir + "/" + name + ".parquet"
-		if name == DatabaseName {
-			dst = LatestDir + "/" + DatabaseName
+		if files[name] {
+			dst = LatestDir + "/" + name
 		}
 		keep[dst] = true
 		if ok, err := ours(); err != nil || !ok {

@@ -129,6 +129,7 @@ func Rollback(ctx context.Context, s Store, target Release, info RollbackInfo, k
 		return nil, fmt.Errorf("rollback to %s: %w (as_of %s, run %s)", target.Key, ErrAlreadyPublished, cur.AsOf, cur.RunID)
 	}
 	files := append(append([]PublishedFile(nil), target.Publication.Tables...), target.Publication.Database)
+	files = append(files, target.Publication.Files...)
 	for _, f := range files {
 		st, err := s.Stat(ctx, f.Key)
 		if err != nil {
