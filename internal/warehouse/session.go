@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -437,8 +438,8 @@ func (r Row) Get(name string) any {
 	return nil
 }
 
-// Float returns the numeric value of column name as a float64; NaN when it is NULL, absent
-// or not a number.
+// Float returns the numeric value of column name as a float64 (integers, DOUBLE, DECIMAL,
+// HUGEINT); NaN when it is NULL, absent or not a number.
 func (r Row) Float(name string) float64 {
 	switch x := r.Get(name).(type) {
 	case float64:
@@ -459,6 +460,19 @@ func (r Row) Float(name string) float64 {
 		return float64(x)
 	case uint32:
 		return float64(x)
+	case uint16:
+		return float64(x)
+	case uint8:
+		return float64(x)
+	case uint:
+		return float64(x)
+	case *big.Int: // HUGEINT
+		if x != nil {
+			f, _ := new(big.Float).SetInt(x).Float64()
+			return f
+		}
+	case interface{ Float64() float64 }: // DECIMAL (duckdb.Decimal)
+		return x.Float64()
 	}
 	return math.NaN()
 }
