@@ -109,6 +109,22 @@ func TestCSVCRMOnlyNightly(t *testing.T) {
 			t.Errorf("latest/%s exists: a mart that was not built is not published", f)
 		}
 	}
+	// The report: the pipeline drawn, the billing sections saying what they need, the
+	// customers' status unknown rather than counted as prospects.
+	rep := res.Segment.Report
+	if len(rep.NotDrawn) != 0 || strings.Join(rep.NotBuilt, ", ") != "MRR movements, ARR and customers by segment, LTV quintiles, Cohort retention, ICP and anti-ICP traits, Customer-success tiers, Segment validation" {
+		t.Errorf("report: not built %v, not drawn %v", rep.NotBuilt, rep.NotDrawn)
+	}
+	page, err := os.ReadFile(filepath.Join(latest, lake.ReportName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"mrr_monthly was not built: it needs stg_invoices", `data-chart="pipeline-value"`, `data-chart="pipeline-aging"`,
+		"have no known customer status (no billing source)"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the CRM-only report does not say %q", want)
+		}
+	}
 	var rec struct {
 		Extra struct {
 			NotBuilt []warehouse.NotBuilt `json:"not_built"`

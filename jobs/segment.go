@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/report"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	segsql "github.com/segpipe/segpipe/sql"
 )
@@ -37,6 +38,8 @@ type SegmentResult struct {
 	// Previous names, per history mart (tier_history, segment_history), the as_of of the
 	// published partition the run carried forward ("" for none: a first run).
 	Previous PreviousState
+	// Report is what the run's report.html drew (published with the release).
+	Report   report.Summary
 	Duration time.Duration
 }
 
@@ -277,11 +280,25 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	stage("export", t0)
 
 	t0 = time.Now()
+	reportFile := filepath.Join(dir, lake.ReportName)
+	res.Report, err = writeReport(ctx, p, sess, res, marts, reportFile)
+	if err != nil {
+		return res, err
+	}
+	for _, nd := range res.Report.NotDrawn {
+		log.Warn("report section not drawn", "section", nd)
+	}
+	rec.Extra["report"] = res.Report
+	log.Info("report written", "sections", res.Report.Sections, "charts", res.Report.Charts, "not_built", len(res.Report.NotBuilt), "not_drawn", len(res.Report.NotDrawn))
+	stage("report", t0)
+
+	t0 = time.Now()
 	if lost := leaseLost(ctx); lost != nil {
 		return res, lost
 	}
 	for attempt := 1; ; attempt++ {
-		res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, inputReads(res.Inputs), time.Now(), p.Config.Publish.KeepReleases)
+		res.Publication, err = lake.Publish(ctx, p.Lake, p.asOf(), p.RunID, marts, dbFile, inputReads(res.Inputs), time.Now(), p.Config.Publish.KeepReleases,
+			lake.LocalFile{Name: lake.ReportName, Path: reportFile})
 		// Another run published (or an operator rolled back) between this publish's read of
 		// the pointer and its write: publish again against the pointer as it is now (a newer
 		// date there makes this a history-only publish).

@@ -50,6 +50,7 @@ Usage:
   segpipe runs [flags]             list run records, newest first
   segpipe status [flags]           last success per job, the published pointer, the next scheduled runs
   segpipe rollback --to D --reason R  publish an earlier kept release again (--list shows them)
+  segpipe report [flags]           write report.html (charts of the segments) for a published date
   segpipe config check [flags]     validate a config file
   segpipe bench [flags]            time the nightly path on a synthetic company against its floors
   segpipe version                  print the version
@@ -122,6 +123,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdStatus(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return cmdRollback(ctx, args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(ctx, args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
 	case "serve":
@@ -133,7 +136,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "bench-serve":
 		return cmdBenchServe(ctx, args[1:], stdout, stderr)
 	default:
-		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, rollback, config check, bench, version)", args[0])
+		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, rollback, report, config check, bench, version)", args[0])
 	}
 }
 

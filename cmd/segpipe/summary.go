@@ -100,8 +100,12 @@ func printSegment(w io.Writer, p jobs.Params, res *jobs.SegmentResult) {
 	tw.Flush()
 	if res.LatestMoved {
 		fmt.Fprintf(w, "  every table: latest/%s\n", lake.DatabaseName)
+		fmt.Fprintf(w, "  the report: latest/%s\n", lake.ReportName)
 		if fsys, ok := p.Lake.(interface{ Root() string }); ok {
 			fmt.Fprintf(w, "\nWith the DuckDB CLI: duckdb %s -c 'from segment_metrics'\n", filepath.Join(fsys.Root(), "latest", lake.DatabaseName))
+			if abs, err := filepath.Abs(filepath.Join(fsys.Root(), "latest", lake.ReportName)); err == nil {
+				fmt.Fprintf(w, "The report, to open in a browser: file://%s\n", abs)
+			}
 		}
 	}
 }
