@@ -6,7 +6,7 @@ BIN      := bin/segpipe
 ACCOUNTS ?= 5000
 BENCH_ACCOUNTS ?= 100000
 
-.PHONY: build demo test bench vet fmt check clean
+.PHONY: build demo test test-browser report-screenshot bench vet fmt check clean
 
 build: $(BIN)
 
@@ -24,6 +24,15 @@ test: vet
 	@unformatted=$$(gofmt -l cmd jobs internal sql config); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test -count=1 -timeout 15m ./...
+
+## test-browser: the demo's report.html in headless Chromium (Debian: apt-get install chromium)
+test-browser:
+	$(GO) vet -tags browser ./cmd/segpipe/
+	$(GO) test -count=1 -tags browser -run TestReportInBrowser -v ./cmd/segpipe/
+
+## report-screenshot: the browser test, saving the top of the demo's report as docs/report.png
+report-screenshot:
+	SEGPIPE_REPORT_SCREENSHOT=$(CURDIR)/docs/report.png $(GO) test -count=1 -tags browser -run TestReportInBrowser ./cmd/segpipe/
 
 ## bench: time the nightly path at $(BENCH_ACCOUNTS) accounts against its floors (docs/performance.md)
 bench: build
