@@ -321,18 +321,27 @@ func buildParams(ctx context.Context, cfg *config.Config, asOfFlag, lakeURL stri
 	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(now), Logger: logger, Cache: lake.NewCache(cfg.GCS.CacheDir)}, nil
 }
 
-// newLogger logs JSON when stderr is not a terminal, text when it is. Durations are logged in
-// one unit, seconds as a float, whatever a call site passes.
+// newLogger logs JSON when stderr is not a terminal; on a terminal, a line per model built
+// and per landing for people watching (termHandler) and slog's text lines for the rest.
+// Durations are logged in one unit, seconds as a float, whatever a call site passes.
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	terminal := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			terminal = true
+		}
+	}
+	return newLoggerFor(w, level, terminal)
+}
+
+func newLoggerFor(w io.Writer, level string, terminal bool) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level %q: use debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsInSeconds}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
-		}
+	if terminal {
+		return slog.New(newTermHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewJSONHandler(w, opts)), nil
 }
