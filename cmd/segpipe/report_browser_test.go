@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -251,6 +252,20 @@ func TestReportInBrowser(t *testing.T) {
 		if err := os.WriteFile(out, top, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Printable: the print layout gives a PDF of several pages (the print CSS hides the
+	// navigation and keeps each chart on one page).
+	pdf, err := chromedp.Run(bctx, chromedp.PrintToPDF())
+	if err != nil {
+		t.Fatalf("chromium: print: %v", err)
+	}
+	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1))
+	if !bytes.HasPrefix(pdf, []byte("%PDF")) || pages < 5 {
+		t.Errorf("printing the report gave %d bytes and %d pages, not a PDF of the whole page", len(pdf), pages)
+	}
+	t.Logf("printed: %d pages", pages)
+	if err := os.WriteFile(filepath.Join(os.TempDir(), "segpipe-report-browser", "report.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	stopSub()
 	wg.Wait()
