@@ -66,3 +66,23 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// Render names a dependency on a model the site does not have instead of drawing half an edge.
+func TestRenderNamesAMissingModel(t *testing.T) {
+	var b strings.Builder
+	err := Render(&b, Site{Models: []Model{{Name: "m", Layer: "marts", Refs: []string{"gone"}}}})
+	if err == nil || !strings.Contains(err.Error(), "m reads gone, which is not a model of the run") {
+		t.Errorf("Render = %v", err)
+	}
+	b.Reset()
+	if err := Render(&b, Site{Models: []Model{{Name: "s", Layer: "staging"}, {Name: "m", Layer: "marts", Refs: []string{"s"}}},
+		Assertions: []Assertion{{Name: "assert_m", Reads: []string{"m"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), `<path class="edge"`); n != 2 {
+		t.Errorf("%d edges, want 2", n)
+	}
+	if !strings.Contains(b.String(), "Not described in docs/tables.md") {
+		t.Error("a mart without a dictionary is not said to be undescribed")
+	}
+}
