@@ -52,6 +52,7 @@ Usage:
   segpipe rollback --to D --reason R  publish an earlier kept release again (--list shows them)
   segpipe config check [flags]     validate a config file
   segpipe bench [flags]            time the nightly path on a synthetic company against its floors
+  segpipe docs [flags]             write the data docs: model graph, tables, columns, assertions (one HTML file)
   segpipe version                  print the version
 
 Run 'segpipe <command> --help' for a command's flags.
@@ -130,10 +131,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdConfig(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "docs":
+		return cmdDocs(ctx, args[1:], stdout, stderr)
 	case "bench-serve":
 		return cmdBenchServe(ctx, args[1:], stdout, stderr)
 	default:
-		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, rollback, config check, bench, version)", args[0])
+		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, rollback, config check, bench, docs, version)", args[0])
 	}
 }
 
