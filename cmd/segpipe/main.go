@@ -53,6 +53,7 @@ Usage:
   segpipe report [flags]           write report.html (charts of the segments) for a published date
   segpipe config check [flags]     validate a config file
   segpipe bench [flags]            time the nightly path on a synthetic company against its floors
+  segpipe docs [flags]             write the data docs: model graph, tables, columns, assertions (one HTML file)
   segpipe version                  print the version
 
 Run 'segpipe <command> --help' for a command's flags.
@@ -133,10 +134,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdConfig(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "docs":
+		return cmdDocs(ctx, args[1:], stdout, stderr)
 	case "bench-serve":
 		return cmdBenchServe(ctx, args[1:], stdout, stderr)
 	default:
-		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, rollback, report, config check, bench, version)", args[0])
+		return usagef("unknown command %q (commands: demo, run, backfill, serve, runs, status, rollback, report, docs, config check, bench, version)", args[0])
 	}
 }
 

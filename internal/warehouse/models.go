@@ -579,6 +579,23 @@ func StateInputs(fsys fs.FS) ([]string, error) {
 	return out, nil
 }
 
+// Reads lists the models of models the assertion reads, by the names its SQL mentions (the
+// way a model's Refs are found), in name order.
+func (a Assertion) Reads(models []Model) []string {
+	names := map[string]bool{}
+	for _, m := range models {
+		names[m.Name] = true
+	}
+	var out []string
+	for _, w := range uniq(word.FindAllString(stripStrings(StripComments(a.SQL)), -1)) {
+		if names[w] {
+			out = append(out, w)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // LoadAssertions reads tests/*.sql from fsys, in name order, then adds each mart's key
 // assertion (KeyAssertion).
 func LoadAssertions(fsys fs.FS) ([]Assertion, error) {

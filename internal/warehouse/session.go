@@ -23,6 +23,7 @@ import (
 
 	"github.com/segpipe/segpipe/internal/canonical"
 	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/datadocs"
 	"github.com/segpipe/segpipe/internal/vendors"
 )
 
@@ -588,12 +589,27 @@ func (s *Session) ExportParquet(ctx context.Context, table, file string) (int64,
 	return n, nil
 }
 
-// ExportDatabase writes the tables into a new DuckDB database file for BI tools.
+// ExportDatabase writes the tables into a new DuckDB database file for BI tools, each table
+// and column with its description from the data dictionary, docs/tables.md, as a comment
+// (ExportDatabaseWith).
 func (s *Session) ExportDatabase(ctx context.Context, tables []string, file string) error {
+	dict, err := datadocs.Builtin()
+	if err != nil {
+		return fmt.Errorf("export database: read the data dictionary: %w", err)
+	}
+	return s.ExportDatabaseWith(ctx, tables, file, dict)
+}
+
+// ExportDatabaseWith writes the tables into a new DuckDB database file and, for each table
+// dict documents, COMMENT ON TABLE (its grain and key) and COMMENT ON COLUMN (the meaning, as
+// plain text) of each of its columns dict has a row for, so that Metabase, Superset and the
+// DuckDB CLI show them. A table or column dict leaves out (a mart of a models folder) has no
+// comment; a nil dict writes none.
+func (s *Session) ExportDatabaseWith(ctx context.Context, tables []string, file string, dict *datadocs.Dictionary) error {
 	if err := os.Remove(file); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("export database: %w", err)
 	}
-	if _, err := s.exec(ctx, "ATTACH "+quotePath(file)+" AS bi_export"); err != nil {
+	if _, err := s.exec(ctx, "ATTACH "+quotePath(file)+" AS "+exportCatalog); err != nil {
 		return fmt.Errorf("export database: %w", err)
 	}
 	var err error
@@ -602,15 +618,54 @@ func (s *Session) ExportDatabase(ctx context.Context, tables []string, file stri
 			err = fmt.Errorf("table name %q is not an identifier", t)
 			break
 		}
-		if _, err = s.exec(ctx, fmt.Sprintf("CREATE TABLE bi_export.%s AS SELECT * FROM %s", t, t)); err != nil {
+		if _, err = s.exec(ctx, fmt.Sprintf("CREATE TABLE %s.%s AS SELECT * FROM %s", exportCatalog, t, t)); err != nil {
+			err = fmt.Errorf("export database table %s: %w", t, err)
+			break
+		}
+		if err = s.comment(ctx, t, dict); err != nil {
 			err = fmt.Errorf("export database table %s: %w", t, err)
 			break
 		}
 	}
-	if _, derr := s.exec(ctx, "DETACH bi_export"); derr != nil && err == nil {
+	if _, derr := s.exec(ctx, "DETACH "+exportCatalog); derr != nil && err == nil {
 		err = fmt.Errorf("export database: %w", derr)
 	}
 	return err
+}
+
+// exportCatalog is the name the database file is attached under while it is written.
+const exportCatalog = "bi_export"
+
+// comment writes the comments of the exported table t from dict (COMMENT ON takes no bound
+// parameters: the texts are quoted as SQL literals).
+func (s *Session) comment(ctx context.Context, t string, dict *datadocs.Dictionary) error {
+	if dict == nil {
+		return nil
+	}
+	doc, ok := dict.Table(t)
+	if !ok {
+		return nil
+	}
+	table := exportCatalog + ".main." + t
+	if _, err := s.exec(ctx, "COMMENT ON TABLE "+table+" IS "+sqlString(doc.Comment())); err != nil {
+		return fmt.Errorf("comment on table (%s:%d): %w", dict.Name, doc.Line, err)
+	}
+	cols, err := s.Query(ctx, "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' AND table_name = ? ORDER BY column_index", exportCatalog, t)
+	if err != nil {
+		return fmt.Errorf("list its columns: %w", err)
+	}
+	for _, r := range cols {
+		name := fmt.Sprint(r.Values[0])
+		c, ok := doc.Column(name)
+		if !ok {
+			continue
+		}
+		q := "COMMENT ON COLUMN " + table + "." + quoteIdent(name) + " IS " + sqlString(c.Description())
+		if _, err := s.exec(ctx, q); err != nil {
+			return fmt.Errorf("comment on column %s (%s:%d): %w", name, dict.Name, c.Line, err)
+		}
+	}
+	return nil
 }
 
 // Build binds vars, runs fsys's prelude.sql (macros) and then the models, in the order given
