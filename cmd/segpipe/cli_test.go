@@ -20,7 +20,7 @@ import (
 
 // Every subcommand's --help prints its usage once, to stdout, and exits 0.
 func TestHelpPrintsUsageOnce(t *testing.T) {
-	for _, cmd := range [][]string{{"run"}, {"backfill"}, {"runs"}, {"status"}, {"rollback"}, {"report"}, {"serve"}, {"demo"}, {"bench"}, {"config", "check"}} {
+	for _, cmd := range [][]string{{"run"}, {"backfill"}, {"runs"}, {"status"}, {"rollback"}, {"report"}, {"docs"}, {"serve"}, {"demo"}, {"bench"}, {"config", "check"}} {
 		for _, flag := range []string{"--help", "-h"} {
 			code, out, errOut := runCLI(t, append(cmd, flag)...)
 			if code != 0 || strings.Count(out, "Usage:") != 1 || errOut != "" {
