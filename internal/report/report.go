@@ -263,7 +263,7 @@ func (b *builder) overview() section {
 	return s
 }
 
-// months returns the charts of mrr_monthly.
+// mrr draws mrr_monthly: the movements by month, the bridge and MRR over time.
 func (b *builder) mrr() section {
 	s := section{ID: "mrr", Title: "MRR movements",
 		Intro: "New, expansion and reactivation MRR add to MRR; contraction and churn take from it (docs/domain.md §11). Each month is measured at its last day."}

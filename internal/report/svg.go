@@ -68,6 +68,14 @@ func (s *svgBuf) text(x, y float64, anchor, class, t string) {
 	s.f(`<text x="%s" y="%s" text-anchor="%s" class="%s">%s</text>`, num(x), num(y), anchor, class, esc(t))
 }
 
+// yGrid draws a horizontal grid line and a label at each tick of a vertical scale.
+func (s *svgBuf) yGrid(ticks []float64, y scale, left, right float64, format func(float64) string) {
+	for _, t := range ticks {
+		s.f(`<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s"/>`, num(left), num(chartWidth-right), num(y.at(t)), num(y.at(t)))
+		s.text(left-6, y.at(t)+4, "end", "tick", format(t))
+	}
+}
+
 // niceTicks returns about n round tick values covering [lo, hi].
 func niceTicks(lo, hi float64, n int) []float64 {
 	if math.IsNaN(lo) || math.IsNaN(hi) || lo == hi {
@@ -165,10 +173,7 @@ func (c columnChart) svg() template.HTML {
 	y := scale{ticks[0], ticks[len(ticks)-1], h - bottom, top}
 	var s svgBuf
 	s.open(c.ID, c.Title, h)
-	for _, t := range ticks {
-		s.f(`<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s"/>`, num(left), num(chartWidth-right), num(y.at(t)), num(y.at(t)))
-		s.text(left-6, y.at(t)+4, "end", "tick", c.Format(t))
-	}
+	s.yGrid(ticks, y, left, right, c.Format)
 	band := (chartWidth - left - right) / float64(max(len(c.Categories), 1))
 	every := 1 + len(c.Categories)*44/int(chartWidth-left-right)
 	for ci, cat := range c.Categories {
@@ -293,10 +298,7 @@ func (c lineChart) svg() template.HTML {
 	band := (chartWidth - left - right) / float64(n)
 	var s svgBuf
 	s.open(c.ID, c.Title, h)
-	for _, t := range ticks {
-		s.f(`<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s"/>`, num(left), num(chartWidth-right), num(y.at(t)), num(y.at(t)))
-		s.text(left-6, y.at(t)+4, "end", "tick", c.Format(t))
-	}
+	s.yGrid(ticks, y, left, right, c.Format)
 	var path strings.Builder
 	every := 1 + len(c.Categories)*44/int(chartWidth-left-right)
 	for i, v := range c.Values {
@@ -353,10 +355,7 @@ func waterfall(id, title string, steps []step, format func(float64) string) temp
 	band := (chartWidth - left - right) / float64(max(len(steps), 1))
 	var s svgBuf
 	s.open(id, title, h)
-	for _, t := range ticks {
-		s.f(`<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s"/>`, num(left), num(chartWidth-right), num(y.at(t)), num(y.at(t)))
-		s.text(left-6, y.at(t)+4, "end", "tick", format(t))
-	}
+	s.yGrid(ticks, y, left, right, format)
 	level = 0
 	for i, st := range steps {
 		var a, b float64
