@@ -67,7 +67,8 @@ type ingestState struct {
 
 // DefineField adds a custom field (a name ending in __c) to object, empty on every record:
 // describe lists it, ingest jobs may write it and query jobs read it. Fields the read side
-// already has (Region__c, Strategic__c, ...) need no DefineField.
+// already has (Region__c, Strategic__c, ...) need no DefineField. Call it before serving
+// requests: query jobs read the object's fields without the lock.
 func (a *API) DefineField(object, name string, typ FieldType) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
