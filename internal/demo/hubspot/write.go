@@ -81,7 +81,8 @@ var fieldTypes = map[string][]string{
 }
 
 // readOnly are the HubSpot-defined properties no update may set ("Read-only and non-existent
-// properties cause an error", batch update reference above).
+// properties cause an error", a third-party summary of the batch update endpoint,
+// https://www.withone.ai/knowledge/hubspot/conn_mod_def%3A%3AGJ3k7tL4DwI%3A%3AHTw4vfaLRzyq9tudCFfm8A).
 var readOnly = map[string]bool{"hs_object_id": true, "createdate": true, "hs_lastmodifieddate": true}
 
 // Crash makes batch updates fail after a number of successful ones, as a server that dies in
@@ -349,7 +350,7 @@ type batchResponse struct {
 // a property that does not exist or is read-only, or a value its type refuses fails the whole
 // batch with a 400 VALIDATION_ERROR ("Property values were not valid", the body HubSpot shows
 // at https://developers.hubspot.com/changelog/upcoming-property-validations-rules-will-be-enforced-for-apis-and-integrations;
-// "Read-only and non-existent properties cause an error"). An id that names no record (or an
+// "Read-only and non-existent properties cause an error", the summary cited at readOnly). An id that names no record (or an
 // archived one) fails only that input: the others are applied and the answer is a 207.
 func (a *API) batchUpdate(w http.ResponseWriter, r *http.Request, t *objectType, cid string) {
 	var body struct {
