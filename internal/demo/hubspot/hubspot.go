@@ -127,6 +127,7 @@ type API struct {
 	requests int64
 	faults   map[int64]Fault
 	archived map[string]time.Time // object id -> archivedAt
+	w        writeState           // the write side (write.go)
 }
 
 // NewHandler returns the fake HubSpot API for c, accepting token as the private app token.
@@ -138,6 +139,7 @@ func New(c *demo.Company, token string) *API {
 	ownerIDs := a.buildOwners(c)
 	a.companies = buildCompanies(c, ownerIDs)
 	a.deals = buildDeals(c, ownerIDs)
+	a.initWrite()
 	return a
 }
 
@@ -396,6 +398,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := a.requests
 	fault, faulty := a.faults[n]
 	a.mu.Unlock()
+	a.countCall(r)
 
 	cid := correlationID(n)
 	a.rateHeaders(w, n, false)
@@ -421,6 +424,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case PathOwners:
 		list = a.listOwners
 	default:
+		if a.serveWrite(w, r, path, cid) {
+			return
+		}
 		msg := "Not found: " + r.URL.Path
 		if rest, ok := strings.CutPrefix(path, "/crm/v3/objects/"); ok && !strings.Contains(rest, "/") {
 			msg = "Unable to infer object type from: " + rest

@@ -81,6 +81,7 @@ type API struct {
 	jobSeq   int64
 	queries  []string
 	deleted  map[string]time.Time // record Id -> deletion time
+	in       *ingestState         // ingest jobs and custom fields (bulkingest.go)
 }
 
 // NewHandler returns the fake Salesforce API for c, accepting token as the OAuth access token.
@@ -178,6 +179,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			writeError(w, status, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)")
 		}
+		return
+	}
+	if a.serveIngest(w, r) {
 		return
 	}
 	m := rePath.FindStringSubmatch(r.URL.Path)
