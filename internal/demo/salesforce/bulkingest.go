@@ -561,35 +561,21 @@ func (a *API) deleteIngestJob(w http.ResponseWriter, id string) {
 // ingestJobInfoBody is the JSON info of an ingest job
 // (https://developer.salesforce.com/docs/platform/api-asynch/guide/close-job.html, whose response body lists the job info fields).
 type ingestJobInfoBody struct {
-	ID                     string      `json:"id"`
-	Operation              string      `json:"operation"`
-	Object                 string      `json:"object"`
-	CreatedByID            string      `json:"createdById"`
-	CreatedDate            string      `json:"createdDate"`
-	SystemModstamp         string      `json:"systemModstamp"`
-	State                  string      `json:"state"`
-	ConcurrencyMode        string      `json:"concurrencyMode"`
-	ContentType            string      `json:"contentType"`
-	APIVersion             json.Number `json:"apiVersion"`
-	JobType                string      `json:"jobType"`
-	LineEnding             string      `json:"lineEnding"`
-	ColumnDelimiter        string      `json:"columnDelimiter"`
-	ContentURL             string      `json:"contentUrl,omitempty"`
-	NumberRecordsProcessed int         `json:"numberRecordsProcessed"`
-	NumberRecordsFailed    int         `json:"numberRecordsFailed"`
-	Retries                int         `json:"retries"`
-	TotalProcessingTime    int         `json:"totalProcessingTime"`
-	ErrorMessage           string      `json:"errorMessage,omitempty"`
+	jobInfoCommon
+	ContentURL             string `json:"contentUrl,omitempty"`
+	NumberRecordsProcessed int    `json:"numberRecordsProcessed"`
+	NumberRecordsFailed    int    `json:"numberRecordsFailed"`
+	Retries                int    `json:"retries"`
+	TotalProcessingTime    int    `json:"totalProcessingTime"`
+	ErrorMessage           string `json:"errorMessage,omitempty"`
 }
 
 func (j *ingestJob) info() ingestJobInfoBody {
 	b := ingestJobInfoBody{
-		ID: j.id, Operation: j.operation, Object: j.object, CreatedByID: apiUserID,
-		CreatedDate: j.created.Format(jobTimeLayout), SystemModstamp: j.created.Format(jobTimeLayout),
-		State: j.state, ConcurrencyMode: "Parallel", ContentType: "CSV", APIVersion: json.Number(j.version),
-		JobType: "V2Ingest", LineEnding: j.lineEnding, ColumnDelimiter: j.delimiterName,
+		jobInfoCommon:          newJobInfo(j.id, j.operation, j.object, j.created, j.state, j.version, j.lineEnding, j.delimiterName),
 		NumberRecordsProcessed: j.processed, NumberRecordsFailed: len(j.failed), ErrorMessage: j.errorMessage,
 	}
+	b.JobType = "V2Ingest"
 	if j.state == "Open" {
 		b.ContentURL = "services/data/v" + j.version + "/jobs/ingest/" + j.id + "/batches"
 	}

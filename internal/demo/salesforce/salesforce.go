@@ -339,35 +339,45 @@ func (a *API) run(q *query, all bool) [][]string {
 	return rows
 }
 
-// jobInfoBody is the JSON job info.
+// jobInfoCommon is the job info fields query and ingest jobs share, in the order Salesforce
+// writes them.
+type jobInfoCommon struct {
+	ID              string      `json:"id"`
+	Operation       string      `json:"operation"`
+	Object          string      `json:"object"`
+	CreatedByID     string      `json:"createdById"`
+	CreatedDate     string      `json:"createdDate"`
+	SystemModstamp  string      `json:"systemModstamp"`
+	State           string      `json:"state"`
+	ConcurrencyMode string      `json:"concurrencyMode"`
+	ContentType     string      `json:"contentType"`
+	APIVersion      json.Number `json:"apiVersion"`
+	JobType         string      `json:"jobType,omitempty"`
+	LineEnding      string      `json:"lineEnding"`
+	ColumnDelimiter string      `json:"columnDelimiter"`
+}
+
+func newJobInfo(id, operation, object string, created time.Time, state, version, lineEnding, delimiter string) jobInfoCommon {
+	return jobInfoCommon{
+		ID: id, Operation: operation, Object: object, CreatedByID: apiUserID,
+		CreatedDate: created.Format(jobTimeLayout), SystemModstamp: created.Format(jobTimeLayout),
+		State: state, ConcurrencyMode: "Parallel", ContentType: "CSV", APIVersion: json.Number(version),
+		LineEnding: lineEnding, ColumnDelimiter: delimiter,
+	}
+}
+
+// jobInfoBody is the JSON info of a query job.
 type jobInfoBody struct {
-	ID                     string      `json:"id"`
-	Operation              string      `json:"operation"`
-	Object                 string      `json:"object"`
-	CreatedByID            string      `json:"createdById"`
-	CreatedDate            string      `json:"createdDate"`
-	SystemModstamp         string      `json:"systemModstamp"`
-	State                  string      `json:"state"`
-	ConcurrencyMode        string      `json:"concurrencyMode"`
-	ContentType            string      `json:"contentType"`
-	APIVersion             json.Number `json:"apiVersion"`
-	JobType                string      `json:"jobType,omitempty"`
-	LineEnding             string      `json:"lineEnding"`
-	ColumnDelimiter        string      `json:"columnDelimiter"`
-	NumberRecordsProcessed *int        `json:"numberRecordsProcessed,omitempty"`
-	Retries                *int        `json:"retries,omitempty"`
-	TotalProcessingTime    *int        `json:"totalProcessingTime,omitempty"`
-	IsPkChunkingSupported  *bool       `json:"isPkChunkingSupported,omitempty"`
-	ErrorMessage           string      `json:"errorMessage,omitempty"`
+	jobInfoCommon
+	NumberRecordsProcessed *int   `json:"numberRecordsProcessed,omitempty"`
+	Retries                *int   `json:"retries,omitempty"`
+	TotalProcessingTime    *int   `json:"totalProcessingTime,omitempty"`
+	IsPkChunkingSupported  *bool  `json:"isPkChunkingSupported,omitempty"`
+	ErrorMessage           string `json:"errorMessage,omitempty"`
 }
 
 func (j *job) info(detail bool) jobInfoBody {
-	b := jobInfoBody{
-		ID: j.id, Operation: j.operation, Object: j.object, CreatedByID: apiUserID,
-		CreatedDate: j.created.Format(jobTimeLayout), SystemModstamp: j.created.Format(jobTimeLayout),
-		State: j.state, ConcurrencyMode: "Parallel", ContentType: "CSV", APIVersion: json.Number(j.version),
-		LineEnding: j.lineEnding, ColumnDelimiter: j.delimiterName,
-	}
+	b := jobInfoBody{jobInfoCommon: newJobInfo(j.id, j.operation, j.object, j.created, j.state, j.version, j.lineEnding, j.delimiterName)}
 	if detail {
 		processed, zero, pk := 0, 0, true
 		if j.state == "JobComplete" {
