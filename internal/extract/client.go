@@ -57,6 +57,9 @@ type HTTPError struct {
 	Body   string // the start of the response body, secrets masked
 	// Attempts is how many times the request was sent.
 	Attempts int
+	// Detail is the whole response body (secrets masked) when the call asked for it
+	// (Caller: up to 64 KiB, for the vendor's error details); "" otherwise.
+	Detail string
 	// Cause is why the extract stopped retrying early (wraps ErrRetryWaitExceeded); nil
 	// when the status is not retried or the retries ran out.
 	Cause error
@@ -271,10 +274,14 @@ func (f *fetcher) scrub(s string) string {
 type call struct {
 	method string
 	u      *url.URL
-	body   []byte // a JSON request body (POST), nil for none
-	page   int    // the page number; 0 for a call that is not a page
-	what   string // names a call that is not a page: "bulk query job create"
-	accept string
+	body   []byte // a request body (POST, PUT, PATCH), nil for none
+	// contentType is the body's type; "" means application/json.
+	contentType string
+	// errorBytes, when above 0, keeps that much of a failed response's body in HTTPError.Detail.
+	errorBytes int64
+	page       int    // the page number; 0 for a call that is not a page
+	what       string // names a call that is not a page: "bulk query job create"
+	accept     string
 	// handle reads a 2xx response; a *transientError asks again.
 	handle func(*http.Response) error
 }
@@ -303,7 +310,11 @@ func (f *fetcher) do(ctx context.Context, c *call) (int, error) {
 	req.Header.Set("User-Agent", "segpipe")
 	req.Header.Set("Accept", c.accept)
 	if c.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct := c.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	f.authorize(req.Header)
 	req.SetResponseHandler(func(resp *http.Response) error {
@@ -410,11 +421,18 @@ func (e scrubbedError) Unwrap() error { return e.err }
 // the first few hundred bytes of the body.
 func (f *fetcher) httpError(c *call, resp *http.Response, attempts int) *HTTPError {
 	var body []byte
+	var detail string
 	if resp.Body != nil {
 		r, err := decodedBody(resp)
 		if err == nil {
-			body, _ = io.ReadAll(io.LimitReader(r, errorBodyBytes))
+			body, _ = io.ReadAll(io.LimitReader(r, max(errorBodyBytes, c.errorBytes)))
 		}
+	}
+	if c.errorBytes > 0 {
+		detail = f.scrub(string(body))
+	}
+	if len(body) > errorBodyBytes {
+		body = body[:errorBodyBytes]
 	}
 	for len(body) > 0 && !utf8.Valid(body) { // do not cut a character in half
 		body = body[:len(body)-1]
@@ -428,6 +446,7 @@ func (f *fetcher) httpError(c *call, resp *http.Response, attempts int) *HTTPErr
 		Status:   resp.StatusCode,
 		Body:     f.scrub(strings.TrimSpace(string(body))),
 		Attempts: attempts,
+		Detail:   detail,
 	}
 	if c.page == 0 {
 		e.Call = c.what
