@@ -118,8 +118,10 @@ func (a *API) initWrite() {
 	for _, t := range []*objectType{a.companies, a.deals} {
 		a.w.props[t.name] = map[string]*Property{}
 		a.w.changed[t.name] = map[string]map[string]string{}
-		info := strings.TrimSuffix(t.name, "s") + "information"
-		a.w.groups[t.name] = map[string]*PropertyGroup{info: {Name: info, Label: strings.ToUpper(info[:1]) + info[1:len(info)-len("information")] + " information"}}
+		// HubSpot's default groups: companyinformation ("Company information"), dealinformation.
+		singular := map[string]string{"companies": "company", "deals": "deal"}[t.name]
+		info := singular + "information"
+		a.w.groups[t.name] = map[string]*PropertyGroup{info: {Name: info, Label: strings.ToUpper(singular[:1]) + singular[1:] + " information"}}
 		for name := range t.defined {
 			a.w.props[t.name][name] = builtinProperty(name, info)
 		}
