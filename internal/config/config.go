@@ -42,6 +42,8 @@ type Config struct {
 	Sources map[string]*Source `yaml:"sources"`
 	// Segments holds every threshold of docs/domain rules.
 	Segments Segments `yaml:"segments"`
+	// Sync writes the published segments back to the CRM (`segpipe run sync`, docs/sync.md).
+	Sync Sync `yaml:"sync"`
 	// Models is a folder of SQL read at run time beside sql/ (docs/your-data.md): staging/<source>/,
 	// intermediate/, marts/ and tests/; a file at a built-in model's path replaces it. A relative
 	// path is taken from the config file's folder.

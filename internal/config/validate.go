@@ -19,7 +19,7 @@ import (
 )
 
 // Jobs are the job names a schedule may name.
-var Jobs = []string{"ingest", "segment"}
+var Jobs = []string{"ingest", "segment", "sync"}
 
 // CronParser parses the five-field cron expressions of schedule (with @daily-style descriptors).
 var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -53,6 +53,7 @@ func (c *Config) applyDefaults() {
 	if c.Serve.ShutdownGrace == 0 {
 		c.Serve.ShutdownGrace = Duration(5 * time.Minute)
 	}
+	c.applySyncDefaults()
 	if c.Notify.Timeout == 0 {
 		c.Notify.Timeout = Duration(10 * time.Second)
 	}
@@ -227,6 +228,7 @@ func (p *parser) validate(c *Config) {
 		p.add("warehouse.memory_limit", "must be a size such as 2GB or 512MiB, got %q", m)
 	}
 	p.validateAudit(&c.Audit)
+	p.validateSync(c)
 	if len(c.Sources) == 0 {
 		p.add("sources", "at least one source is needed")
 	}
