@@ -29,18 +29,25 @@ var hubspotCompany = sync.OnceValue(func() *demo.Company {
 // hubspotConfig is a config whose sync targets a HubSpot source at base.
 func hubspotConfig(t *testing.T, base string, extra string) *config.Config {
 	t.Helper()
+	return vendorConfig(t, "hubspot", base, hubspotToken, extra)
+}
+
+// vendorConfig is a config whose sync targets a source of vendor at base.
+func vendorConfig(t *testing.T, vendor, base, token, extra string) *config.Config {
+	t.Helper()
 	y := `currency: USD
 lake: ./lake
 sources:
   crm:
-    vendor: hubspot
+    vendor: ` + vendor + `
     base_url: ` + base + `
-    auth: {type: bearer, token: ` + hubspotToken + `}
+    auth: {type: bearer, token: ` + token + `}
     requests_per_second: 0
     max_retries: 1
     max_retry_wait: 1s
 sync:
   target: crm
+  poll_interval: 1ms
 ` + extra
 	cfg, err := config.Parse("test.yaml", []byte(y), func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -125,10 +132,16 @@ func (e *hubspotEnv) target(t *testing.T) crmsync.Target {
 
 func str(s string) *string { return &s }
 
-// release builds the records of a made-up release: every account with values derived from
-// its index (tier changed for the ids in tierOverride), and the first open deals.
+// release builds the records of a made-up release of the first n accounts and the first
+// deals open deals (tiers changed for the ids in tierOverride).
 func (e *hubspotEnv) release(asOf string, n, deals int, tierOverride map[string]string) []*crmsync.Record {
-	maps := e.cfg.SyncMappings()
+	return buildRelease(e.cfg, e.c, hubspot.DealID, asOf, n, deals, tierOverride)
+}
+
+// buildRelease makes records with values derived from each account's index, for the config's
+// mappings; dealID maps a demo opportunity id to the CRM's.
+func buildRelease(cfg *config.Config, c *demo.Company, dealID func(string) string, asOf string, n, deals int, tierOverride map[string]string) []*crmsync.Record {
+	maps := cfg.SyncMappings()
 	name := func(obj, field string) string {
 		for _, m := range maps {
 			if m.Field.Object == obj && m.Field.Name == field {
@@ -148,7 +161,7 @@ func (e *hubspotEnv) release(asOf string, n, deals int, tierOverride map[string]
 	}
 	var recs []*crmsync.Record
 	bands := []string{"SMB", "Mid-market", "Enterprise"}
-	for i, a := range e.c.Accounts[:n] {
+	for i, a := range c.Accounts[:n] {
 		v := map[string]*string{
 			name("account", "size_band"):       str(bands[i%3]),
 			name("account", "arr_band"):        nil,
@@ -169,14 +182,14 @@ func (e *hubspotEnv) release(asOf string, n, deals int, tierOverride map[string]
 		}
 		recs = append(recs, &crmsync.Record{Object: "account", ID: a.ID, Values: v, Hashed: hashed("account")})
 	}
-	for _, o := range e.c.Opportunities {
+	for _, o := range c.Opportunities {
 		if len(recs) >= n+deals {
 			break
 		}
 		if o.ClosedAt != nil {
 			continue
 		}
-		recs = append(recs, &crmsync.Record{Object: "deal", ID: hubspot.DealID(o.ID), Hashed: hashed("deal"), Values: map[string]*string{
+		recs = append(recs, &crmsync.Record{Object: "deal", ID: dealID(o.ID), Hashed: hashed("deal"), Values: map[string]*string{
 			name("deal", "fit_score"): str("0.75"), name("deal", "recommendation"): str("pursue"), name("deal", "segment_as_of"): str(asOf),
 		}})
 	}

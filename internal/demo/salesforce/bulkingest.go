@@ -352,7 +352,9 @@ func (a *API) changeIngestState(w http.ResponseWriter, r *http.Request, id strin
 		}
 	case req.State == "Aborted" && (j.state == "Open" || j.state == "UploadComplete" || j.state == "InProgress"):
 		j.state = "Aborted"
-		j.unprocessed = j.data[1:]
+		if len(j.data) > 0 { // a job aborted before any upload has no rows
+			j.unprocessed = j.data[1:]
+		}
 	default:
 		writeError(w, http.StatusBadRequest, "INVALIDJOBSTATE", fmt.Sprintf("InvalidJobState : cannot change a job in state %s to %q", j.state, req.State))
 		return
