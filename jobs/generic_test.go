@@ -26,14 +26,21 @@ func csvCRMEnv(t *testing.T, c *csvcrm.Company, extra string) jobs.Params {
 	t.Helper()
 	srv := c.Serve()
 	t.Cleanup(srv.Close)
-	yaml, err := os.ReadFile("../config/examples/csv-crm.yaml")
+	return exampleParams(t, "csv-crm.yaml", extra, "SEGPIPE_CSV_CRM_URL", srv.URL, c.AsOf)
+}
+
+// exampleParams are params for a run as of asOf of config/examples/<file> (extra appended),
+// with ${envName} standing for url, in a fresh lake.
+func exampleParams(t *testing.T, file, extra, envName, url string, asOf time.Time) jobs.Params {
+	t.Helper()
+	yaml, err := os.ReadFile("../config/examples/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	yaml = append(yaml, extra...)
-	cfg, err := config.Parse("csv-crm.yaml", yaml, func(k string) (string, bool) {
-		if k == "SEGPIPE_CSV_CRM_URL" {
-			return srv.URL, true
+	cfg, err := config.Parse(file, yaml, func(k string) (string, bool) {
+		if k == envName {
+			return url, true
 		}
 		return "", false
 	})
@@ -44,7 +51,7 @@ func csvCRMEnv(t *testing.T, c *csvcrm.Company, extra string) jobs.Params {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return jobs.Params{Config: cfg, Lake: store, AsOf: c.AsOf, RunID: jobs.NewRunID(time.Now()), WorkDir: t.TempDir()}
+	return jobs.Params{Config: cfg, Lake: store, AsOf: asOf, RunID: jobs.NewRunID(time.Now()), WorkDir: t.TempDir()}
 }
 
 // vendorExamples lists the example configs of the preset vendors (config/examples/*.yaml but

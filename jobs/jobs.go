@@ -68,10 +68,11 @@ const (
 	JobIngest  = "ingest"
 	JobSegment = "segment"
 	JobNightly = "nightly"
+	JobSync    = "sync"
 )
 
 // Names lists the jobs `segpipe run` accepts.
-var Names = []string{JobIngest, JobSegment, JobNightly}
+var Names = []string{JobIngest, JobSegment, JobNightly, JobSync}
 
 // NewRunID returns a time-ordered, unique run id such as 20261101T023000Z-9f2c4a.
 func NewRunID(now time.Time) string {
@@ -286,7 +287,12 @@ func LeaseName(job, asOf string) string { return job + "-" + asOf }
 // records it in rec. It returns the context the job runs under (cancelled if the lease is
 // lost) and a release function to defer.
 func takeLease(ctx context.Context, p *Params, job string, rec *RunRecord) (context.Context, func(), error) {
-	name := LeaseName(job, p.asOf())
+	return takeNamedLease(ctx, p, job, LeaseName(job, p.asOf()), job+" "+p.asOf(), rec)
+}
+
+// takeNamedLease is takeLease for any lease name (sync-<target>); what names the run in a
+// conflict ("segment 2026-10-31").
+func takeNamedLease(ctx context.Context, p *Params, job, name, what string, rec *RunRecord) (context.Context, func(), error) {
 	holder := lake.NewHolder(p.RunID)
 	lc := p.Config.Lease
 	l, err := lake.AcquireWait(ctx, p.Lake, name, holder, lc.TTL.D(), lc.OnConflict, lc.WaitTimeout.D())
@@ -294,7 +300,7 @@ func takeLease(ctx context.Context, p *Params, job string, rec *RunRecord) (cont
 		var held *lake.LeaseHeldError
 		if errors.As(err, &held) {
 			rec.Lease = &LeaseSummary{Name: name, Holder: held.Holder}
-			return nil, nil, fmt.Errorf("%s %s: another run is writing it: %w", job, p.asOf(), err)
+			return nil, nil, fmt.Errorf("%s: another run is writing it: %w", what, err)
 		}
 		return nil, nil, fmt.Errorf("%s: %w", job, err)
 	}
