@@ -16,7 +16,7 @@ import (
 	"github.com/segpipe/segpipe/jobs"
 )
 
-const backfillSynopsis = "segpipe backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--jobs segment|ingest,segment] [--parallel N] [--force] [--only-failed] [--dry-run] [--allow-stale] [--allow-future] [--metrics-file FILE.prom] [--config FILE] [--lake URL]"
+const backfillSynopsis = "segpipe backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--jobs segment|ingest,segment] [--parallel N] [--force] [--only-failed] [--dry-run] [--allow-stale] [--allow-future] [--sync] [--metrics-file FILE.prom] [--config FILE] [--lake URL]"
 
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backfill", backfillSynopsis, stdout)
@@ -33,6 +33,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	allowStale := fs.Bool("allow-stale", false, "segment: compute dates past the newest landing from it (recorded in each run record and _published.json)")
 	allowFuture := fs.Bool("allow-future", false, "allow dates after today in the config's time zone (refused without it)")
+	syncAfter := fs.Bool("sync", false, "after every date succeeded, sync the published release to the CRM (sync.target) once; a backfill never syncs without it")
 	metricsPath := metricsFileFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -89,8 +90,23 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			printBackfill(stdout, res)
 		}
 	}
+	if *dryRun && *syncAfter && err == nil {
+		fmt.Fprintln(stdout, "Then: segpipe run sync of the release published at the end (--sync)")
+	}
 	if *dryRun || res == nil {
 		return err
+	}
+	if *syncAfter && err == nil {
+		sp := p
+		sp.RunID = jobs.NewRunID(time.Now())
+		started := time.Now()
+		sres, serr := jobs.Sync(ctx, sp, jobs.SyncOptions{})
+		if sres != nil {
+			fmt.Fprintln(stdout)
+			printSync(stdout, sres)
+		}
+		mf.add(jobs.JobSync, time.Since(started), time.Now(), schedule.Outcome{}, serr)
+		err = serr
 	}
 	// Each date this invocation ran counts as one run of the plan's last job.
 	last := plan.Jobs[len(plan.Jobs)-1]

@@ -77,6 +77,19 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if cfg.Sync.Target != "" {
+		// What a sync would write to the demo's CRM: a dry run, nothing is written.
+		sp := p
+		sp.RunID = jobs.NewRunID(time.Now())
+		sres, err := jobs.Sync(ctx, sp, jobs.SyncOptions{DryRun: true})
+		fmt.Fprintln(stdout)
+		if sres != nil {
+			printSync(stdout, sres)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "\nDone in %.1fs.\n", time.Since(t0).Seconds())
 	return nil
 }

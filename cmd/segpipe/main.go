@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -131,7 +132,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "serve":
 		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "config":
-		return cmdConfig(args[1:], stdout, stderr)
+		return cmdConfig(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "docs":
@@ -176,16 +177,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, positional...))
 }
 
-func cmdConfig(args []string, stdout, stderr io.Writer) error {
+func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stdout, "Usage: segpipe config check [--config FILE]")
+			fmt.Fprintln(stdout, "Usage: segpipe config check [--config FILE] [--crm]")
 			return nil
 		}
 		return usagef("config: the only subcommand is 'check' (segpipe config check --config FILE)")
 	}
-	fs := newFlags("config check", "segpipe config check [--config FILE]", stdout)
+	fs := newFlags("config check", "segpipe config check [--config FILE] [--crm]", stdout)
 	file := fs.String("config", defaultConfigPath(), "config file to validate")
+	crm := fs.Bool("crm", false, "also ask the CRM of sync.target, read-only, whether every mapped field exists or can be created")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -208,6 +210,9 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d entities, lake %s, currency %s)\n", *file, len(cfg.Sources), entities, cfg.Lake, cfg.Currency)
 	printNotBuilt(stdout, notBuilt)
+	if *crm {
+		return checkCRM(ctx, cfg, stdout)
+	}
 	return nil
 }
 
@@ -219,7 +224,7 @@ func defaultConfigPath() string {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "segpipe run <ingest|segment|nightly> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale] [--allow-future] [--metrics-file FILE.prom]", stdout)
+	fs := newFlags("run", "segpipe run <ingest|segment|nightly|sync> [--as-of YYYY-MM-DD] [--config FILE] [--lake URL] [--full-refresh] [--allow-stale] [--allow-future] [--dry-run] [--force] [--metrics-file FILE.prom]", stdout)
 	asOfFlag := fs.String("as-of", "", "the date the run describes (default: yesterday in the config's time zone)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
@@ -228,6 +233,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	allowStale := fs.Bool("allow-stale", false, "segment: compute from the newest landings even when they are older than --as-of (recorded in the run record and _published.json)")
 	metricsPath := metricsFileFlag(fs)
 	allowFuture := fs.Bool("allow-future", false, "run even when --as-of is after today in the config's time zone (refused without it: a typo would publish an empty release every later nightly sits behind)")
+	dryRun := fs.Bool("dry-run", false, "sync: print what would change in the CRM (counts and a sample) and write nothing")
+	forceSync := fs.Bool("force", false, "sync: send even when more than sync.max_changed_share of the synced records would change")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -253,8 +260,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := jobs.CheckAsOf(cfg, p.AsOf, time.Now(), p.AllowFuture); err != nil {
 		return usageError{fmt.Errorf("--as-of: %w", err)}
 	}
-	if job != jobs.JobIngest && job != jobs.JobSegment && job != jobs.JobNightly {
+	if !slices.Contains(jobs.Names, job) {
 		return usagef("unknown job %q (jobs: %s)", job, strings.Join(jobs.Names, ", "))
+	}
+	if (*dryRun || *forceSync) && job != jobs.JobSync {
+		return usagef("--dry-run and --force are sync flags (segpipe run sync --dry-run)")
+	}
+	if job == jobs.JobSync && *asOfFlag != "" {
+		return usagef("sync writes the published release; it takes no --as-of (segpipe status shows which is published)")
 	}
 	mf, err := openMetricsFile(*metricsPath, cfg)
 	if err != nil {
@@ -262,6 +275,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	started := time.Now()
 	switch job {
+	case jobs.JobSync:
+		res, err := jobs.Sync(ctx, p, jobs.SyncOptions{DryRun: *dryRun, Force: *forceSync})
+		if res != nil {
+			printSync(stdout, res)
+		}
+		if !*dryRun {
+			mf.add(jobs.JobSync, time.Since(started), time.Now(), schedule.Outcome{}, err)
+		}
+		return mf.write(err)
 	case jobs.JobIngest:
 		res, err := jobs.Ingest(ctx, p)
 		if res != nil {

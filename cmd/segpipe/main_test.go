@@ -48,6 +48,10 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{[]string{"run", "segment", "--no-such-flag"}, 2, "", "flag provided but not defined"},
 		{[]string{"run", "segment", "--config", "../../config/segpipe.yaml", "--lake", emptyLake, "--as-of", "2026-01-01", "--log-level", "error"}, 1, "", "nothing landed (run the ingest job first)"},
 		{[]string{"demo", "--accounts", "3"}, 2, "", "at least 10"},
+		{[]string{"run", "segment", "--dry-run", "--config", "../../config/segpipe.yaml"}, 2, "", "--dry-run and --force are sync flags"},
+		{[]string{"run", "sync", "--as-of", "2026-01-01", "--config", "../../config/examples/hubspot.yaml"}, 2, "", "takes no --as-of"},
+		{[]string{"run", "sync", "--config", "../../config/segpipe.yaml", "--lake", emptyLake}, 1, "", "no sync.target configured"},
+		{[]string{"run", "sync", "--dry-run", "--config", "../../config/examples/hubspot.yaml", "--lake", emptyLake}, 1, "", "nothing published"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

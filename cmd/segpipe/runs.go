@@ -45,8 +45,8 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		printRun(stdout, r)
 		return nil
 	}
-	if *job != "" && *job != jobs.JobIngest && *job != jobs.JobSegment && *job != jobs.JobRollback {
-		return usagef("--job %q: run records are of ingest, segment or rollback", *job)
+	if *job != "" && *job != jobs.JobIngest && *job != jobs.JobSegment && *job != jobs.JobRollback && *job != jobs.JobSync {
+		return usagef("--job %q: run records are of ingest, segment, sync or rollback", *job)
 	}
 	if *last < 0 {
 		return usagef("--last must be 0 or more, got %d", *last)
@@ -299,6 +299,9 @@ func lakeStatus(ctx context.Context, cfg *config.Config, store lake.Store, runs 
 		if name != jobs.JobIngest && name != jobs.JobSegment {
 			names = append(names, name)
 		}
+	}
+	if _, scheduled := cfg.Schedule[jobs.JobSync]; cfg.Sync.Target != "" && !scheduled {
+		names = append(names, jobs.JobSync) // run by hand: its last run still matters
 	}
 	sort.Strings(names[2:])
 	for _, job := range names {

@@ -72,6 +72,12 @@ func serveOptions(cfg *config.Config, base jobs.Params) schedule.Options {
 				_, err := jobs.Segment(ctx, params(r))
 				return schedule.Outcome{}, err
 			},
+			// Sync writes whatever release is published when it fires: schedule it after
+			// segment; a night whose segment failed resends nothing (the release is synced).
+			jobs.JobSync: func(ctx context.Context, r schedule.Run) (schedule.Outcome, error) {
+				_, err := jobs.Sync(ctx, params(r), jobs.SyncOptions{})
+				return schedule.Outcome{}, err
+			},
 		},
 		Location:      cfg.Location(),
 		Retries:       *cfg.Serve.Retries,

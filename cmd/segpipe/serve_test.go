@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/schedule"
 	"github.com/segpipe/segpipe/jobs"
 )
 
@@ -135,5 +137,29 @@ func TestIngestSucceededReadsRunRecords(t *testing.T) {
 	put("20261101T020000Z-eeeeee", "ingest", "2026-11-25", "succeeded")
 	if ok, _ := ingestSucceeded(ctx, store, "2026-11-25"); ok {
 		t.Error("a record started before its own as_of cannot be a scheduled ingest of it")
+	}
+}
+
+// schedule.sync runs the sync job: the HubSpot example schedules it, the scheduler accepts
+// it, and a fire on a lake with nothing published fails with that reason.
+func TestServeSchedulesSync(t *testing.T) {
+	cfg, err := loadConfig("../../config/examples/hubspot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Schedule["sync"] == "" {
+		t.Fatal("the HubSpot example schedules no sync")
+	}
+	base, err := buildParams(context.Background(), cfg, "", t.TempDir(), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := serveOptions(cfg, base)
+	if _, err := schedule.New(opts); err != nil {
+		t.Fatal(err)
+	}
+	_, err = opts.Jobs[jobs.JobSync](context.Background(), schedule.Run{AsOf: time.Now(), RunID: "r1"})
+	if !errors.Is(err, jobs.ErrNothingPublished) {
+		t.Errorf("sync on an empty lake: %v", err)
 	}
 }

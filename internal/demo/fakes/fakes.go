@@ -43,7 +43,26 @@ var Fakes = map[string]Fake{
 	"stripe":     {Mount: "/stripe", Token: stripe.DemoToken, New: stripe.NewHandler},
 	"hubspot":    {Mount: "/hubspot", Token: "demo-hubspot-token", Style: demo.IDStyleHubSpot, New: hubspot.NewHandler},
 	"zendesk":    {Mount: "/zendesk", Token: zendesk.DemoToken, New: zendesk.NewHandler},
-	"salesforce": {Mount: "/salesforce", Token: "demo-salesforce-token", Style: demo.IDStyleSalesforce, New: salesforce.NewHandler},
+	"salesforce": {Mount: "/salesforce", Token: "demo-salesforce-token", Style: demo.IDStyleSalesforce, New: salesforceWithSyncFields},
+}
+
+// salesforceWithSyncFields is the Salesforce fake of an org whose admin created the custom
+// fields a sync writes under their default names (docs/sync.md, "Salesforce"): Salesforce
+// fields are made in Setup, not by the sync.
+func salesforceWithSyncFields(c *demo.Company, token string) http.Handler {
+	a := salesforce.New(c, token)
+	types := map[string]salesforce.FieldType{config.SyncEnum: salesforce.FieldPicklist, config.SyncNumber: salesforce.FieldDouble,
+		config.SyncDate: salesforce.FieldDate, config.SyncText: salesforce.FieldString}
+	for _, f := range config.SyncFields {
+		object := "Account"
+		if f.Object == config.SyncDeal {
+			object = "Opportunity"
+		}
+		if err := a.DefineField(object, config.DefaultSyncName("salesforce", f), types[f.Kind]); err != nil {
+			panic(err) // the names are ours and fixed: a failure is a bug
+		}
+	}
+	return a
 }
 
 // Server is the running fakes.
@@ -52,8 +71,11 @@ type Server struct {
 	URL string
 	// Company is what is served: the generated company with account ids in the CRM's style.
 	Company *demo.Company
-	srv     *http.Server
-	served  chan error
+	// Fakes are the fakes served, by vendor (*hubspot.API, *salesforce.API, ...), for tests
+	// that look at what a sync wrote.
+	Fakes  map[string]http.Handler
+	srv    *http.Server
+	served chan error
 }
 
 // StyleFor returns the account id style of the CRM a config uses: that of its first source
@@ -69,17 +91,25 @@ func StyleFor(cfg *config.Config) demo.AccountIDStyle {
 
 // Handler serves c (already in the wanted id style) through every fake, each under its Mount.
 func Handler(c *demo.Company) http.Handler {
+	h, _ := handlers(c)
+	return h
+}
+
+// handlers is Handler with each vendor's fake, by vendor name.
+func handlers(c *demo.Company) (http.Handler, map[string]http.Handler) {
 	mux := http.NewServeMux()
+	byVendor := map[string]http.Handler{}
 	for _, name := range slices.Sorted(maps.Keys(Fakes)) {
 		f := Fakes[name]
 		h := f.New(c, f.Token)
+		byVendor[name] = h
 		if f.Mount == "" {
 			mux.Handle("/", h)
 			continue
 		}
 		mux.Handle(f.Mount+"/", http.StripPrefix(f.Mount, h))
 	}
-	return mux
+	return mux, byVendor
 }
 
 // Start serves the company, with account ids in the given style, on 127.0.0.1.
@@ -89,8 +119,9 @@ func Start(c *demo.Company, style demo.AccountIDStyle) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), Company: served, served: make(chan error, 1),
-		srv: &http.Server{Handler: Handler(served), ReadHeaderTimeout: 10 * time.Second}}
+	h, byVendor := handlers(served)
+	s := &Server{URL: "http://" + ln.Addr().String(), Company: served, Fakes: byVendor, served: make(chan error, 1),
+		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil
 }
