@@ -6,7 +6,7 @@ BIN      := bin/segpipe
 ACCOUNTS ?= 5000
 BENCH_ACCOUNTS ?= 100000
 
-.PHONY: build demo test test-browser report-screenshot bench vet fmt check clean
+.PHONY: build demo demo-sync test test-browser report-screenshot bench vet fmt check clean
 
 build: $(BIN)
 
@@ -18,6 +18,10 @@ FORCE:
 ## demo: build, then run the whole pipeline on the synthetic company into ./segpipe-data
 demo: build
 	./$(BIN) demo --accounts $(ACCOUNTS)
+
+## demo-sync: the demo on the HubSpot example, ending with a sync dry run against the demo's HubSpot
+demo-sync: build
+	./$(BIN) demo --accounts $(ACCOUNTS) --lake segpipe-data-hubspot --config config/examples/hubspot.yaml
 
 ## test: formatting, vet and the whole test suite
 test: vet
@@ -45,4 +49,4 @@ fmt:
 	gofmt -w cmd jobs internal sql config
 
 clean:
-	rm -rf bin segpipe-data
+	rm -rf bin segpipe-data segpipe-data-hubspot
