@@ -27,13 +27,13 @@ var hubspotCompany = sync.OnceValue(func() *demo.Company {
 })
 
 // hubspotConfig is a config whose sync targets a HubSpot source at base.
-func hubspotConfig(t *testing.T, base string, extra string) *config.Config {
+func hubspotConfig(t testing.TB, base string, extra string) *config.Config {
 	t.Helper()
 	return vendorConfig(t, "hubspot", base, hubspotToken, extra)
 }
 
 // vendorConfig is a config whose sync targets a source of vendor at base.
-func vendorConfig(t *testing.T, vendor, base, token, extra string) *config.Config {
+func vendorConfig(t testing.TB, vendor, base, token, extra string) *config.Config {
 	t.Helper()
 	y := `currency: USD
 lake: ./lake
@@ -107,19 +107,29 @@ type hubspotEnv struct {
 
 func newHubSpotEnv(t *testing.T, extra string) *hubspotEnv {
 	t.Helper()
-	c := hubspotCompany()
+	return newHubSpotEnvFor(t, hubspotCompany(), extra)
+}
+
+// newHubSpotEnvFor serves company c (HubSpot ids) through the fake, in a fresh lake.
+func newHubSpotEnvFor(t testing.TB, c *demo.Company, extra string) *hubspotEnv {
+	t.Helper()
 	api := hubspot.New(c, hubspotToken)
 	log := &sentLog{records: map[string]int{}}
 	srv := httptest.NewServer(http.StripPrefix("/hubspot", log.wrap(api)))
 	t.Cleanup(srv.Close)
+	return &hubspotEnv{api: api, cfg: hubspotConfig(t, srv.URL+"/hubspot", extra), store: newStore(t), log: log, c: c}
+}
+
+func newStore(t testing.TB) lake.Store {
+	t.Helper()
 	store, err := lake.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &hubspotEnv{api: api, cfg: hubspotConfig(t, srv.URL+"/hubspot", extra), store: store, log: log, c: c}
+	return store
 }
 
-func (e *hubspotEnv) target(t *testing.T) crmsync.Target {
+func (e *hubspotEnv) target(t testing.TB) crmsync.Target {
 	t.Helper()
 	src := e.cfg.Sources["crm"]
 	caller, err := extract.NewCaller("crm", src, e.cfg.SyncAuth(), nil, nil)
@@ -196,7 +206,7 @@ func buildRelease(cfg *config.Config, c *demo.Company, dealID func(string) strin
 	return recs
 }
 
-func (e *hubspotEnv) run(t *testing.T, recs []*crmsync.Record, asOf, runID string, mod func(*crmsync.Options)) (*crmsync.Result, error) {
+func (e *hubspotEnv) run(t testing.TB, recs []*crmsync.Record, asOf, runID string, mod func(*crmsync.Options)) (*crmsync.Result, error) {
 	t.Helper()
 	o := crmsync.Options{Target: "crm", AsOf: asOf, RunID: runID, MaxChangedShare: e.cfg.Sync.MaxChangedShare}
 	if mod != nil {
