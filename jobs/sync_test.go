@@ -17,6 +17,7 @@ import (
 	"github.com/segpipe/segpipe/internal/demo/hubspot"
 	"github.com/segpipe/segpipe/internal/demo/salesforce"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/internal/lake/storetest"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
 )
@@ -25,12 +26,13 @@ import (
 // params for a sync, with the HubSpot fake.
 func syncEnv(t *testing.T, accounts int) (jobs.Params, *hubspot.API) {
 	t.Helper()
-	p, srv := exampleSyncEnv(t, accounts, "hubspot.yaml", demo.IDStyleHubSpot)
+	p, srv := exampleSyncEnv(t, accounts, "hubspot.yaml", demo.IDStyleHubSpot, nil)
 	return p, srv.Fakes["hubspot"].(*hubspot.API)
 }
 
-// exampleSyncEnv runs the nightly of a company served in style with config/examples/<file>.
-func exampleSyncEnv(t *testing.T, accounts int, file string, style demo.AccountIDStyle) (jobs.Params, *fakes.Server) {
+// exampleSyncEnv runs the nightly of a company served in style with config/examples/<file>
+// (mutate, when set, changes the params first: another lake).
+func exampleSyncEnv(t *testing.T, accounts int, file string, style demo.AccountIDStyle, mutate func(*jobs.Params)) (jobs.Params, *fakes.Server) {
 	t.Helper()
 	company := demo.Generate(demo.Options{Accounts: accounts, Seed: 7})
 	srv, err := fakes.Start(company, style)
@@ -40,6 +42,9 @@ func exampleSyncEnv(t *testing.T, accounts int, file string, style demo.AccountI
 	t.Cleanup(func() { srv.Close() })
 	p := exampleParams(t, file, "", "SEGPIPE_DEMO_URL", srv.URL, company.AsOf())
 	p.Config.Sync.PollInterval = config.Duration(10 * time.Millisecond)
+	if mutate != nil {
+		mutate(&p)
+	}
 	if _, err := jobs.Nightly(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +223,7 @@ func TestSyncTakesTheTargetLease(t *testing.T) {
 // Salesforce: the demo org has the custom fields; the first sync writes every account and
 // open deal through ingest jobs, the second sends nothing.
 func TestSyncSalesforceWritesTheRelease(t *testing.T) {
-	p, srv := exampleSyncEnv(t, 300, "salesforce.yaml", demo.IDStyleSalesforce)
+	p, srv := exampleSyncEnv(t, 300, "salesforce.yaml", demo.IDStyleSalesforce, nil)
 	api := srv.Fakes["salesforce"].(*salesforce.API)
 	ctx := context.Background()
 	accounts, deals := releaseRows(t, p)
@@ -246,6 +251,34 @@ func TestSyncSalesforceWritesTheRelease(t *testing.T) {
 	p.RunID = jobs.NewRunID(time.Now())
 	res, err = jobs.Sync(ctx, p, jobs.SyncOptions{})
 	if err != nil || res.Total().Sent != 0 {
+		t.Errorf("second sync: %+v %v", res.Total(), err)
+	}
+}
+
+// On a GCS lake the ledger and journal are objects in the bucket; a second sync reads the
+// ledger back and sends nothing.
+func TestSyncOnGCS(t *testing.T) {
+	fake := storetest.NewFakeGCS(t, "acme-segpipe")
+	p, srv := exampleSyncEnv(t, 200, "hubspot.yaml", demo.IDStyleHubSpot, func(p *jobs.Params) {
+		p.Lake = fake.Store(t, "prod")
+		p.Cache = lake.NewCache(t.TempDir())
+	})
+	api := srv.Fakes["hubspot"].(*hubspot.API)
+	ctx := context.Background()
+	res, err := jobs.Sync(ctx, p, jobs.SyncOptions{})
+	if err != nil || res.Total().Synced == 0 || res.Total().Synced != res.Total().Create {
+		t.Fatalf("first sync: %+v %v", res.Total(), err)
+	}
+	if _, err := fake.Server.GetObject("acme-segpipe", "prod/"+crmsync.LedgerKey("crm")); err != nil {
+		t.Errorf("the ledger is not in the bucket: %v", err)
+	}
+	if objs, _ := p.Lake.List(ctx, crmsync.Prefix("crm")+"journal/"); len(objs) != 0 {
+		t.Errorf("journal left after a finished sync: %v", objs)
+	}
+	writes := api.Writes()
+	p.RunID = jobs.NewRunID(time.Now())
+	res, err = jobs.Sync(ctx, p, jobs.SyncOptions{})
+	if err != nil || res.Total().Sent != 0 || api.Writes() != writes {
 		t.Errorf("second sync: %+v %v", res.Total(), err)
 	}
 }
