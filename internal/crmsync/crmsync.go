@@ -83,7 +83,7 @@ type FieldStatus struct {
 	CRMName string `json:"crm_name"`
 	// CRMType is the CRM's type of the field (e.g. enumeration/select, picklist).
 	CRMType string `json:"crm_type,omitempty"`
-	// State is exists, created, would_create or missing.
+	// State is exists, created, updated, would_create or missing.
 	State string `json:"state"`
 	// Problem says why the field cannot be written ("" when it can): the sync stops.
 	Problem string `json:"problem,omitempty"`
@@ -97,6 +97,8 @@ const (
 	FieldExists      = "exists"
 	FieldCreated     = "created"
 	FieldWouldCreate = "would_create"
+	// FieldUpdated is an existing field segpipe changed (options added to its enumeration).
+	FieldUpdated = "updated"
 	FieldMissing     = "missing"
 )
 

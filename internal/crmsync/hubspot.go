@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -130,6 +131,19 @@ func (h *HubSpot) Prepare(ctx context.Context, fields []config.SyncMapping, valu
 			st := FieldStatus{Object: obj, Field: m.Field.Name, CRMName: m.CRMName}
 			if p, ok := have[m.CRMName]; ok {
 				st.State, st.CRMType = FieldExists, p.Type+"/"+p.FieldType
+				if missing := missingOptions(p, enumOptions(h.Config, m)); p.Type == "enumeration" && len(missing) > 0 && p.GroupName == h.Group {
+					// One of segpipe's own enumerations lacks a value of the field's vocabulary
+					// (a band renamed in the config): the options are extended, the old kept.
+					if check {
+						st.Warning = fmt.Sprintf("the sync will add the options %s", strings.Join(quoteAll(missing), ", "))
+						out = append(out, st)
+						continue
+					}
+					if err := h.addOptions(ctx, ot, &p, missing); err != nil {
+						return out, err
+					}
+					st.State = FieldUpdated
+				}
 				st.Problem, st.Warning = hubspotFits(p, m.Field, values[m.CRMName])
 				out = append(out, st)
 				continue
@@ -187,13 +201,7 @@ func hubspotFits(p hubspotProperty, f config.SyncField, values []string) (proble
 	if p.Type != "enumeration" {
 		return "", ""
 	}
-	var missing []string
-	for _, v := range values {
-		if !slices.ContainsFunc(p.Options, func(o hubspotOption) bool { return o.Value == v }) {
-			missing = append(missing, v)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := missingOptions(p, values); len(missing) > 0 {
 		return "", fmt.Sprintf("the enumeration has no option %s: HubSpot rejects the records with them; add the options in HubSpot (Settings > Properties) or map the field to a new property", strings.Join(quoteAll(missing), ", "))
 	}
 	return "", ""
@@ -203,6 +211,33 @@ func quoteAll(vs []string) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = fmt.Sprintf("%q", v)
+	}
+	return out
+}
+
+// addOptions PATCHes an enumeration property with its options plus the missing values
+// (a partial update replaces the options whole:
+// https://developers.hubspot.com/docs/api-reference/crm-properties-v3/core/patch-crm-v3-properties-objectType-propertyName).
+func (h *HubSpot) addOptions(ctx context.Context, ot string, p *hubspotProperty, values []string) error {
+	opts := slices.Clone(p.Options)
+	for _, v := range values {
+		opts = append(opts, hubspotOption{Label: v, Value: v, DisplayOrder: len(opts)})
+	}
+	body, _ := json.Marshal(map[string]any{"options": opts})
+	if _, err := h.Caller.Do(ctx, extract.Request{Method: http.MethodPatch, URL: h.url("/crm/v3/properties/" + ot + "/" + url.PathEscape(p.Name)), Body: body, What: "update property " + p.Name}); err != nil {
+		return fmt.Errorf("hubspot: add options to the %s property %s (scope crm.schemas.%s.write): %s", ot, p.Name, ot, hubspotReason(err))
+	}
+	p.Options = opts
+	return nil
+}
+
+// missingOptions are the values of want an enumeration property has no option for.
+func missingOptions(p hubspotProperty, want []string) []string {
+	var out []string
+	for _, v := range want {
+		if !slices.ContainsFunc(p.Options, func(o hubspotOption) bool { return o.Value == v }) {
+			out = append(out, v)
+		}
 	}
 	return out
 }

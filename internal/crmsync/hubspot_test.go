@@ -521,3 +521,65 @@ func TestHubSpotRateLimitAndServerErrorRetried(t *testing.T) {
 	}
 	e.crmEquals(t, recs)
 }
+
+// Bands renamed in the config: segpipe's own enumeration gets the new options (the old kept)
+// and the records go through; an enumeration of the portal's own (another group) is not
+// touched: the dry run warns and HubSpot's rejections are reported per record.
+func TestHubSpotRenamedBandsExtendTheEnumeration(t *testing.T) {
+	e := newHubSpotEnv(t, "")
+	recs := e.release("2026-10-31", 30, 0, nil)
+	if _, err := e.run(t, recs, "2026-10-31", "run1", nil); err != nil {
+		t.Fatal(err)
+	}
+	renamed := "segments:\n  size_bands:\n    - {name: Small, min: 1}\n    - {name: Mid-market, min: 200}\n    - {name: Enterprise, min: 2000}\n"
+	e.cfg = hubspotConfig(t, e.cfg.Sources["crm"].BaseURL, "  max_changed_share: 1\n"+renamed)
+	for _, r := range recs {
+		if v := r.Values["segpipe_size_band"]; v != nil && *v == "SMB" {
+			r.Values["segpipe_size_band"] = str("Small")
+		}
+	}
+	// The portal's own enumeration for the tier, in its own group, without Tier 4.
+	if err := e.api.DefineProperty("companies", hubspot.Property{Name: "acme_tier", Label: "Tier", Type: "enumeration", FieldType: "select", GroupName: "companyinformation",
+		Options: []hubspot.PropertyOption{{Label: "T1", Value: config.TierNames[0]}, {Label: "T2", Value: config.TierNames[1]}, {Label: "T3", Value: config.TierNames[2]}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Sync.Accounts = map[string]string{"cs_tier": "acme_tier"}
+	for _, r := range recs {
+		r.Values["acme_tier"] = r.Values["segpipe_cs_tier"]
+		delete(r.Values, "segpipe_cs_tier")
+		r.Hashed = slices.DeleteFunc(slices.Clone(r.Hashed), func(n string) bool { return n == "segpipe_cs_tier" })
+		r.Hashed = append(r.Hashed, "acme_tier")
+	}
+	dry, err := e.run(t, recs, "2026-11-01", "dry", func(o *crmsync.Options) { o.DryRun = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := map[string]string{}
+	for _, f := range dry.Fields {
+		warned[f.CRMName] = f.Warning
+	}
+	if !strings.Contains(warned["segpipe_size_band"], `will add the options "Small"`) || !strings.Contains(warned["acme_tier"], `no option "Tier 4 (Tech-touch)"`) {
+		t.Fatalf("dry-run warnings: %v", warned)
+	}
+	res, err := e.run(t, recs, "2026-11-01", "run2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every fourth account is in Tier 4: 7 of 30 (indices 3, 7, ..., 27) are rejected.
+	if tot := res.Total(); tot.Rejected != 7 || tot.Synced != 23 {
+		t.Errorf("%+v; rejections %v", tot, res.Rejections)
+	}
+	for _, o := range res.Rejections {
+		if !strings.Contains(o.Reason, "Tier 4 (Tech-touch)") {
+			t.Errorf("reason %q", o.Reason)
+		}
+	}
+	for _, f := range res.Fields {
+		if f.CRMName == "segpipe_size_band" && f.State != crmsync.FieldUpdated {
+			t.Errorf("size band property: %+v", f)
+		}
+	}
+	if got := e.api.Properties("companies", e.c.Accounts[0].ID)["segpipe_size_band"]; got != "Small" {
+		t.Errorf("renamed band written as %q", got)
+	}
+}

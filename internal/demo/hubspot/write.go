@@ -258,8 +258,12 @@ func (a *API) serveWrite(w http.ResponseWriter, r *http.Request, path, cid strin
 				a.propertyGroups(w, r, t, cid)
 			}
 		case len(parts) == 2:
-			if a.method(w, r, cid, http.MethodGet) && !a.missingScope(w, cid, scope) {
-				a.getProperty(w, t, parts[1], cid)
+			if a.method(w, r, cid, http.MethodGet, http.MethodPatch) && !a.missingScope(w, cid, scope) {
+				if r.Method == http.MethodPatch {
+					a.updateProperty(w, r, t, parts[1], cid)
+				} else {
+					a.getProperty(w, t, parts[1], cid)
+				}
 			}
 		default:
 			writeJSON(w, http.StatusNotFound, apiError{Status: "error", Message: "Not found: " + r.URL.Path, CorrelationID: cid, Category: "OBJECT_NOT_FOUND"})
@@ -630,6 +634,66 @@ func (a *API) getProperty(w http.ResponseWriter, t *objectType, name, cid string
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// updateProperty answers PATCH /crm/v3/properties/{objectType}/{propertyName}: a partial
+// update, "provided fields will be overwritten" (options replaced whole), 200 with the
+// definition; 404 for no such property; a HubSpot-defined property's definition is read only
+// (https://developers.hubspot.com/docs/api-reference/crm-properties-v3/core/patch-crm-v3-properties-objectType-propertyName).
+func (a *API) updateProperty(w http.ResponseWriter, r *http.Request, t *objectType, name, cid string) {
+	var patch struct {
+		Label       *string           `json:"label"`
+		Description *string           `json:"description"`
+		GroupName   *string           `json:"groupName"`
+		Type        *string           `json:"type"`
+		FieldType   *string           `json:"fieldType"`
+		Options     *[]PropertyOption `json:"options"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&patch); err != nil {
+		badRequest(w, cid, "Invalid input JSON on line 1: "+err.Error())
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.w.props[t.name][name]
+	switch {
+	case p == nil:
+		writeJSON(w, http.StatusNotFound, apiError{Status: "error", Message: fmt.Sprintf("Property %s does not exist", name), CorrelationID: cid, Category: "OBJECT_NOT_FOUND"})
+		return
+	case p.HubSpotDefined:
+		badRequest(w, cid, fmt.Sprintf("%s is a HubSpot-defined property: its definition is read only", name))
+		return
+	}
+	next := *p
+	if patch.Label != nil {
+		next.Label = *patch.Label
+	}
+	if patch.Description != nil {
+		next.Description = *patch.Description
+	}
+	if patch.GroupName != nil {
+		if a.w.groups[t.name][*patch.GroupName] == nil {
+			badRequest(w, cid, fmt.Sprintf("property group %s does not exist", *patch.GroupName))
+			return
+		}
+		next.GroupName = *patch.GroupName
+	}
+	if patch.Type != nil {
+		next.Type = *patch.Type
+	}
+	if patch.FieldType != nil {
+		next.FieldType = *patch.FieldType
+	}
+	if !slices.Contains(fieldTypes[next.Type], next.FieldType) {
+		badRequest(w, cid, fmt.Sprintf("fieldType %q is not valid for type %q", next.FieldType, next.Type))
+		return
+	}
+	if patch.Options != nil {
+		next.Options = slices.Clone(*patch.Options)
+	}
+	next.UpdatedAt = time.Now().UTC().Format(timeLayout)
+	*p = next
+	writeJSON(w, http.StatusOK, next)
 }
 
 // propertyGroups answers GET (the groups, {"results": [...]}) and POST (create: name and

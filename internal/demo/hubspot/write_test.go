@@ -77,6 +77,22 @@ func TestPropertiesAPI(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &groups); err != nil || len(groups.Results) != 2 {
 		t.Errorf("groups: %s", r.Body)
 	}
+
+	// PATCH replaces the options whole; the other fields stay.
+	patch := map[string]any{"options": []PropertyOption{{Label: "Tier 3", Value: "tier_3"}}}
+	r = vendortest.Call(t, http.MethodPatch, base+PathProperties+"/companies/segpipe_tier", testToken, patch, nil)
+	if err := json.Unmarshal(r.Body, &p); err != nil || r.Status != http.StatusOK || len(p.Options) != 1 || p.Options[0].Value != "tier_3" || p.Label != "Tier" {
+		t.Errorf("patch: %d %s", r.Status, r.Body)
+	}
+	if r := vendortest.Call(t, http.MethodPatch, base+PathProperties+"/companies/nosuch", testToken, patch, nil); r.Status != http.StatusNotFound {
+		t.Errorf("patch of no property: %d %s", r.Status, r.Body)
+	}
+	if r := vendortest.Call(t, http.MethodPatch, base+PathProperties+"/companies/industry", testToken, patch, nil); r.Status != http.StatusBadRequest {
+		t.Errorf("patch of a HubSpot-defined property: %d %s", r.Status, r.Body)
+	}
+	if r := vendortest.Call(t, http.MethodPatch, base+PathProperties+"/companies/segpipe_score", testToken, map[string]any{"fieldType": "select"}, nil); r.Status != http.StatusBadRequest {
+		t.Errorf("patch to a fieldType the type refuses: %d %s", r.Status, r.Body)
+	}
 }
 
 func TestBatchUpdate(t *testing.T) {
