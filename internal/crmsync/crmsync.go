@@ -99,7 +99,7 @@ const (
 	FieldWouldCreate = "would_create"
 	// FieldUpdated is an existing field segpipe changed (options added to its enumeration).
 	FieldUpdated = "updated"
-	FieldMissing     = "missing"
+	FieldMissing = "missing"
 )
 
 // Target is one CRM's write side.
