@@ -63,6 +63,9 @@ type SyncField struct {
 	// Hashed is false for a field written with every change but not itself a change (the
 	// segment_as_of date moves every night).
 	Hashed bool
+	// NeedsBilling marks a value only a billing source can give: without one (every account's
+	// customer_status unknown) the field is not written rather than cleared.
+	NeedsBilling bool
 	// Options are an enumeration's values, in order; nil for other kinds.
 	Options func(c *Config) []string
 	// Meaning says what the value is, for docs/sync.md.
@@ -88,20 +91,20 @@ func bandNames(get func(*Segments) []Band, extra ...string) func(*Config) []stri
 var SyncFields = []SyncField{
 	{Name: "size_band", Object: SyncAccount, Kind: SyncEnum, Label: "Size band", Table: "account_segments", Hashed: true,
 		Options: bandNames(func(s *Segments) []Band { return s.SizeBands }, "Unknown"), Meaning: "account_segments.size_band"},
-	{Name: "arr_band", Object: SyncAccount, Kind: SyncEnum, Label: "ARR band", Table: "account_segments", Hashed: true,
+	{Name: "arr_band", Object: SyncAccount, NeedsBilling: true, Kind: SyncEnum, Label: "ARR band", Table: "account_segments", Hashed: true,
 		Options: bandNames(func(s *Segments) []Band { return s.ARRBands }), Meaning: "account_segments.arr_band (active customers; cleared otherwise)"},
-	{Name: "ltv_quintile", Object: SyncAccount, Kind: SyncNumber, Label: "LTV quintile", Table: "account_segments", Hashed: true,
+	{Name: "ltv_quintile", Object: SyncAccount, NeedsBilling: true, Kind: SyncNumber, Label: "LTV quintile", Table: "account_segments", Hashed: true,
 		Meaning: "account_segments.ltv_quintile, 1 = the top 20% (customers; cleared for trialing accounts and prospects)"},
-	{Name: "cs_tier", Object: SyncAccount, Kind: SyncEnum, Label: "Customer-success tier", Table: "tier_assignments", Hashed: true,
+	{Name: "cs_tier", Object: SyncAccount, NeedsBilling: true, Kind: SyncEnum, Label: "Customer-success tier", Table: "tier_assignments", Hashed: true,
 		Options: fixed(TierNames...), Meaning: "tier_assignments.tier_name (active customers; cleared otherwise)"},
 	{Name: "icp_fit_score", Object: SyncAccount, Kind: SyncNumber, Label: "ICP fit score", Table: "account_segments", Hashed: true,
 		Meaning: "account_segments.icp_fit_score rounded to 4 decimals, 0-1 (cleared when nothing can be scored)"},
 	{Name: "icp_fit_grade", Object: SyncAccount, Kind: SyncEnum, Label: "ICP fit grade", Table: "account_segments", Hashed: true,
 		Options: fixed("icp", "neutral", "anti_icp"),
 		Meaning: "anti_icp when is_anti_icp; icp when is_icp; neutral when scored and neither; cleared when nothing can be scored"},
-	{Name: "churn_risk", Object: SyncAccount, Kind: SyncEnum, Label: "Churn risk", Table: "account_segments", Hashed: true,
+	{Name: "churn_risk", Object: SyncAccount, NeedsBilling: true, Kind: SyncEnum, Label: "Churn risk", Table: "account_segments", Hashed: true,
 		Options: fixed("high", "medium", "low", "unknown"), Meaning: "account_segments.churn_risk (active customers; cleared otherwise)"},
-	{Name: "usage_intensity", Object: SyncAccount, Kind: SyncEnum, Label: "Usage intensity", Table: "account_segments", Hashed: true,
+	{Name: "usage_intensity", Object: SyncAccount, NeedsBilling: true, Kind: SyncEnum, Label: "Usage intensity", Table: "account_segments", Hashed: true,
 		Options: fixed("power", "regular", "occasional", "inactive", "unknown"), Meaning: "account_segments.usage_intensity (active customers; cleared otherwise)"},
 	{Name: "segment_as_of", Object: SyncAccount, Kind: SyncDate, Label: "Segments as of", Table: "account_segments", Hashed: false,
 		Meaning: "the as_of of the release that last changed this account's values"},

@@ -27,8 +27,9 @@ var fieldSQL = map[string]string{
 	"deal/segment_as_of":      "cast(d.as_of as varchar)",
 }
 
-// Skipped is a mapped field the release cannot give: its table was not built (a CRM without
-// billing has no tier_assignments). It is not written at all, never cleared.
+// Skipped is a mapped field the release cannot give: its table was not built, or it needs a
+// billing source the release was computed without (a CRM alone has no tiers, bands or LTV).
+// It is not written at all, never cleared.
 type Skipped struct {
 	Mapping config.SyncMapping
 	Reason  string
@@ -38,6 +39,12 @@ type Skipped struct {
 // one Record per account of account_segments and per open deal of prospect_fit, with the
 // values of the mapped fields. Fields whose table is missing are returned in skipped.
 func Records(ctx context.Context, sess *warehouse.Session, mappings []config.SyncMapping, tables map[string]bool) (recs []*Record, used []config.SyncMapping, skipped []Skipped, err error) {
+	// A release computed without billing says so: every account's status is unknown.
+	rows, err := sess.Query(ctx, "select count(*) as n, count(*) filter (where customer_status is distinct from 'unknown') as known from account_segments")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("sync: read account_segments: %w", err)
+	}
+	noBilling := rows[0].Float("n") > 0 && rows[0].Float("known") == 0
 	for _, obj := range []string{config.SyncAccount, config.SyncDeal} {
 		var cols []string
 		var mine []config.SyncMapping
@@ -51,6 +58,10 @@ func Records(ctx context.Context, sess *warehouse.Session, mappings []config.Syn
 			}
 			if !tables[m.Field.Table] {
 				skipped = append(skipped, Skipped{m, m.Field.Table + " is not in the release (its inputs are not configured)"})
+				continue
+			}
+			if m.Field.NeedsBilling && noBilling {
+				skipped = append(skipped, Skipped{m, "the release was computed without a billing source (customer_status unknown): not measured"})
 				continue
 			}
 			cols = append(cols, fmt.Sprintf("%s as c%d", expr, len(mine)))

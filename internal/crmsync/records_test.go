@@ -2,6 +2,7 @@ package crmsync_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/segpipe/segpipe/internal/config"
@@ -13,11 +14,11 @@ import (
 // prospect, one nothing can score) and two open deals.
 const releaseSQL = `
 create table account_segments as select * from (values
-  (date '2026-10-31', 'a1', 'Enterprise', 'Enterprise', 1, 0.666666, true, false, 'low', 'power'),
-  (date '2026-10-31', 'a2', 'SMB', null, 5, 0.25, false, true, null, null),
-  (date '2026-10-31', 'a3', 'Mid-market', null, null, 0.33333, false, false, null, null),
-  (date '2026-10-31', 'a4', 'Unknown', null, null, null, false, false, null, null)
-) t(as_of, account_id, size_band, arr_band, ltv_quintile, icp_fit_score, is_icp, is_anti_icp, churn_risk, usage_intensity);
+  (date '2026-10-31', 'a1', 'active', 'Enterprise', 'Enterprise', 1, 0.666666, true, false, 'low', 'power'),
+  (date '2026-10-31', 'a2', 'churned', 'SMB', null, 5, 0.25, false, true, null, null),
+  (date '2026-10-31', 'a3', 'prospect', 'Mid-market', null, null, 0.33333, false, false, null, null),
+  (date '2026-10-31', 'a4', 'prospect', 'Unknown', null, null, null, false, false, null, null)
+) t(as_of, account_id, customer_status, size_band, arr_band, ltv_quintile, icp_fit_score, is_icp, is_anti_icp, churn_risk, usage_intensity);
 create table tier_assignments as select * from (values ('a1', 'Tier 1 (Strategic)')) t(account_id, tier_name);
 create table prospect_fit as select * from (values
   (date '2026-10-31', 'o1', 1.0, 'pursue'),
@@ -105,4 +106,38 @@ func TestRecordsFromARelease(t *testing.T) {
 func syncConfigFor(vendor string) (*config.Config, error) {
 	y := "currency: USD\nlake: ./l\nsources:\n  crm:\n    vendor: " + vendor + "\n    base_url: http://127.0.0.1:1\n    auth: {type: bearer, token: x}\nsync:\n  target: crm\n"
 	return config.Parse("t.yaml", []byte(y), func(string) (string, bool) { return "", false })
+}
+
+// A release computed from a CRM alone (customer_status unknown everywhere) has no bands, LTV,
+// tiers or behaviour: those fields are skipped, not cleared; size and ICP fit are written.
+func TestRecordsWithoutBilling(t *testing.T) {
+	ctx := context.Background()
+	sess, err := warehouse.Open(ctx, warehouse.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.Exec(ctx, `create table account_segments as select * from (values
+  (date '2026-10-31', 'a1', 'unknown', 'SMB', null, null, 0.5, true, false, null, null)
+) t(as_of, account_id, customer_status, size_band, arr_band, ltv_quintile, icp_fit_score, is_icp, is_anti_icp, churn_risk, usage_intensity)`); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := syncConfigFor("hubspot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, skipped, err := crmsync.Records(ctx, sess, cfg.SyncMappings(), map[string]bool{"account_segments": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range skipped {
+		names = append(names, s.Mapping.Field.Name)
+	}
+	if strings.Join(names, ",") != "arr_band,ltv_quintile,cs_tier,churn_risk,usage_intensity,fit_score,recommendation,segment_as_of" {
+		t.Errorf("skipped %v", names)
+	}
+	if len(recs) != 1 || len(recs[0].Values) != 4 || *recs[0].Values["segpipe_icp_fit_grade"] != "icp" || *recs[0].Values["segpipe_size_band"] != "SMB" {
+		t.Errorf("%+v", recs)
+	}
 }
