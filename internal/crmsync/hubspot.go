@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/segpipe/segpipe/internal/config"
@@ -293,20 +294,36 @@ type hubspotBatchResult struct {
 // Send writes recs in batch updates of BatchSize. A 207 names the records it could not
 // update (OBJECT_NOT_FOUND: rejected, the rest synced); a 400 VALIDATION_ERROR refuses the
 // whole batch, so the batch is split in halves until the records refused alone are found.
+// Each batch is recorded as pending before it is sent: a sync that dies before the answer
+// reads the records back next time instead of writing them again (Recover).
 func (h *HubSpot) Send(ctx context.Context, object string, recs []*Record, j *Journal) error {
 	n := h.BatchSize
 	if n <= 0 || n > HubSpotBatchSize {
 		n = HubSpotBatchSize
 	}
 	for i, batch := range chunks(recs, n) {
-		if err := h.send(ctx, object, batch, fmt.Sprintf("%d", i+1), j); err != nil {
+		pending, err := j.Pend(ctx, object, "", batch)
+		if err != nil {
+			return err
+		}
+		outs, err := h.send(ctx, object, batch, fmt.Sprintf("%d", i+1))
+		if err != nil {
+			// The answers got so far are kept; the batch stays pending for the next sync.
+			if cerr := j.Confirm(ctx, nil, outs); cerr != nil {
+				return errors.Join(err, cerr)
+			}
+			return err
+		}
+		if err := j.Confirm(ctx, &pending, outs); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (h *HubSpot) send(ctx context.Context, object string, batch []*Record, label string, j *Journal) error {
+// send writes one batch and returns HubSpot's answer per record; on an error it returns the
+// outcomes of the halves already answered.
+func (h *HubSpot) send(ctx context.Context, object string, batch []*Record, label string) ([]Outcome, error) {
 	ot := hubspotObject(object)
 	in := struct {
 		Inputs []hubspotInput `json:"inputs"`
@@ -326,20 +343,22 @@ func (h *HubSpot) send(ctx context.Context, object string, batch []*Record, labe
 	var he *extract.HTTPError
 	if errors.As(err, &he) && he.Status == http.StatusBadRequest {
 		if len(batch) == 1 {
-			return j.Confirm(ctx, nil, []Outcome{{Key: batch[0].Key(), Reason: hubspotReason(err)}})
+			return []Outcome{{Key: batch[0].Key(), Reason: hubspotReason(err)}}, nil
 		}
 		half := len(batch) / 2
-		if err := h.send(ctx, object, batch[:half], label+"a", j); err != nil {
-			return err
+		first, err := h.send(ctx, object, batch[:half], label+"a")
+		if err != nil {
+			return first, err
 		}
-		return h.send(ctx, object, batch[half:], label+"b", j)
+		second, err := h.send(ctx, object, batch[half:], label+"b")
+		return append(first, second...), err
 	}
 	if err != nil {
-		return fmt.Errorf("hubspot: %s", hubspotReasonOrErr(err))
+		return nil, fmt.Errorf("hubspot: %s", hubspotReasonOrErr(err))
 	}
 	var out hubspotBatchResult
 	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return fmt.Errorf("hubspot: %s batch update %s: the answer is not JSON: %w", ot, label, err)
+		return nil, fmt.Errorf("hubspot: %s batch update %s: the answer is not JSON: %w", ot, label, err)
 	}
 	rejected := map[string]string{}
 	for _, e := range out.Errors {
@@ -362,7 +381,7 @@ func (h *HubSpot) send(ctx context.Context, object string, batch []*Record, labe
 			outs = append(outs, Outcome{Key: r.Key(), Reason: "HubSpot's answer neither updated nor rejected it"})
 		}
 	}
-	return j.Confirm(ctx, nil, outs)
+	return outs, nil
 }
 
 // hubspotReasonOrErr is the whole error with HubSpot's own message when it sent one.
@@ -374,6 +393,77 @@ func hubspotReasonOrErr(err error) string {
 	return err.Error()
 }
 
-// Recover has nothing to do: HubSpot answers each batch in its response, so no chunk is
-// left pending.
-func (h *HubSpot) Recover(context.Context, Pending) ([]Outcome, error) { return nil, nil }
+// Recover settles a batch whose answer a dead sync never got: it reads the records back
+// (batch read, https://developers.hubspot.com/docs/api-reference/latest/crm/objects/objects/batch/get-objects)
+// and counts as synced each one that holds exactly the values the batch sent. The others
+// (not applied, changed since, or values HubSpot reformatted) have no outcome: sent again.
+func (h *HubSpot) Recover(ctx context.Context, p Pending) ([]Outcome, error) {
+	ot := hubspotObject(p.Object)
+	keys := make([]string, 0, len(p.Records))
+	for k := range p.Records {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var outs []Outcome
+	for _, batch := range chunks(keys, HubSpotBatchSize) {
+		var props []string
+		in := struct {
+			Inputs     []map[string]string `json:"inputs"`
+			Properties []string            `json:"properties"`
+		}{}
+		for _, k := range batch {
+			in.Inputs = append(in.Inputs, map[string]string{"id": strings.TrimPrefix(k, p.Object+"/")})
+			for name := range p.Records[k].Values {
+				if !slices.Contains(props, name) {
+					props = append(props, name)
+				}
+			}
+		}
+		sort.Strings(props)
+		in.Properties = props
+		body, _ := json.Marshal(in)
+		resp, err := h.Caller.Do(ctx, extract.Request{Method: http.MethodPost, URL: h.url("/crm/v3/objects/" + ot + "/batch/read"), Body: body, What: ot + " batch read (recovery)"})
+		if err != nil {
+			return outs, fmt.Errorf("hubspot: read back the %s of an unanswered batch (scope crm.objects.%s.read): %s", ot, ot, hubspotReasonOrErr(err))
+		}
+		var got struct {
+			Results []struct {
+				ID         string             `json:"id"`
+				Properties map[string]*string `json:"properties"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(resp.Body, &got); err != nil {
+			return outs, fmt.Errorf("hubspot: %s batch read: %w", ot, err)
+		}
+		for _, r := range got.Results {
+			key := p.Object + "/" + r.ID
+			sent, ok := p.Records[key]
+			if !ok {
+				continue
+			}
+			same := true
+			for name, v := range sent.Values {
+				if !sameValue(v, r.Properties[name]) {
+					same = false
+					break
+				}
+			}
+			if same {
+				outs = append(outs, Outcome{Key: key, OK: true})
+			}
+		}
+	}
+	return outs, nil
+}
+
+// sameValue compares a value sent with one read back; nil and "" are both a cleared property.
+func sameValue(sent, got *string) bool {
+	a, b := "", ""
+	if sent != nil {
+		a = *sent
+	}
+	if got != nil {
+		b = *got
+	}
+	return a == b
+}

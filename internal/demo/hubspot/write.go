@@ -22,6 +22,11 @@ const (
 	PathCompaniesBatchUpdate = "/crm/v3/objects/companies/batch/update"
 	// PathDealsBatchUpdate updates up to MaxBatchInputs deals by id.
 	PathDealsBatchUpdate = "/crm/v3/objects/deals/batch/update"
+	// PathCompaniesBatchRead reads up to MaxBatchInputs companies by id with the properties
+	// asked for (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/objects/batch/get-objects).
+	PathCompaniesBatchRead = "/crm/v3/objects/companies/batch/read"
+	// PathDealsBatchRead reads deals the same way.
+	PathDealsBatchRead = "/crm/v3/objects/deals/batch/read"
 	// PathProperties is the prefix of the properties API: /crm/v3/properties/{objectType}
 	// (https://developers.hubspot.com/docs/api/crm/properties).
 	PathProperties = "/crm/v3/properties"
@@ -236,6 +241,19 @@ func (a *API) serveWrite(w http.ResponseWriter, r *http.Request, path, cid strin
 			return true
 		}
 		a.batchUpdate(w, r, t, cid)
+		return true
+	case path == PathCompaniesBatchRead || path == PathDealsBatchRead:
+		if !a.method(w, r, cid, http.MethodPost) {
+			return true
+		}
+		t := a.companies
+		if path == PathDealsBatchRead {
+			t = a.deals
+		}
+		if a.missingScope(w, cid, "crm.objects."+t.name+".read") {
+			return true
+		}
+		a.batchRead(w, r, t, cid)
 		return true
 	case strings.HasPrefix(path, PathProperties+"/"):
 		parts := strings.Split(strings.TrimPrefix(path, PathProperties+"/"), "/")
@@ -468,6 +486,57 @@ func (a *API) batchUpdate(w http.ResponseWriter, r *http.Request, t *objectType,
 		a.crashNow(w, crash, cid)
 		return
 	}
+	out.CompletedAt = time.Now().UTC().Format(timeLayout)
+	status := http.StatusOK
+	if len(missing) > 0 {
+		status = http.StatusMultiStatus
+		out.NumErrors = len(missing)
+		for _, id := range missing {
+			out.Errors = append(out.Errors, batchError{
+				Status: "error", Category: "OBJECT_NOT_FOUND", Message: "Could not get some " + t.name + " objects, they may be deleted or not exist. Check that ids are valid.",
+				Context: map[string][]string{"ids": {id}}, Errors: []errorDetail{},
+			})
+		}
+	}
+	writeJSON(w, status, out)
+}
+
+// batchRead answers a batch read: {"inputs":[{"id"}], "properties":[...]} -> the records with
+// the properties asked for (and the ones that always come back); ids of no record (or
+// archived) are a 207 with OBJECT_NOT_FOUND errors, as the batch update.
+func (a *API) batchRead(w http.ResponseWriter, r *http.Request, t *objectType, cid string) {
+	var body struct {
+		Inputs []struct {
+			ID string `json:"id"`
+		} `json:"inputs"`
+		Properties []string `json:"properties"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<20)).Decode(&body); err != nil {
+		badRequest(w, cid, "Invalid input JSON on line 1: "+err.Error())
+		return
+	}
+	if len(body.Inputs) == 0 || len(body.Inputs) > MaxBatchInputs {
+		badRequest(w, cid, fmt.Sprintf("Batch input size %d: give 1 to %d inputs per request", len(body.Inputs), MaxBatchInputs))
+		return
+	}
+	started := time.Now().UTC()
+	a.mu.Lock()
+	out := batchResponse{Status: "COMPLETE", Results: []record{}, StartedAt: started.Format(timeLayout)}
+	var missing []string
+	for _, in := range body.Inputs {
+		pos, ok := t.index[in.ID]
+		if _, archived := a.archived[in.ID]; !ok || archived {
+			missing = append(missing, in.ID)
+			continue
+		}
+		o := &t.records[pos]
+		rec := record{ID: o.id, Properties: map[string]*string{}, CreatedAt: o.createdAt.UTC().Format(timeLayout), UpdatedAt: o.updatedAt.UTC().Format(timeLayout)}
+		for _, name := range slices.Concat(body.Properties, alwaysProps) {
+			rec.Properties[name] = o.props[name]
+		}
+		out.Results = append(out.Results, rec)
+	}
+	a.mu.Unlock()
 	out.CompletedAt = time.Now().UTC().Format(timeLayout)
 	status := http.StatusOK
 	if len(missing) > 0 {
