@@ -202,3 +202,37 @@ func TestWriteFaultsAndScopes(t *testing.T) {
 		t.Errorf("no token: %d", r.Status)
 	}
 }
+
+// A batch read returns what batch updates wrote, the properties asked for and the ones that
+// always come back; an id of no record is a 207 OBJECT_NOT_FOUND.
+func TestBatchRead(t *testing.T) {
+	c := testCompany()
+	api := New(c, testToken)
+	base := serve(t, api)
+	createTier(t, base)
+	id := c.Accounts[0].ID
+	if r := post(t, base+PathCompaniesBatchUpdate, inputs(updateInput{ID: id, Properties: map[string]string{"segpipe_tier": "tier_2"}})); r.Status != http.StatusOK {
+		t.Fatalf("update: %d %s", r.Status, r.Body)
+	}
+	r := post(t, base+PathCompaniesBatchRead, map[string]any{"inputs": []map[string]string{{"id": id}, {"id": "404"}}, "properties": []string{"segpipe_tier", "segpipe_score"}})
+	var got struct {
+		Results []struct {
+			ID         string             `json:"id"`
+			Properties map[string]*string `json:"properties"`
+		} `json:"results"`
+		Errors []struct {
+			Category string              `json:"category"`
+			Context  map[string][]string `json:"context"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(r.Body, &got); err != nil || r.Status != http.StatusMultiStatus || len(got.Results) != 1 || len(got.Errors) != 1 {
+		t.Fatalf("read: %d %s", r.Status, r.Body)
+	}
+	p := got.Results[0].Properties
+	if p["segpipe_tier"] == nil || *p["segpipe_tier"] != "tier_2" || p["segpipe_score"] != nil || p["hs_object_id"] == nil {
+		t.Errorf("properties %s", r.Body)
+	}
+	if got.Errors[0].Category != "OBJECT_NOT_FOUND" || got.Errors[0].Context["ids"][0] != "404" {
+		t.Errorf("errors %s", r.Body)
+	}
+}
