@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/config"
+	"github.com/segpipe/segpipe/internal/crmsync"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
 )
 
 func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("runs", "segpipe runs [--job ingest|segment|rollback] [--last N] [--show RUN] [--json] [--config FILE] [--lake URL]", stdout)
-	job := fs.String("job", "", "only runs of this job (ingest, segment or rollback)")
+	fs := newFlags("runs", "segpipe runs [--job ingest|segment|sync|rollback] [--last N] [--show RUN] [--json] [--config FILE] [--lake URL]", stdout)
+	job := fs.String("job", "", "only runs of this job (ingest, segment, sync or rollback)")
 	last := fs.Int("last", 20, "show at most this many runs (0: all)")
 	file := fs.String("config", defaultConfigPath(), "config file (or $SEGPIPE_CONFIG)")
 	lakeURL := fs.String("lake", "", "lake path or URL, overriding the config's lake")
@@ -164,10 +165,61 @@ func printRun(w io.Writer, r *jobs.RunRecord) {
 			}
 		}
 	}
+	if s := syncExtra(r); s != nil {
+		fmt.Fprintf(w, "\nsync to %s (%s) of %s\n", s.Target, s.Vendor, s.Release)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "records\tcreate\tupdate\tretry\tunchanged\tgone\tsent\tsynced\trejected\t")
+		for _, obj := range []string{"account", "deal"} {
+			if c := s.Objects[obj]; c != nil {
+				fmt.Fprintf(tw, "%ss\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", obj, c.Create, c.Update, c.Retry, c.Unchanged, c.Gone, c.Sent, c.Synced, c.Rejected)
+			}
+		}
+		tw.Flush()
+		for _, o := range s.Rejections {
+			fmt.Fprintf(w, "  rejected %s: %s\n", o.Key, o.Reason)
+		}
+		for _, sk := range s.Skipped {
+			fmt.Fprintf(w, "  not written: %s\n", sk)
+		}
+	}
+}
+
+// syncRecord is a sync run's extra.sync, as runs/<run_id>.json holds it.
+type syncRecord struct {
+	Target     string                     `json:"target"`
+	Vendor     string                     `json:"vendor"`
+	Release    string                     `json:"release"`
+	Objects    map[string]*crmsync.Counts `json:"objects"`
+	Rejections []crmsync.Outcome          `json:"rejections"`
+	Skipped    []string                   `json:"skipped"`
+}
+
+// syncExtra reads a run record's extra.sync; nil for other runs.
+func syncExtra(r *jobs.RunRecord) *syncRecord {
+	raw, ok := r.Extra["sync"]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil
+	}
+	var s syncRecord
+	if json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	return &s
 }
 
 // runRows is a run's headline row count: account_segments for segment, rows landed for ingest.
 func runRows(r jobs.RunRecord) string {
+	if s := syncExtra(&r); s != nil { // a sync: the records the CRM took
+		var n int64
+		for _, c := range s.Objects {
+			n += int64(c.Synced)
+		}
+		return thousands(n)
+	}
 	if n := r.Rows("account_segments"); n >= 0 {
 		return thousands(n)
 	}

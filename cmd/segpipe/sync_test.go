@@ -85,4 +85,13 @@ func TestSyncCommands(t *testing.T) {
 	if code != 0 || strings.Count(out, "succeeded") != 2 {
 		t.Errorf("runs --job sync:\n%s", out)
 	}
+	// The first sync's rows are the records the CRM took: the 300 accounts and the open deals.
+	first := regexp.MustCompile(`(?m)^(\S+-\S+)\s+sync\s.*succeeded.*\s(3[0-9][0-9])\s*$`).FindStringSubmatch(out)
+	if first == nil || first[2] == "300" {
+		t.Fatalf("runs lists no sync that synced the accounts and deals:\n%s", out)
+	}
+	code, out, _ = runCLI(t, "runs", "--config", cfg, "--lake", lakeDir, "--show", first[1])
+	if code != 0 || !strings.Contains(out, "sync to crm (hubspot) of releases/") || !regexp.MustCompile(`accounts +300 +0 +0 +0 +0 +300 +300 +0`).MatchString(out) {
+		t.Errorf("runs --show %s:\n%s", first[1], out)
+	}
 }
