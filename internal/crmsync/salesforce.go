@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -53,7 +54,26 @@ func salesforceObject(object string) string {
 }
 
 func (s *Salesforce) url(path string) string {
-	return strings.TrimRight(s.BaseURL, "/") + "/services/data/" + s.APIVersion + path
+	v := s.APIVersion
+	if v == "" {
+		v = "v60.0" // config's default sync.api_version
+	}
+	return strings.TrimRight(s.BaseURL, "/") + "/services/data/" + v + path
+}
+
+// salesforceError is a failed call: what the sync was doing, with Salesforce's own error,
+// wrapping the caller's error (an *extract.HTTPError, a context error) for errors.As and Is.
+type salesforceError struct {
+	msg string
+	err error
+}
+
+func (e *salesforceError) Error() string { return e.msg }
+func (e *salesforceError) Unwrap() error { return e.err }
+
+// callError names what failed (fmt.Sprintf(format, args...)) and Salesforce's reason.
+func callError(err error, format string, args ...any) error {
+	return &salesforceError{msg: "salesforce: " + fmt.Sprintf(format, args...) + ": " + salesforceReason(err), err: err}
 }
 
 // salesforceTypes are the describe types a field kind can be written to.
@@ -88,9 +108,14 @@ func (s *Salesforce) Prepare(ctx context.Context, fields []config.SyncMapping, _
 			continue
 		}
 		so := salesforceObject(obj)
-		resp, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodGet, URL: s.url("/sobjects/" + so + "/describe"), What: so + " describe"})
+		u := s.url("/sobjects/" + so + "/describe")
+		resp, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodGet, URL: u, What: so + " describe"})
 		if err != nil {
-			return out, fmt.Errorf("salesforce: describe %s: %s", so, salesforceReason(err))
+			path := u
+			if pu, perr := neturl.Parse(u); perr == nil {
+				path = pu.Path
+			}
+			return out, callError(err, "describe %s (GET %s; the integration user needs API access and read access to %s)", so, path, so)
 		}
 		var d struct {
 			Fields []salesforceField `json:"fields"`
@@ -182,7 +207,7 @@ func (s *Salesforce) sendJob(ctx context.Context, object string, recs []*Record,
 	body, _ := json.Marshal(map[string]string{"object": so, "operation": "update", "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"})
 	resp, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodPost, URL: s.url("/jobs/ingest"), Body: body, What: so + " ingest job create"})
 	if err != nil {
-		return fmt.Errorf("salesforce: create the %s ingest job: %s", so, salesforceReason(err))
+		return callError(err, "create the %s ingest job", so)
 	}
 	var job salesforceJob
 	if err := json.Unmarshal(resp.Body, &job); err != nil || job.ID == "" || strings.ContainsAny(job.ID, "/?#") {
@@ -194,12 +219,12 @@ func (s *Salesforce) sendJob(ctx context.Context, object string, recs []*Record,
 	}
 	if _, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodPut, URL: s.url("/jobs/ingest/" + job.ID + "/batches"), Body: data,
 		ContentType: "text/csv", What: so + " ingest job " + job.ID + " upload"}); err != nil {
-		return fmt.Errorf("salesforce: upload job %s: %s", job.ID, salesforceReason(err))
+		return callError(err, "upload the data of %s ingest job %s", so, job.ID)
 	}
 	closeBody, _ := json.Marshal(map[string]string{"state": "UploadComplete"})
 	if _, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodPatch, URL: s.url("/jobs/ingest/" + job.ID), Body: closeBody,
 		What: so + " ingest job " + job.ID + " close"}); err != nil {
-		return fmt.Errorf("salesforce: close job %s: %s", job.ID, salesforceReason(err))
+		return callError(err, "close %s ingest job %s (UploadComplete)", so, job.ID)
 	}
 	job, err = s.wait(ctx, job.ID)
 	if err != nil {
@@ -208,6 +233,17 @@ func (s *Salesforce) sendJob(ctx context.Context, object string, recs []*Record,
 	outs, err := s.results(ctx, object, job, true)
 	if err != nil {
 		return err
+	}
+	// A record in none of the three result sets is rejected, so the next sync sends it again
+	// and the report shows it.
+	answered := make(map[string]bool, len(outs))
+	for _, o := range outs {
+		answered[o.Key] = true
+	}
+	for _, r := range recs {
+		if !answered[r.Key()] {
+			outs = append(outs, Outcome{Key: r.Key(), Reason: fmt.Sprintf("not in the job's results: job %s %s", job.ID, job.State)})
+		}
 	}
 	if err := j.Confirm(ctx, &pending, outs); err != nil {
 		return err
@@ -219,7 +255,11 @@ func (s *Salesforce) sendJob(ctx context.Context, object string, recs []*Record,
 }
 
 // salesforceCSV is the upload: Id, then the records' fields (the same for every record of a
-// sync object), LF line ends; a cleared value is #N/A, Bulk API's null.
+// sync object), LF line ends. A cleared value, and an empty one, is #N/A, Bulk API's null:
+// "Empty field values are ignored when you update records. To set a field value to null, use
+// a field value of #N/A"
+// (https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_bulk_v2/datafiles_csv_valid_record_rows.htm),
+// so an empty cell would leave the old value in place while the ledger records it cleared.
 func salesforceCSV(recs []*Record) ([]byte, error) {
 	var names []string
 	for k := range recs[0].Values {
@@ -242,7 +282,7 @@ func salesforceCSV(recs []*Record) ([]byte, error) {
 			switch {
 			case !ok:
 				return nil, fmt.Errorf("salesforce: %s has no %s", r.Key(), n)
-			case v == nil:
+			case v == nil || *v == "":
 				row[i+1] = "#N/A"
 			default:
 				row[i+1] = *v
@@ -264,7 +304,7 @@ func (s *Salesforce) job(ctx context.Context, id string) (*salesforceJob, error)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("salesforce: poll job %s: %s", id, salesforceReason(err))
+		return nil, callError(err, "poll ingest job %s", id)
 	}
 	var job salesforceJob
 	if err := json.Unmarshal(resp.Body, &job); err != nil {
@@ -319,7 +359,7 @@ func (s *Salesforce) results(ctx context.Context, object string, job salesforceJ
 		resp, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodGet, URL: s.url("/jobs/ingest/" + job.ID + "/" + set + "/"), Accept: "text/csv",
 			What: "ingest job " + job.ID + " " + set})
 		if err != nil {
-			return nil, fmt.Errorf("salesforce: job %s %s: %s", job.ID, set, salesforceReason(err))
+			return nil, callError(err, "read ingest job %s %s", job.ID, set)
 		}
 		r := csv.NewReader(bytes.NewReader(resp.Body))
 		r.FieldsPerRecord = -1
@@ -367,7 +407,7 @@ func (s *Salesforce) Recover(ctx context.Context, p Pending) ([]Outcome, error) 
 	if job.State == "Open" {
 		body, _ := json.Marshal(map[string]string{"state": "Aborted"})
 		if _, err := s.Caller.Do(ctx, extract.Request{Method: http.MethodPatch, URL: s.url("/jobs/ingest/" + p.JobID), Body: body, What: "ingest job " + p.JobID + " abort"}); err != nil {
-			return nil, fmt.Errorf("salesforce: abort job %s left open: %s", p.JobID, salesforceReason(err))
+			return nil, callError(err, "abort ingest job %s left open", p.JobID)
 		}
 		return nil, nil
 	}

@@ -3,6 +3,7 @@ package crmsync_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -36,6 +37,10 @@ type ingestLog struct {
 	// failAfterCreate fails every request after the first job is created (before upload).
 	failAfterCreate bool
 	dead            bool
+	// cells are the last uploaded row of each Id, by column.
+	cells map[string]map[string]string
+	// intercept, when set, may answer a request instead of the fake (true when it did).
+	intercept func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func (l *ingestLog) wrap(h http.Handler) http.Handler {
@@ -63,11 +68,19 @@ func (l *ingestLog) wrap(h http.Handler) http.Handler {
 			rows, _ := csv.NewReader(strings.NewReader(string(body))).ReadAll()
 			for _, row := range rows[1:] {
 				l.uploaded[row[0]]++
+				l.cells[row[0]] = map[string]string{}
+				for i, c := range row {
+					l.cells[row[0]][rows[0][i]] = c
+				}
 			}
 		case r.Method == http.MethodPatch && strings.Contains(string(body), "UploadComplete") && l.failAfterClose:
 			l.dead = true
 		}
+		intercept := l.intercept
 		l.mu.Unlock()
+		if intercept != nil && intercept(w, r) {
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -76,6 +89,7 @@ func (l *ingestLog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.creates, l.uploaded, l.dead, l.failAfterClose, l.failAfterCreate = 0, map[string]int{}, false, false, false
+	l.cells, l.intercept = map[string]map[string]string{}, nil
 }
 
 type salesforceEnv struct {
@@ -101,7 +115,7 @@ func newSalesforceEnv(t *testing.T, extra string, skip ...string) *salesforceEnv
 			}
 		}
 	}
-	log := &ingestLog{uploaded: map[string]int{}}
+	log := &ingestLog{uploaded: map[string]int{}, cells: map[string]map[string]string{}}
 	srv := httptest.NewServer(log.wrap(api))
 	t.Cleanup(srv.Close)
 	store, err := lake.NewFileStore(t.TempDir())
@@ -120,16 +134,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (e *salesforceEnv) run(t *testing.T, recs []*crmsync.Record, asOf, runID string) (*crmsync.Result, error) {
+// target is the sync's Salesforce target with auth (the config's when its type is ""), in
+// jobs of 100 records.
+func (e *salesforceEnv) target(t *testing.T, auth config.Auth) *crmsync.Salesforce {
 	t.Helper()
 	src := e.cfg.Sources["crm"]
-	caller, err := extract.NewCaller("crm", src, e.cfg.SyncAuth(), nil, nil)
+	if auth.Type == "" {
+		auth = e.cfg.SyncAuth()
+	}
+	caller, err := extract.NewCaller("crm", src, auth, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer caller.Close()
-	target := &crmsync.Salesforce{BaseURL: src.BaseURL, APIVersion: e.cfg.Sync.APIVersion, Caller: caller,
+	t.Cleanup(caller.Close)
+	return &crmsync.Salesforce{BaseURL: src.BaseURL, APIVersion: e.cfg.Sync.APIVersion, Caller: caller,
 		PollInterval: e.cfg.Sync.PollInterval.D(), JobTimeout: e.cfg.Sync.JobTimeout.D(), JobSize: 100}
+}
+
+func (e *salesforceEnv) run(t *testing.T, recs []*crmsync.Record, asOf, runID string) (*crmsync.Result, error) {
+	t.Helper()
+	return e.runWith(t, e.target(t, config.Auth{}), recs, asOf, runID)
+}
+
+func (e *salesforceEnv) runWith(t *testing.T, target crmsync.Target, recs []*crmsync.Record, asOf, runID string) (*crmsync.Result, error) {
+	t.Helper()
 	return crmsync.Run(context.Background(), e.store, target, e.cfg.SyncMappings(), recs,
 		crmsync.Options{Target: "crm", AsOf: asOf, RunID: runID, MaxChangedShare: e.cfg.Sync.MaxChangedShare})
 }
@@ -138,13 +166,13 @@ func (e *salesforceEnv) release(asOf string, n, deals int, override map[string]s
 	return buildRelease(e.cfg, e.c, salesforce.OpportunityID, asOf, n, deals, override)
 }
 
-// crmEquals checks that the org holds the records' hashed values ("" for a cleared one).
+// crmEquals checks that the org holds the records' values ("" for a cleared one).
 func (e *salesforceEnv) crmEquals(t *testing.T, recs []*crmsync.Record) {
 	t.Helper()
 	bad := 0
 	for _, r := range recs {
 		got := e.api.Updated(r.ID)
-		for _, k := range r.Hashed {
+		for k := range r.Values {
 			want := ""
 			if v := r.Values[k]; v != nil {
 				want = *v
@@ -283,4 +311,210 @@ func TestSalesforceJobLeftOpenIsAbortedAndResent(t *testing.T) {
 		t.Errorf("resend: recovered %d, %d jobs, %d rows, %+v", res.Recovered, e.log.creates, len(e.log.uploaded), res.Total())
 	}
 	e.crmEquals(t, recs)
+}
+
+// ledgerStatuses reads the target's ledger: status by record key.
+func (e *salesforceEnv) ledgerStatuses(t *testing.T) map[string]string {
+	t.Helper()
+	st, err := crmsync.LoadState(context.Background(), e.store, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range st.Ledger.Records {
+		out[k] = v.Status
+	}
+	return out
+}
+
+// A job Salesforce fails as a whole (a header column that is no field: InvalidBatch) rejects
+// its records, is confirmed (no pending job left) and stops the sync with the job's error.
+func TestSalesforceFailedJobRejectsItsRecords(t *testing.T) {
+	e := newSalesforceEnv(t, "  deals:\n    segment_as_of: Segpipe_Ghost__c\n")
+	// The describe lists a field the ingest side does not have, so the check passes and the
+	// job fails: the shape of a field deleted between the check and the job.
+	e.log.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/sobjects/Opportunity/describe") {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		e.api.ServeHTTP(rec, r)
+		var d map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil {
+			t.Errorf("describe: %v", err)
+			return false
+		}
+		d["fields"] = append(d["fields"].([]any), map[string]any{"name": "Segpipe_Ghost__c", "type": "date", "custom": true, "updateable": true, "nillable": true})
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(d)
+		return true
+	}
+	recs := e.release("2026-10-31", 20, 5, nil)
+	res, err := e.run(t, recs, "2026-10-31", "run1")
+	if err == nil || !strings.Contains(err.Error(), "InvalidBatch : Field name not found : Segpipe_Ghost__c") || !strings.Contains(err.Error(), "ended Failed") {
+		t.Fatalf("err %v", err)
+	}
+	acc, deal := res.Objects["account"], res.Objects["deal"]
+	if acc.Synced != 20 || deal.Sent != 5 || deal.Rejected != 5 || deal.Synced != 0 {
+		t.Fatalf("accounts %+v deals %+v", acc, deal)
+	}
+	for _, o := range res.Rejections {
+		if !strings.HasPrefix(o.Reason, "not processed: job 750") || !strings.Contains(o.Reason, "Failed: InvalidBatch") {
+			t.Errorf("rejection %+v", o)
+		}
+	}
+	if pend, _ := e.store.List(context.Background(), crmsync.Prefix("crm")+"pending/"); len(pend) != 0 {
+		t.Errorf("pending jobs left: %v", pend)
+	}
+	if e.api.Updated(recs[20].ID) != nil {
+		t.Errorf("the failed job wrote %v", e.api.Updated(recs[20].ID))
+	}
+	// The next sync retries the rejected deals (failing the same way) and does not send the
+	// synced accounts again.
+	intercept := e.log.intercept
+	e.log.reset()
+	e.log.intercept = intercept
+	res, err = e.run(t, recs, "2026-10-31", "run2")
+	acc, deal = res.Objects["account"], res.Objects["deal"]
+	if err == nil || acc.Unchanged != 20 || deal.Retry != 5 || e.log.creates != 1 || len(e.log.uploaded) != 5 {
+		t.Errorf("retry: accounts %+v deals %+v, %d jobs, uploaded %v, %v", acc, deal, e.log.creates, e.log.uploaded, err)
+	}
+}
+
+// An empty value is sent as #N/A: Bulk API ignores an empty cell on update, so "" would
+// leave the old value in the CRM.
+func TestSalesforceEmptyValueIsSentAsNull(t *testing.T) {
+	e := newSalesforceEnv(t, "")
+	recs := e.release("2026-10-31", 6, 0, nil)
+	if _, err := e.run(t, recs, "2026-10-31", "run1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.log.cells[recs[1].ID]["Segpipe_Arr_Band__c"]; got != "#N/A" {
+		t.Errorf("a nil value is uploaded as %q", got)
+	}
+	if got := e.api.Updated(recs[0].ID)["Segpipe_Size_Band__c"]; got != "SMB" {
+		t.Fatalf("size band %q", got)
+	}
+	recs[0].Values["Segpipe_Size_Band__c"] = str("")
+	e.log.reset()
+	res, err := e.run(t, recs, "2026-10-31", "run2")
+	if err != nil || res.Total().Update != 1 || res.Total().Synced != 1 {
+		t.Fatalf("%+v %v", res.Total(), err)
+	}
+	if got := e.log.cells[recs[0].ID]["Segpipe_Size_Band__c"]; got != "#N/A" {
+		t.Errorf("an empty value is uploaded as %q, want #N/A", got)
+	}
+	if got, ok := e.api.Updated(recs[0].ID)["Segpipe_Size_Band__c"]; !ok || got != "" {
+		t.Errorf("size band after clearing: %q %v", got, ok)
+	}
+}
+
+// The field check: a field of a type the values do not fit is a problem; a describe the
+// token may not read is an error naming the object and the path.
+func TestSalesforcePrepareChecksTypesAndAccess(t *testing.T) {
+	e := newSalesforceEnv(t, "", "Segpipe_Deal_Fit_Score__c")
+	if err := e.api.DefineField("Opportunity", "Segpipe_Deal_Fit_Score__c", salesforce.FieldString); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := e.target(t, config.Auth{}).Prepare(ctx, e.cfg.SyncMappings(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != len(config.SyncFields) {
+		t.Fatalf("%d statuses", len(st))
+	}
+	for _, s := range st {
+		switch {
+		case s.Field == "fit_score":
+			if s.State != crmsync.FieldExists || s.CRMType != "string" || !strings.Contains(s.Problem, "of type string") || !strings.Contains(s.Problem, "double") {
+				t.Errorf("mistyped field: %+v", s)
+			}
+		case s.State != crmsync.FieldExists || s.Problem != "":
+			t.Errorf("%+v", s)
+		case s.Field == "size_band" && s.CRMType != "picklist", s.Field == "ltv_quintile" && s.CRMType != "double", s.Field == "segment_as_of" && s.CRMType != "date":
+			t.Errorf("type: %+v", s)
+		}
+	}
+	_, err = e.target(t, config.Auth{Type: "bearer", Token: "expired-token"}).Prepare(ctx, e.cfg.SyncMappings(), nil, true)
+	var he *extract.HTTPError
+	if !errors.As(err, &he) || he.Status != http.StatusUnauthorized || !strings.Contains(err.Error(), "describe Account") ||
+		!strings.Contains(err.Error(), "/services/data/v60.0/sobjects/Account/describe") || !strings.Contains(err.Error(), "INVALID_SESSION_ID") ||
+		strings.Contains(err.Error(), "expired-token") {
+		t.Errorf("bad token: %v", err)
+	}
+}
+
+// A job that does not finish within job_timeout stops the sync naming the job and its state;
+// the pending job stays, and the next sync waits for it and reads its results.
+func TestSalesforceJobTimeoutLeavesItPending(t *testing.T) {
+	e := newSalesforceEnv(t, "  job_timeout: 20ms\n")
+	e.log.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		_, id, ok := strings.Cut(r.URL.Path, "/jobs/ingest/")
+		if !ok || r.Method != http.MethodGet || strings.Contains(id, "/") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "state": "InProgress", "object": "Account", "operation": "update"})
+		return true
+	}
+	recs := e.release("2026-10-31", 30, 0, nil)
+	_, err := e.run(t, recs, "2026-10-31", "run1")
+	if err == nil || !strings.Contains(err.Error(), "ingest job 750") || !strings.Contains(err.Error(), "still InProgress") {
+		t.Fatalf("err %v", err)
+	}
+	if pend, _ := e.store.List(context.Background(), crmsync.Prefix("crm")+"pending/"); len(pend) != 1 {
+		t.Fatalf("pending jobs: %v", pend)
+	}
+	e.log.reset()
+	res, err := e.run(t, recs, "2026-10-31", "run2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered != 30 || e.log.creates != 0 || res.Total().Unchanged != 30 {
+		t.Errorf("recovered %d, %d new jobs, %+v", res.Recovered, e.log.creates, res.Total())
+	}
+	ledger := e.ledgerStatuses(t)
+	for _, r := range recs {
+		if s := ledger[r.Key()]; s != crmsync.StatusSynced {
+			t.Fatalf("%s is %q in the ledger", r.Key(), s)
+		}
+	}
+	e.crmEquals(t, recs)
+}
+
+// A record Salesforce's results do not mention is rejected (and so sent again next time),
+// not left unanswered.
+func TestSalesforceRecordMissingFromResultsIsRejected(t *testing.T) {
+	e := newSalesforceEnv(t, "")
+	recs := e.release("2026-10-31", 10, 0, nil)
+	lost := recs[4].ID
+	e.log.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/successfulResults") {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		e.api.ServeHTTP(rec, r)
+		var kept []string
+		for _, line := range strings.SplitAfter(rec.Body.String(), "\n") {
+			if !strings.Contains(line, lost) {
+				kept = append(kept, line)
+			}
+		}
+		w.Header().Set("Content-Type", "text/csv")
+		_, _ = io.WriteString(w, strings.Join(kept, ""))
+		return true
+	}
+	res, err := e.run(t, recs, "2026-10-31", "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := res.Total(); tot.Synced != 9 || tot.Rejected != 1 || len(res.Rejections) != 1 || res.Rejections[0].Key != "account/"+lost ||
+		!strings.HasPrefix(res.Rejections[0].Reason, "not in the job's results") {
+		t.Fatalf("%+v %+v", tot, res.Rejections)
+	}
+	e.log.reset()
+	if res, err := e.run(t, recs, "2026-10-31", "run2"); err != nil || res.Total().Retry != 1 || e.log.uploaded[lost] != 1 {
+		t.Errorf("retry: %+v %v", res.Total(), err)
+	}
 }
