@@ -463,7 +463,10 @@ func (a *API) process(j *ingestJob) {
 			a.ingest().updated[id] = written
 		}
 		for i, v := range row {
-			if i == idCol {
+			if i == idCol || v == "" {
+				// "Empty field values are ignored when you update records. To set a field
+				// value to null, use a field value of #N/A"
+				// (https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_bulk_v2/datafiles_csv_valid_record_rows.htm).
 				continue
 			}
 			if v == "#N/A" {
@@ -479,7 +482,7 @@ func (a *API) process(j *ingestJob) {
 	j.state = "JobComplete"
 }
 
-// validValue checks CSV text against a field type; empty and #N/A set null.
+// validValue checks CSV text against a field type; #N/A sets null, empty leaves the value.
 func validValue(k fieldKind, v string) bool {
 	if v == "" || v == "#N/A" {
 		return true
