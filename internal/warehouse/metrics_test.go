@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,19 @@ func TestSegmentMetricsPipelineSupportCAC(t *testing.T) {
 	near(t, "Mid-market avg_sales_cycle_days", num(t, mm, "avg_sales_cycle_days"), 60.5)
 	near(t, "Mid-market conversion_rate", num(t, mm, "conversion_rate"), 1) // M8 (o1) is active
 	near(t, "Enterprise win_rate", num(t, m["size_band/Enterprise"], "win_rate"), math.NaN())
+	// arr_band is known only for active customers: its deal rates would count only the deals of
+	// accounts that won (SMB's customers' deals, conversion 1.0 by construction), so they are
+	// NULL with the reason; the dimensions known before a deal closes carry no note.
+	ab := m["arr_band/SMB"]
+	for _, rate := range []string{"win_rate", "win_rate_amount", "conversion_rate"} {
+		near(t, "arr_band SMB "+rate, num(t, ab, rate), math.NaN())
+	}
+	if note, _ := ab.Get("deal_rates_note").(string); !strings.Contains(note, "survivorship") {
+		t.Errorf("arr_band deal_rates_note %q", note)
+	}
+	if note := smb.Get("deal_rates_note"); note != nil {
+		t.Errorf("size_band SMB deal_rates_note %v, want NULL", note)
+	}
 
 	// CAC (cac_window_months 12: first paid months July 2024 - June 2025). Acquired: M8 (Sep 2024,
 	// channel outbound from o1), M9 (Oct 2024, no won new_business deal: no channel, left out of

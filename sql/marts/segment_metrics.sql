@@ -18,6 +18,9 @@
 --   closed_at - created_at in days of the won ones (§11).
 --   conversion_rate (§9, lead/opportunity to customer) = of the accounts with a
 --   new_business opportunity created in the window, the share that are active customers at as_of.
+--   win_rate, win_rate_amount and conversion_rate are NULL for arr_band (deal_rates_note says
+--   why): a band known only once an account is a customer would count only the deals of the
+--   accounts that won, the survivors (1.0 conversion by construction).
 -- tickets_per_account = tickets (stg_tickets) created in the window by the segment's active
 -- customers / active customers.
 -- cac = mean of int_spend_cac.cac over the segment's customers acquired in the trailing
@@ -134,9 +137,12 @@ select
     round(p.ltv_avg, 2)                               as ltv_avg,
     r.grr_12m,
     r.nrr_12m,
-    d.won / nullif(d.won + d.lost, 0)::double         as win_rate,
-    coalesce(d.amount_won, 0) / nullif(d.amount_closed, 0) as win_rate_amount,
-    cv.converted_accounts / nullif(cv.opportunity_accounts, 0)::double as conversion_rate,
+    case when p.dimension <> 'arr_band' then d.won / nullif(d.won + d.lost, 0)::double end as win_rate,
+    case when p.dimension <> 'arr_band' then coalesce(d.amount_won, 0) / nullif(d.amount_closed, 0) end as win_rate_amount,
+    case when p.dimension <> 'arr_band' then cv.converted_accounts / nullif(cv.opportunity_accounts, 0)::double end as conversion_rate,
+    case when p.dimension = 'arr_band'
+         then 'not published for arr_band: the band exists only for active customers, so its deals are those of accounts that became customers (survivorship)'
+    end                                               as deal_rates_note,
     d.avg_sales_cycle_days,
     case when provided('stg_tickets') then coalesce(t.tickets_12m, 0) / nullif(p.customers, 0)::double end as tickets_per_account,
     k.cac,
