@@ -256,6 +256,24 @@ func TestQuintilesAndSegmentMetrics(t *testing.T) {
 	near(t, "SMB arr_share", num(t, m["SMB"], "arr_share"), 0)
 	near(t, "SMB arpa", num(t, m["SMB"], "arpa"), math.NaN())
 	near(t, "SMB ltv_avg", num(t, m["SMB"], "ltv_avg"), 4000)
+
+	// Segment-level predictive LTV = ARPA x 0.8 / monthly churn, uncapped:
+	//   Mid-market 1,540 x 0.8 / (1/12) = 14,784 (its customers' LTV mean is 22,764: realized
+	//   revenue counts there). Enterprise churns 0: no finite value; its one customer (A3) has
+	//   the 60-month cap for remaining months. Mid-market's 12 months are below the cap.
+	// SMB has no active customer: no ARPA, no value, nobody capped.
+	l := rowsBy(t, s, `select segment, segment_ltv, ltv_capped_customers from segment_metrics where dimension = 'size_band'`)
+	near(t, "Mid-market segment_ltv", num(t, l["Mid-market"], "segment_ltv"), 14784)
+	near(t, "Enterprise segment_ltv", num(t, l["Enterprise"], "segment_ltv"), math.NaN())
+	near(t, "SMB segment_ltv", num(t, l["SMB"], "segment_ltv"), math.NaN())
+	near(t, "Mid-market ltv_capped_customers", num(t, l["Mid-market"], "ltv_capped_customers"), 0)
+	near(t, "Enterprise ltv_capped_customers", num(t, l["Enterprise"], "ltv_capped_customers"), 1)
+	near(t, "SMB ltv_capped_customers", num(t, l["SMB"], "ltv_capped_customers"), 0)
+	// With realized LTV neither is published.
+	r := buildFixture(t, "basic", "2025-06-30", func(c *config.Config) { c.Segments.LTV.Method = "realized" })
+	lr := rowsBy(t, r, `select segment, segment_ltv, ltv_capped_customers from segment_metrics where dimension = 'size_band'`)
+	near(t, "realized Mid-market segment_ltv", num(t, lr["Mid-market"], "segment_ltv"), math.NaN())
+	near(t, "realized Enterprise ltv_capped_customers", num(t, lr["Enterprise"], "ltv_capped_customers"), math.NaN())
 }
 
 func TestAssertionsPassOnFixture(t *testing.T) {

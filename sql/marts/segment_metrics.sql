@@ -7,6 +7,10 @@
 -- customers: active customers at as_of. arr and arr_share: their ARR and its share of the
 -- dimension's total. arpa = MRR / active customers. logo_churn_monthly / logo_churn_12m: see
 -- int_segment_churn. ltv_avg: mean ltv over the segment's customers, active and churned.
+-- segment_ltv (§3, segment level): arpa x gross_margin / logo_churn_monthly, uncapped; NULL where
+-- that churn is 0 or unmeasured (arr_band), without customers, and for ltv_method realized.
+-- ltv_capped_customers: active customers whose LTV the lifetime cap decided
+-- (int_customer_ltv.expected_remaining_months = lifetime_cap_months), NULL for realized.
 -- grr_12m / nrr_12m (§11): customers active at the start of the trailing 12 complete
 -- months (int_segment_retention): sum(least(start, end MRR)) / sum(start MRR) (never above 1) and
 -- sum(end MRR) / sum(start MRR); new customers and reactivations of customers not active at the
@@ -113,6 +117,14 @@ tickets as (
     where a.customer_status = 'active' and t.created_at >= w.ts
     group by all
 ),
+ltv_capped as (
+    -- active customers whose expected remaining months are the lifetime cap, not 1 / churn
+    select m.dimension, m.segment, count(*) as ltv_capped_customers
+    from int_customer_ltv l
+    join members m using (account_id)
+    where l.mrr > 0 and l.expected_remaining_months >= getvariable('lifetime_cap_months')
+    group by all
+),
 cac as (
     select m.dimension, m.segment, avg(exact(c.cac))::double as cac
     from int_spend_cac c
@@ -135,6 +147,10 @@ select
     case when p.dimension = 'arr_band' then coalesce(r.customers_at_start_12m, 0)
          else c.customers_at_start_12m end            as customers_at_start_12m,
     round(p.ltv_avg, 2)                               as ltv_avg,
+    case when getvariable('ltv_method') = 'predictive' and c.logo_churn_monthly > 0
+         then round(p.mrr / nullif(p.customers, 0) * getvariable('gross_margin') / c.logo_churn_monthly, 2)
+    end                                               as segment_ltv,
+    case when getvariable('ltv_method') = 'predictive' then coalesce(lc.ltv_capped_customers, 0) end as ltv_capped_customers,
     r.grr_12m,
     r.nrr_12m,
     case when p.dimension <> 'arr_band' then d.won / nullif(d.won + d.lost, 0)::double end as win_rate,
@@ -154,4 +170,5 @@ left join deals d using (dimension, segment)
 left join conversion cv using (dimension, segment)
 left join tickets t using (dimension, segment)
 left join cac k using (dimension, segment)
+left join ltv_capped lc using (dimension, segment)
 order by p.dimension, p.segment
