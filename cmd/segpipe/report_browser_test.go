@@ -264,15 +264,15 @@ func TestReportInBrowser(t *testing.T) {
 		t.Errorf("printing the report gave %d bytes and %d pages, not a PDF of the whole page", len(pdf), pages)
 	}
 	t.Logf("printed: %d pages", pages)
-	if err := os.WriteFile(filepath.Join(os.TempDir(), "segpipe-report-browser", "report.pdf"), pdf, 0o644); err != nil {
+	shotDir := filepath.Join(os.TempDir(), "segpipe-report-browser")
+	if err := os.MkdirAll(shotDir, 0o755); err != nil { // before the first file: a fresh machine has none
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shotDir, "report.pdf"), pdf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stopSub()
 	wg.Wait()
-	shotDir := filepath.Join(os.TempDir(), "segpipe-report-browser")
-	if err := os.MkdirAll(shotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	shotFile := filepath.Join(shotDir, "report-full.jpg")
 	if err := os.WriteFile(shotFile, shot, 0o644); err != nil {
 		t.Fatal(err)
