@@ -168,7 +168,7 @@ func newSyncTarget(p *Params) (crmsync.Target, func(), error) {
 	case "hubspot":
 		return &crmsync.HubSpot{BaseURL: src.BaseURL, Group: cfg.Sync.PropertyGroup, Caller: caller, Config: cfg}, caller.Close, nil
 	case "salesforce":
-		return &crmsync.Salesforce{BaseURL: src.BaseURL, APIVersion: cfg.Sync.APIVersion, Caller: caller, Config: cfg,
+		return &crmsync.Salesforce{BaseURL: src.BaseURL, APIVersion: cfg.Sync.APIVersion, Caller: caller,
 			PollInterval: cfg.Sync.PollInterval.D(), JobTimeout: cfg.Sync.JobTimeout.D()}, caller.Close, nil
 	}
 	caller.Close()

@@ -92,49 +92,49 @@ func LoadState(ctx context.Context, s lake.Store, target string) (*State, error)
 			st.Ledger.Records = map[string]Entry{}
 		}
 	}
-	objs, err := s.List(ctx, journalPrefix(target))
+	chunks, keys, err := readJSONFiles[journalChunk](ctx, s, journalPrefix(target), "sync journal")
 	if err != nil {
-		return nil, fmt.Errorf("sync journal: %w", err)
+		return nil, err
 	}
-	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
-	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, ".json") {
-			continue
-		}
-		b, err := lake.GetBytes(ctx, s, o.Key)
-		if err != nil {
-			return nil, fmt.Errorf("sync journal: %w", err)
-		}
-		var c journalChunk
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, fmt.Errorf("sync journal %s: %w", o.Key, err)
-		}
+	for _, c := range chunks {
 		for k, e := range c.Entries {
 			st.Ledger.Records[k] = e
 			st.Resumed++
 		}
-		st.Journals = append(st.Journals, o.Key)
 	}
-	objs, err = s.List(ctx, pendingPrefix(target))
+	st.Journals = keys
+	if st.Pendings, _, err = readJSONFiles[Pending](ctx, s, pendingPrefix(target), "sync pending chunk"); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// readJSONFiles reads every .json object under prefix, in key order, and returns them with
+// their keys; what names them in errors.
+func readJSONFiles[T any](ctx context.Context, s lake.Store, prefix, what string) ([]T, []string, error) {
+	objs, err := s.List(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("sync pending jobs: %w", err)
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
+	var out []T
+	var keys []string
 	for _, o := range objs {
 		if !strings.HasSuffix(o.Key, ".json") {
 			continue
 		}
 		b, err := lake.GetBytes(ctx, s, o.Key)
 		if err != nil {
-			return nil, fmt.Errorf("sync pending jobs: %w", err)
+			return nil, nil, fmt.Errorf("%s: %w", what, err)
 		}
-		var p Pending
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("sync pending job %s: %w", o.Key, err)
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", what, o.Key, err)
 		}
-		st.Pendings = append(st.Pendings, p)
+		out = append(out, v)
+		keys = append(keys, o.Key)
 	}
-	return st, nil
+	return out, keys, nil
 }
 
 // Journal records the CRM's answers of one sync in the lake as they come: each answered

@@ -38,9 +38,6 @@ type Salesforce struct {
 	PollInterval, JobTimeout time.Duration
 	// JobSize is the records per ingest job (default SalesforceJobSize).
 	JobSize int
-	// Config is the sync's config (unused by Salesforce beyond the mappings; kept for symmetry
-	// with HubSpot's enumerations).
-	Config *config.Config
 }
 
 // Vendor names the target.

@@ -487,18 +487,7 @@ func (a *API) batchUpdate(w http.ResponseWriter, r *http.Request, t *objectType,
 		return
 	}
 	out.CompletedAt = time.Now().UTC().Format(timeLayout)
-	status := http.StatusOK
-	if len(missing) > 0 {
-		status = http.StatusMultiStatus
-		out.NumErrors = len(missing)
-		for _, id := range missing {
-			out.Errors = append(out.Errors, batchError{
-				Status: "error", Category: "OBJECT_NOT_FOUND", Message: "Could not get some " + t.name + " objects, they may be deleted or not exist. Check that ids are valid.",
-				Context: map[string][]string{"ids": {id}}, Errors: []errorDetail{},
-			})
-		}
-	}
-	writeJSON(w, status, out)
+	writeJSON(w, out.notFound(t, missing), out)
 }
 
 // batchRead answers a batch read: {"inputs":[{"id"}], "properties":[...]} -> the records with
@@ -538,18 +527,23 @@ func (a *API) batchRead(w http.ResponseWriter, r *http.Request, t *objectType, c
 	}
 	a.mu.Unlock()
 	out.CompletedAt = time.Now().UTC().Format(timeLayout)
-	status := http.StatusOK
-	if len(missing) > 0 {
-		status = http.StatusMultiStatus
-		out.NumErrors = len(missing)
-		for _, id := range missing {
-			out.Errors = append(out.Errors, batchError{
-				Status: "error", Category: "OBJECT_NOT_FOUND", Message: "Could not get some " + t.name + " objects, they may be deleted or not exist. Check that ids are valid.",
-				Context: map[string][]string{"ids": {id}}, Errors: []errorDetail{},
-			})
-		}
+	writeJSON(w, out.notFound(t, missing), out)
+}
+
+// notFound adds an OBJECT_NOT_FOUND error per id HubSpot has no record of and returns the
+// status of the answer: 207 multi-status with any, else 200.
+func (out *batchResponse) notFound(t *objectType, missing []string) int {
+	if len(missing) == 0 {
+		return http.StatusOK
 	}
-	writeJSON(w, status, out)
+	out.NumErrors = len(missing)
+	for _, id := range missing {
+		out.Errors = append(out.Errors, batchError{
+			Status: "error", Category: "OBJECT_NOT_FOUND", Message: "Could not get some " + t.name + " objects, they may be deleted or not exist. Check that ids are valid.",
+			Context: map[string][]string{"ids": {id}}, Errors: []errorDetail{},
+		})
+	}
+	return http.StatusMultiStatus
 }
 
 // crashNow fails a write as a dying server: the connection closed, or a 500.
