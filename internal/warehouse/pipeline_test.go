@@ -68,6 +68,21 @@ func TestPipelineSegments(t *testing.T) {
 			near(t, k+" "+col, num(t, r, col), v)
 		}
 	}
+	// Sales-cycle percentiles of the won deals (quantile_cont, linear): total 30, 50, 90, 180 ->
+	// median (50 + 90) / 2 = 70; p75 at 2.25 -> 90 + 0.25 x 90 = 112.5; p90 at 2.7 -> 90 + 0.7 x 90
+	// = 153. SMB 30, 50 -> 40, 45, 48. Mid-market's one won deal (90 d) gives 90 for all three.
+	for k, w := range map[string][3]float64{
+		"total all all all all all":                 {70, 112.5, 153},
+		"deal_size_tier SMB all all all all":        {40, 45, 48},
+		"deal_size_tier Mid-market all all all all": {90, 90, 90},
+	} {
+		for i, col := range []string{"median_sales_cycle_days", "p75_sales_cycle_days", "p90_sales_cycle_days"} {
+			near(t, k+" "+col, num(t, seg[k], col), w[i])
+		}
+	}
+	if r := seg["motion * renewal * * *"]; r.Get("median_sales_cycle_days") != nil {
+		t.Errorf("renewal (nothing won): median cycle %v, want NULL", r.Get("median_sales_cycle_days"))
+	}
 	// A segment with no closed deal has no win rate, expected value or forecast: motion
 	// renewal is p3 and p6, both open.
 	if r := seg["motion * renewal * * *"]; r.Get("win_rate") != nil || r.Get("expected_value") != nil || r.Get("segment_forecast") != nil {

@@ -7,7 +7,8 @@
 -- grouping column names the set and a dimension it rolls up is 'all'. A missing value is 'Unknown'.
 -- Open = not closed at as_of (stg_opportunities). win_rate = won / (won + lost) by count,
 -- win_rate_amount the same by amount; avg_sales_cycle_days = mean closed_at - created_at of won
--- deals in days; expected_value = avg_deal_size x win_rate x open_opportunities;
+-- deals in days, median / p75 / p90_sales_cycle_days its quantile_cont (linear interpolation)
+-- percentiles (a few long deals pull the mean; velocity reads better off the median); expected_value = avg_deal_size x win_rate x open_opportunities;
 -- segment_forecast = pipeline_value (open amount) x win_rate. avg_deal_size averages the deals
 -- whose amount is known. pipeline_value_price_list: the part of pipeline_value valued from the
 -- price list.
@@ -55,7 +56,10 @@ grouped as (
         count(*) filter (where is_closed and not is_won)                as lost,
         coalesce(sum(exact(amount)) filter (where is_won), 0)::double  as revenue_won,
         coalesce(sum(exact(amount)) filter (where is_closed), 0)::double as closed_amount,
-        avg(date_diff('day', created_at::date, closed_at::date)) filter (where is_won) as avg_sales_cycle_days
+        avg(date_diff('day', created_at::date, closed_at::date)) filter (where is_won) as avg_sales_cycle_days,
+        quantile_cont(date_diff('day', created_at::date, closed_at::date), 0.5) filter (where is_won) as median_sales_cycle_days,
+        quantile_cont(date_diff('day', created_at::date, closed_at::date), 0.75) filter (where is_won) as p75_sales_cycle_days,
+        quantile_cont(date_diff('day', created_at::date, closed_at::date), 0.9) filter (where is_won) as p90_sales_cycle_days
     from opps
     group by grouping sets (
         (deal_size_tier), (motion), (region), (industry), (source),
@@ -90,6 +94,9 @@ select
     win_rate_amount,
     loss_rate,
     avg_sales_cycle_days,
+    median_sales_cycle_days,
+    p75_sales_cycle_days,
+    p90_sales_cycle_days,
     revenue_won,
     opportunities / nullif(sum(opportunities) over (partition by grouping), 0)::double as share_of_opportunities,
     revenue_won / nullif((sum(exact(revenue_won)) over (partition by grouping))::double, 0) as share_of_revenue_won,

@@ -1,5 +1,6 @@
 -- pipeline_segments: one row per grouping and segment; accepted grouping labels with exactly the
--- grouping's dimensions set and the others 'all' (never NULL); win and loss rates in [0, 1]; shares sum to 1 within each grouping;
+-- grouping's dimensions set and the others 'all' (never NULL); win and loss rates in [0, 1]; the
+-- sales-cycle percentiles in order; shares sum to 1 within each grouping;
 -- the price-list part of the pipeline value within it.
 select grouping, count(*) as n, 'duplicate grouping and segment' as problem
 from pipeline_segments
@@ -21,6 +22,11 @@ select grouping, 1, 'win_rate, win_rate_amount or loss_rate outside [0, 1]'
 from pipeline_segments
 where win_rate not between 0 and 1 or win_rate_amount not between 0 and 1 or loss_rate not between 0 and 1
    or abs(win_rate + loss_rate - 1) > 1e-9
+union all
+select grouping, 1, 'sales-cycle percentiles out of order (median <= p75 <= p90), or set without a won deal'
+from pipeline_segments
+where median_sales_cycle_days > p75_sales_cycle_days or p75_sales_cycle_days > p90_sales_cycle_days
+   or ((median_sales_cycle_days is null) <> (avg_sales_cycle_days is null))
 union all
 select grouping, count(*), 'share_of_opportunities does not sum to 1'
 from pipeline_segments
