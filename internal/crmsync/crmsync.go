@@ -139,6 +139,17 @@ func fieldProblems(statuses []FieldStatus) error {
 	return fmt.Errorf("%w: %s", ErrFieldProblems, strings.Join(msgs, "; "))
 }
 
+// mappingsOf are the mappings of one sync object (config.SyncAccount or SyncDeal), in order.
+func mappingsOf(fields []config.SyncMapping, object string) []config.SyncMapping {
+	var out []config.SyncMapping
+	for _, m := range fields {
+		if m.Field.Object == object {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // chunks splits recs into slices of at most n.
 func chunks[T any](recs []T, n int) [][]T {
 	var out [][]T

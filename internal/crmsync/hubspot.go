@@ -100,12 +100,7 @@ func hubspotReason(err error) string {
 func (h *HubSpot) Prepare(ctx context.Context, fields []config.SyncMapping, values map[string][]string, check bool) ([]FieldStatus, error) {
 	var out []FieldStatus
 	for _, obj := range []string{config.SyncAccount, config.SyncDeal} {
-		var mine []config.SyncMapping
-		for _, m := range fields {
-			if m.Field.Object == obj {
-				mine = append(mine, m)
-			}
-		}
+		mine := mappingsOf(fields, obj)
 		if len(mine) == 0 {
 			continue
 		}

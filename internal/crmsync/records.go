@@ -48,10 +48,7 @@ func Records(ctx context.Context, sess *warehouse.Session, mappings []config.Syn
 	for _, obj := range []string{config.SyncAccount, config.SyncDeal} {
 		var cols []string
 		var mine []config.SyncMapping
-		for _, m := range mappings {
-			if m.Field.Object != obj {
-				continue
-			}
+		for _, m := range mappingsOf(mappings, obj) {
 			expr, ok := fieldSQL[obj+"/"+m.Field.Name]
 			if !ok {
 				return nil, nil, nil, fmt.Errorf("sync: no query for %s field %s", obj, m.Field.Name)

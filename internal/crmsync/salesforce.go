@@ -95,12 +95,7 @@ var salesforceCreateAs = map[string]string{
 func (s *Salesforce) Prepare(ctx context.Context, fields []config.SyncMapping, _ map[string][]string, _ bool) ([]FieldStatus, error) {
 	var out []FieldStatus
 	for _, obj := range []string{config.SyncAccount, config.SyncDeal} {
-		var mine []config.SyncMapping
-		for _, m := range fields {
-			if m.Field.Object == obj {
-				mine = append(mine, m)
-			}
-		}
+		mine := mappingsOf(fields, obj)
 		if len(mine) == 0 {
 			continue
 		}
