@@ -123,8 +123,11 @@ type Pipeline struct {
 type Validation struct {
 	// MinSegmentSize: smaller segments are flagged too small to trust.
 	MinSegmentSize int `yaml:"min_segment_size"`
-	// Alpha is the significance level of the tests.
+	// Alpha is the significance level of the tests: the false discovery rate their
+	// Benjamini-Hochberg q-values are held to, or the p-values' level with Correction "none".
 	Alpha float64 `yaml:"alpha"`
+	// Correction is the multiple-testing correction: "benjamini_hochberg" or "none".
+	Correction string `yaml:"correction"`
 }
 
 // UsageRules classifies usage intensity from monthly active-user share.
@@ -334,7 +337,10 @@ var knobs = []knob{
 	knobOf[float64]{Key: "validation.alpha", Default: 0.05,
 		Field: func(s *Segments) *float64 { return &s.Validation.Alpha },
 		Check: must(func(v float64) bool { return v > 0 && v < 1 }, "must be between 0 and 1"), Var: "validation_alpha",
-		Doc: "significance level of every test (sections 6, 9)", ReadBy: "segment_validation, icp_profile, anti_icp_profile"},
+		Doc: "significance level of every test (sections 6, 9): the false discovery rate the q-values are compared with (the p-values with `validation.correction: none`)", ReadBy: "segment_validation, icp_profile, anti_icp_profile"},
+	knobOf[string]{Key: "validation.correction", Default: "benjamini_hochberg",
+		Field: func(s *Segments) *string { return &s.Validation.Correction }, Check: oneOf("benjamini_hochberg", "none"), Var: "validation_correction",
+		Doc: "multiple-testing correction of a family of tests (each ICP group's attribute values; segment_validation's tests): `benjamini_hochberg` q-values, or `none` (q = p, as before)", ReadBy: "segment_validation, icp_profile, anti_icp_profile"},
 
 	knobOf[int]{Key: "usage.window_months", Default: 3,
 		Field: func(s *Segments) *int { return &s.Usage.WindowMonths }, Check: between(1, 12), Var: "usage_window_months",

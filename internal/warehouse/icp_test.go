@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"math"
+	"sort"
 	"strings"
 	"testing"
 
@@ -9,8 +10,10 @@ import (
 )
 
 // Hand-computed from internal/warehouse/testdata/icp_raw.sql, as of 2025-06-30 (domain.md section 6).
-// icpMutate: LTV = realized revenue (what each paid), and a trait needs 2 customers of the group
-// (the default 5 is more than this fixture's groups hold; TestICPDefaultThresholds uses it).
+// icpMutate: LTV = realized revenue (what each paid), a trait needs 2 customers of the group
+// (the default 5 is more than this fixture's groups hold; TestICPDefaultThresholds uses it), and
+// the raw p-values decide (validation.correction none): the tests below check the thresholds on
+// hand-computed p-values; TestICPBenjaminiHochberg checks the default correction.
 //
 // Customers (realized LTV, tenure, status) and their attributes:
 //
@@ -35,6 +38,93 @@ import (
 func icpMutate(c *config.Config) {
 	c.Segments.LTV.Method = "realized"
 	c.Segments.ICP.MinCustomers = 2
+	c.Segments.Validation.Correction = "none"
+}
+
+// bhAdjust is the Benjamini-Hochberg step-up adjustment written independently of the SQL (as
+// R's p.adjust(method = "BH")): sorted descending, q = cumulative min of p x m / rank, at most 1.
+func bhAdjust(p []float64) []float64 {
+	m := len(p)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	q := make([]float64, m)
+	run := 1.0
+	for k, i := range idx {
+		rank := m - k
+		run = math.Min(run, p[i]*float64(m)/float64(rank))
+		q[i] = run
+	}
+	return q
+}
+
+// Benjamini-Hochberg on the same fixture, the default correction. Each group tests its 23
+// values (every one has a p-value). ICP: FinTech p 0.0015654 is rank 1: q = 0.0015654 x 23 / 1
+// = 0.0360043 (every later p x 23 / j is larger: Mid-market 0.0157253 x 23 / 2 = 0.180841,
+// 500-1999 0.0350150 x 23 / 3 = 0.268448, ...), below 0.05: still a trait. Mid-market's q is
+// 0.180841 or more: no longer a trait, though its raw p 0.0157 was. Anti-ICP: 1-19 and starter
+// tie at p 0.0015654, ranks 1 and 2: both q = 0.0015654 x 23 / 2 = 0.0180022, traits;
+// campaign (p 0.0157253, rank 3) q >= 0.0157253 x 23 / 3 = 0.120560: no longer a trait.
+// Three traits instead of five, and the ICP fit now scores on industry alone.
+func TestICPBenjaminiHochberg(t *testing.T) {
+	s := buildFixture(t, "icp", "2025-06-30", func(c *config.Config) {
+		c.Segments.LTV.Method = "realized"
+		c.Segments.ICP.MinCustomers = 2
+	})
+	rows, err := s.Query(t.Context(), `select icp_group || ' ' || attribute || '=' || value as k, icp_group, p_value, q_value, is_trait
+		from int_icp_profile order by icp_group, attribute, value`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byGroup := map[string][]int{}
+	for i, r := range rows {
+		byGroup[str(r, "icp_group")] = append(byGroup[str(r, "icp_group")], i)
+	}
+	for g, ix := range byGroup {
+		if len(ix) != 23 {
+			t.Errorf("%s: %d values tested, want 23", g, len(ix))
+		}
+		p := make([]float64, len(ix))
+		for k, i := range ix {
+			p[k] = rows[i].Float("p_value")
+		}
+		for k, q := range bhAdjust(p) {
+			r := rows[ix[k]]
+			if got := r.Float("q_value"); math.Abs(got-q) > 1e-12 {
+				t.Errorf("%s q_value = %.12g, want %.12g (p %.6g)", str(r, "k"), got, q, p[k])
+			}
+		}
+	}
+	by := map[string]Row{}
+	for _, r := range rows {
+		by[str(r, "k")] = r
+	}
+	for k, w := range map[string]float64{
+		"icp industry=FinTech":         0.0015654022580025 * 23,
+		"anti_icp employee_range=1-19": 0.0015654022580025 * 23 / 2,
+		"anti_icp plan=starter":        0.0015654022580025 * 23 / 2,
+	} {
+		if got := by[k].Float("q_value"); math.Abs(got-w) > 1e-9 {
+			t.Errorf("%s q_value = %.9g, want %.9g", k, got, w)
+		}
+	}
+	for k, floor := range map[string]float64{"icp size_band=Mid-market": 0.0157252997545054 * 23 / 2, "anti_icp first_deal_source=campaign": 0.0157252997545054 * 23 / 3} {
+		if got := by[k].Float("q_value"); got < floor-1e-9 {
+			t.Errorf("%s q_value = %.9g, want at least %.9g", k, got, floor)
+		}
+	}
+	var traits []string
+	for _, r := range rows {
+		if str(r, "is_trait") == "true" {
+			traits = append(traits, str(r, "k"))
+		}
+	}
+	if want := "anti_icp employee_range=1-19,anti_icp plan=starter,icp industry=FinTech"; strings.Join(traits, ",") != want {
+		t.Errorf("traits %v, want %s", traits, want)
+	}
+	runICPAssertions(t, s)
 }
 
 // normalP is the two-sided normal p-value, computed in Go to check the SQL macro's result.

@@ -9,17 +9,32 @@ import (
 
 // segment_validation on the metrics fixture (internal/warehouse/testdata/metrics_raw.sql; the accounts are
 // listed in its header and in metrics_test.go). validation_min_segment_size is lowered to 2 so the
-// tiny fixture can be tested; realized LTV keeps the LTVs plain (= paid revenue).
+// tiny fixture can be tested; realized LTV keeps the LTVs plain (= paid revenue); the raw p-values
+// decide (validation.correction none): TestSegmentValidationBenjaminiHochberg checks the default.
+func validationMutate(c *config.Config) {
+	c.Segments.LTV.Method = "realized"
+	c.Segments.Validation.MinSegmentSize = 2
+	c.Segments.Validation.Correction = "none"
+}
+
 func TestSegmentValidationTests(t *testing.T) {
-	s := buildFixture(t, "metrics", metricsAsOf, func(c *config.Config) {
-		c.Segments.LTV.Method = "realized"
-		c.Segments.Validation.MinSegmentSize = 2
-	})
+	s := buildFixture(t, "metrics", metricsAsOf, validationMutate)
 	v := rowsBy(t, s, `select dimension || '/' || metric as k, *, array_to_string(small_segments, ',') as small from segment_validation`)
-	// 7 dimensions x 3 metrics, less logo_churn for usage_intensity and tier (known only for
-	// today's customers).
-	if len(v) != 19 {
-		t.Errorf("segment_validation has %d rows, want 7 dimensions x 3 metrics - 2", len(v))
+	// 7 account dimensions x 3 metrics, less logo_churn for usage_intensity and tier (known only
+	// for today's customers) = 19; 5 deal dimensions (deal_size_tier, motion, source, region,
+	// industry) x win_rate and sales_cycle = 10.
+	if len(v) != 29 {
+		t.Errorf("segment_validation has %d rows, want 7 x 3 - 2 + 5 x 2", len(v))
+	}
+	for _, k := range []string{"deal_size_tier/ltv", "motion/arr", "source/logo_churn", "size_band/win_rate", "tier/sales_cycle"} {
+		if _, ok := v[k]; ok {
+			t.Errorf("%s is tested: the metric is not one of the dimension's", k)
+		}
+	}
+	for k, r := range v {
+		if math.Abs(num(t, r, "q_value")-num(t, r, "p_value")) > 0 && !math.IsNaN(num(t, r, "p_value")) {
+			t.Errorf("%s: q_value %v <> p_value %v without a correction", k, num(t, r, "q_value"), num(t, r, "p_value"))
+		}
 	}
 	for _, k := range []string{"usage_intensity/logo_churn", "tier/logo_churn"} {
 		if _, ok := v[k]; ok {
@@ -112,6 +127,89 @@ func TestSegmentValidationTests(t *testing.T) {
 	if str(ab, "verdict") != "not enough segments" || str(ab, "small") != "Enterprise,Mid-market" ||
 		!math.IsNaN(num(t, ab, "p_value")) || num(t, ab, "segments_tested") != 1 {
 		t.Errorf("arr_band/logo_churn: %v", ab)
+	}
+
+	// Pipeline segments, motion x win_rate: the deals closed at as_of (o10 closes after it: open),
+	// every motion. new_business o1, o2, o3, o9 won, o4 lost (4 of 5); expansion o5, o7 won
+	// (2 of 2); renewal o8 lost: 1 deal < 2, left out and listed. N = 7, won 6, lost 1.
+	// Expected: new_business won 5 x 6/7 = 30/7, lost 5/7; expansion won 12/7, lost 2/7 (the
+	// smallest expected count).
+	// chi2 = (4 - 30/7)^2/(30/7) + (1 - 5/7)^2/(5/7) + (2 - 12/7)^2/(12/7) + (0 - 2/7)^2/(2/7)
+	//      = 2/105 + 12/105 + 5/105 + 30/105 = 49/105 = 7/15; df 1; p = erfc(sqrt(7/30));
+	// V = sqrt((7/15) / 7) = sqrt(1/15).
+	wr := v["motion/win_rate"]
+	near(t, "motion/win_rate chi2", num(t, wr, "statistic"), 7.0/15)
+	near(t, "motion/win_rate df", num(t, wr, "df"), 1)
+	near(t, "motion/win_rate p", num(t, wr, "p_value"), math.Erfc(math.Sqrt(7.0/30)))
+	near(t, "motion/win_rate V", num(t, wr, "effect_size"), math.Sqrt(1.0/15))
+	near(t, "motion/win_rate min expected", num(t, wr, "min_expected_count"), 2.0/7)
+	near(t, "motion/win_rate n", num(t, wr, "n"), 7)
+	if str(wr, "test_name") != "chi_square" || str(wr, "effect_size_name") != "cramers_v" || str(wr, "small") != "renewal" ||
+		str(wr, "verdict") != "no material difference" {
+		t.Errorf("motion/win_rate: %v", wr)
+	}
+	// motion x sales_cycle, the won deals' days: new_business o1 61, o2 42, o3 30, o9 183
+	// (2023-06-01 -> 12-01); expansion o5 30, o7 60. Ranks (N = 6): 30, 30 -> 1.5 each; 42 -> 3;
+	// 60 -> 4; 61 -> 5; 183 -> 6. R_nb = 1.5 + 3 + 5 + 6 = 15.5 (n 4), R_ex = 1.5 + 4 = 5.5 (n 2).
+	// H = 12 / 42 x (15.5^2/4 + 5.5^2/2) - 21 = (2/7) x 1203/16 - 21 = 27/56; tie correction
+	// 1 - 6/210 = 204/210 -> H = (27/56) x (210/204) = 0.496324; df 1; epsilon^2 = H / 5.
+	hc := (27.0 / 56) * (210.0 / 204)
+	sc := v["motion/sales_cycle"]
+	near(t, "motion/sales_cycle H", num(t, sc, "statistic"), hc)
+	near(t, "motion/sales_cycle p", num(t, sc, "p_value"), math.Erfc(math.Sqrt(hc/2)))
+	near(t, "motion/sales_cycle epsilon^2", num(t, sc, "effect_size"), hc/5)
+	near(t, "motion/sales_cycle n", num(t, sc, "n"), 6)
+	if str(sc, "test_name") != "kruskal_wallis" || str(sc, "small") != "" {
+		t.Errorf("motion/sales_cycle: %v", sc)
+	}
+	if !assertionsPass(t, s)["assert_segment_validation"] {
+		t.Error("assert_segment_validation did not run")
+	}
+}
+
+// The default correction: every test of the table is one family, and significant is decided on
+// the Benjamini-Hochberg q-value. On the fixture the only raw p below 0.05 is size_band/ltv
+// (0.029868, asserted above); with the table's m tests its q is min over j of p_(j) x m / j, 0.05
+// or more here, so it no longer counts as a difference. The q-values equal an independent BH of the table's p-values.
+func TestSegmentValidationBenjaminiHochberg(t *testing.T) {
+	s := buildFixture(t, "metrics", metricsAsOf, func(c *config.Config) {
+		c.Segments.LTV.Method = "realized"
+		c.Segments.Validation.MinSegmentSize = 2
+	})
+	rows, err := s.Query(t.Context(), `select dimension || '/' || metric as k, p_value, q_value, significant, verdict
+		from segment_validation where p_value is not null order by k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]float64, len(rows))
+	for i, r := range rows {
+		p[i] = r.Float("p_value")
+	}
+	below := 0
+	for i, q := range bhAdjust(p) {
+		r := rows[i]
+		if got := r.Float("q_value"); math.Abs(got-q) > 1e-12 {
+			t.Errorf("%s q_value = %.12g, want %.12g", str(r, "k"), got, q)
+		}
+		if p[i] < 0.05 {
+			below++
+		}
+		if want := q < 0.05; (str(r, "significant") == "true") != want {
+			t.Errorf("%s significant %s with q %.6g", str(r, "k"), str(r, "significant"), q)
+		}
+	}
+	if below == 0 {
+		t.Fatal("the fixture has no raw p below 0.05: the correction is not exercised")
+	}
+	for _, r := range rows {
+		if str(r, "k") == "size_band/ltv" {
+			if str(r, "verdict") != "no material difference" {
+				t.Errorf("size_band/ltv verdict %s after the correction", str(r, "verdict"))
+			}
+		}
+	}
+	if !assertionsPass(t, s)["assert_segment_validation"] {
+		t.Error("assert_segment_validation did not run")
 	}
 }
 

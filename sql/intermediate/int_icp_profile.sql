@@ -21,9 +21,15 @@
 --   z = (share_in_group - share_in_rest) / se, p_value = normal_p_two_sided(z).
 --   When se = 0 (every or no base customer has the value, so both shares are equal) z is NULL
 --   and p_value 1; when the group or the rest is empty no test is possible: z and p_value NULL.
+-- q_value: the Benjamini-Hochberg adjusted p-value within the group (about 60 values are tested
+-- per group, so at alpha 0.05 about 3 would pass by chance alone): over the group's m rows with a
+-- p_value, ranked i = 1..m by p_value ascending, q_i = min over j >= i of p_(j) x m / j, at most
+-- 1 (ties get the same q). With validation_correction 'none', q_value = p_value. NULL when
+-- p_value is.
 -- is_trait: value <> 'Unknown' AND lift_vs_rest >= icp_min_lift (or infinite) AND
--- p_value < validation_alpha AND group_customers >= icp_min_customers: a value at least
--- icp_min_lift times as common in the group as in the rest of the base, significantly so, held
+-- q_value < validation_alpha AND group_customers >= icp_min_customers: a value at least
+-- icp_min_lift times as common in the group as in the rest of the base, significantly so after
+-- the correction for testing every value (the false discovery rate is validation_alpha), held
 -- by enough of the group. The threshold is applied to lift_vs_rest, not to lift, because lift
 -- cannot exceed base_size / group_size: the anti_icp group (bottom quintile + every churned
 -- customer) is about half of the base, so its lift is capped near 2 and a value held ONLY by
@@ -105,14 +111,30 @@ tested as (
              else normal_p_two_sided((share_in_group - share_in_rest) / se) end as p_value
     from shares
 ),
+ranked_tests as (
+    select
+        *,
+        row_number() over (partition by icp_group order by p_value nulls last, attribute, value) as p_rank,
+        count(p_value) over (partition by icp_group) as tests_in_group
+    from tested
+),
+adjusted as (
+    select
+        * exclude (p_rank, tests_in_group),
+        case when p_value is null then null
+             when getvariable('validation_correction') = 'none' then p_value
+             else least(1.0, min(p_value * tests_in_group / p_rank) over (
+                 partition by icp_group order by p_rank desc rows between unbounded preceding and current row)) end as q_value
+    from ranked_tests
+),
 flagged as (
     select
         *,
         coalesce(value <> 'Unknown'
                  and (lift_vs_rest >= getvariable('icp_min_lift') or (share_in_rest = 0 and share_in_group > 0))
-                 and p_value < getvariable('validation_alpha')
+                 and q_value < getvariable('validation_alpha')
                  and group_customers >= getvariable('icp_min_customers'), false) as is_trait
-    from tested
+    from adjusted
 )
 select
     as_of() as as_of,
@@ -131,6 +153,7 @@ select
     'two-proportion z-test (group vs rest of eligible base), two-sided' as test_name,
     z_statistic,
     p_value,
+    q_value,
     is_trait,
     row_number() over (
         partition by icp_group

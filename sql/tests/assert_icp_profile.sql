@@ -1,5 +1,5 @@
 -- icp_profile / anti_icp_profile / int_icp_profile (docs/domain.md §6): one row per group x
--- attribute x value with non-null keys; shares and p-values in [0, 1]; each group's shares of an
+-- attribute x value with non-null keys; shares and p-values in [0, 1], q-values in [p, 1]; each group's shares of an
 -- attribute sum to 1, as do the base's; counts never exceed their totals; a trait meets every
 -- threshold; the two marts are exactly the two groups; ranks are 1..n within a group.
 select icp_group, attribute, value, count(*)::double as value_found, 'duplicate group x attribute x value' as problem
@@ -21,6 +21,11 @@ union all
 select icp_group, attribute, value, p_value, 'p_value outside [0, 1]'
 from int_icp_profile where p_value < 0 or p_value > 1
 union all
+select icp_group, attribute, value, q_value, 'q_value outside [p_value, 1], NULL without a p_value or not, or not p without a correction'
+from int_icp_profile
+where q_value > 1 or q_value < p_value - 1e-12 or (q_value is null) <> (p_value is null)
+   or (getvariable('validation_correction') = 'none' and q_value <> p_value)
+union all
 select icp_group, attribute, value, group_customers::double, 'group_customers above group_size or base_customers'
 from int_icp_profile
 where group_customers < 0 or group_customers > group_size or group_customers > base_customers
@@ -36,8 +41,8 @@ group by icp_group, attribute having abs(sum(share_in_base) - 1) > 1e-9
 union all
 select icp_group, attribute, value, lift, 'trait below a threshold or Unknown'
 from int_icp_profile
-where is_trait and (value = 'Unknown' or coalesce(lift_vs_rest < getvariable('icp_min_lift'), share_in_rest <> 0) or p_value is null
-                    or p_value >= getvariable('validation_alpha') or group_customers < getvariable('icp_min_customers'))
+where is_trait and (value = 'Unknown' or coalesce(lift_vs_rest < getvariable('icp_min_lift'), share_in_rest <> 0) or q_value is null
+                    or q_value >= getvariable('validation_alpha') or group_customers < getvariable('icp_min_customers'))
 union all
 select icp_group, null, null, count(*)::double, 'rank_in_group not 1..n'
 from int_icp_profile group by icp_group
