@@ -81,6 +81,7 @@ var expectedMarks = map[string]string{
 		SELECT 'open pipeline' AS s, deal_size_tier AS k, pipeline_value AS v FROM pipeline_segments WHERE grouping = 'deal_size_tier' UNION ALL
 		SELECT 'expected value', deal_size_tier, expected_value FROM pipeline_segments WHERE grouping = 'deal_size_tier' UNION ALL
 		SELECT 'revenue won', deal_size_tier, revenue_won FROM pipeline_segments WHERE grouping = 'deal_size_tier') WHERE v IS NOT NULL`,
+	"pipeline-motion": `SELECT 'win rate' AS s, motion AS k, win_rate AS v FROM pipeline_segments WHERE grouping = 'motion' AND win_rate IS NOT NULL`,
 	"pipeline-aging": `SELECT coalesce(aging_status, 'unknown') AS s, coalesce(deal_size_tier, 'amount unknown') AS k, count(*)::DOUBLE AS v
 		FROM pipeline_aging GROUP BY ALL`,
 	"validation": `SELECT 'effect_size' AS s, dimension || ' · ' || metric AS k, effect_size AS v FROM segment_validation WHERE effect_size IS NOT NULL`,

@@ -146,16 +146,27 @@ func printDrops(w io.Writer, models []warehouse.ModelRun) {
 func printSegmentMetrics(w io.Writer, dim string, rows []warehouse.Row) {
 	fmt.Fprintf(w, "\nBy %s\n", strings.ReplaceAll(dim, "_", " "))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  segment\tcustomers\tARR\tARR share\tARPA/mo\tchurn/mo\tchurn 12m\tavg LTV\t")
+	// The headline win rate is new business (docs/domain.md §11): renewals win far more often and
+	// would drown it.
+	fmt.Fprintln(tw, "  segment\tcustomers\tARR\tARR share\tARPA/mo\tchurn/mo\tchurn 12m\tavg LTV\twin rate (new)\t")
 	for _, r := range rows {
 		if r.Get("dimension") != dim {
 			continue
 		}
-		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("segment"), thousands(asInt(r.Float("customers"))),
+		fmt.Fprintf(tw, "  %v\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Get("segment"), thousands(asInt(r.Float("customers"))),
 			money(r.Float("arr")), pct(r.Float("arr_share")), money(r.Float("arpa")),
-			pct(r.Float("logo_churn_monthly")), pct(r.Float("logo_churn_12m")), money(r.Float("ltv_avg")))
+			pct(r.Float("logo_churn_monthly")), pct(r.Float("logo_churn_12m")), money(r.Float("ltv_avg")),
+			winRate(r.Float("win_rate_new_business"), r.Float("new_business_won"), r.Float("new_business_lost")))
 	}
 	tw.Flush()
+}
+
+// winRate prints a win rate with the deals it is over, "-" without one.
+func winRate(rate, won, lost float64) string {
+	if math.IsNaN(rate) {
+		return "-"
+	}
+	return fmt.Sprintf("%s of %s", pct(rate), thousands(asInt(won+lost)))
 }
 
 func printQuintiles(w io.Writer, rows []warehouse.Row) {

@@ -218,6 +218,27 @@ func (b *builder) query(q string, args ...any) ([]warehouse.Row, error) {
 	return b.q.Query(b.ctx, q, args...)
 }
 
+// columns returns cols as select items of table: a column the table lacks (a release written
+// before it was added) is NULL under its name, so the page still draws and says "-" for it.
+func (b *builder) columns(table string, cols ...string) (string, error) {
+	rows, err := b.query(`SELECT column_name FROM information_schema.columns WHERE table_name = ?`, table)
+	if err != nil {
+		return "", err
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		have[str(r, "column_name")] = true
+	}
+	items := make([]string, len(cols))
+	for i, c := range cols {
+		items[i] = c
+		if !have[c] {
+			items[i] = "NULL AS " + c
+		}
+	}
+	return strings.Join(items, ", "), nil
+}
+
 // str is a text column ("" for NULL).
 func str(r warehouse.Row, col string) string {
 	v := r.Get(col)
@@ -364,14 +385,19 @@ func (b *builder) mrr() section {
 
 func (b *builder) segments() section {
 	s := section{ID: "segments", Title: "ARR and customers by segment",
-		Intro: "Each segment's share of the active customers and of ARR, per dimension (segment_metrics)."}
+		Intro: "Each segment's share of the active customers and of ARR, per dimension (segment_metrics), and its win rate over the trailing 12 months by motion: new business is the headline, as renewals win far more often and would drown it (docs/domain.md §11)."}
 	if !b.need(&s, "segment_metrics") {
 		return s
 	}
 	dims := []struct{ dim, title string }{{"size_band", "size band"}, {"industry", "industry"}, {"region", "region"}}
+	// The win rate by motion, new business first: the headline (docs/domain.md §11).
+	motions, err := b.columns("segment_metrics", "win_rate_new_business", "new_business_won", "new_business_lost", "win_rate_expansion", "win_rate_renewal")
+	if err != nil {
+		return fail(s, err)
+	}
 	for _, d := range dims {
 		rows, err := b.query(`SELECT segment, accounts, customers, customers / nullif(sum(customers) OVER (), 0) AS customer_share,
-			arr, arr_share, arpa, logo_churn_12m, nrr_12m
+			arr, arr_share, arpa, logo_churn_12m, nrr_12m, `+motions+`
 			FROM segment_metrics WHERE dimension = ? ORDER BY arr DESC NULLS LAST, customers DESC NULLS LAST, segment`, d.dim)
 		if err != nil {
 			return fail(s, err)
@@ -382,12 +408,18 @@ func (b *builder) segments() section {
 		}
 		labels := make([]string, len(rows))
 		cust, arr := make([]float64, len(rows)), make([]float64, len(rows))
-		t := &table{Head: []string{d.title, "accounts", "active customers", "share of customers", "ARR", "share of ARR", "ARPA (MRR)", "logo churn 12m", "NRR 12m"}}
+		t := &table{Head: []string{d.title, "accounts", "active customers", "share of customers", "ARR", "share of ARR", "ARPA (MRR)", "logo churn 12m", "NRR 12m",
+			"win rate, new business (deals)", "expansion", "renewal"}}
 		for i, r := range rows {
 			labels[i] = str(r, "segment")
 			cust[i], arr[i] = r.Float("customer_share"), r.Float("arr_share")
+			nb := pct(r.Float("win_rate_new_business"))
+			if n := r.Float("new_business_won") + r.Float("new_business_lost"); !math.IsNaN(r.Float("win_rate_new_business")) && !math.IsNaN(n) {
+				nb += " (" + count(n) + ")"
+			}
 			t.Rows = append(t.Rows, []cell{txt(labels[i]), numc(count(r.Float("accounts"))), numc(count(r.Float("customers"))), numc(pct(cust[i])),
-				numc(b.f.money(r.Float("arr"))), numc(pct(arr[i])), numc(b.f.money(r.Float("arpa"))), numc(pct(r.Float("logo_churn_12m"))), numc(pct(r.Float("nrr_12m")))})
+				numc(b.f.money(r.Float("arr"))), numc(pct(arr[i])), numc(b.f.money(r.Float("arpa"))), numc(pct(r.Float("logo_churn_12m"))), numc(pct(r.Float("nrr_12m"))),
+				numc(nb), numc(pct(r.Float("win_rate_expansion"))), numc(pct(r.Float("win_rate_renewal")))})
 		}
 		ser := []series{{"share of customers", colA}, {"share of ARR", colB}}
 		c := barChart{ID: "segments-" + d.dim, Title: "Customers and ARR by " + d.title, Labels: labels, Series: ser, Values: [][]float64{cust, arr}, Format: pctShort}
@@ -742,20 +774,63 @@ func (b *builder) pipeline() section {
 	} else {
 		agingBlock.Note = "No open deal as of this date."
 	}
+	motion, err := b.motions()
+	if err != nil {
+		return fail(s, err)
+	}
 	s.Blocks = []block{
-		{Caption: "Pipeline, expected value and revenue won", Chart: columnChart{ID: "pipeline-value", Title: "Pipeline by deal-size tier", Categories: tiers, Series: valSer, Values: vals, Format: b.f.moneyShort, Height: 240}.svg(), Legend: valSer, Table: t},
+		{Caption: "Pipeline, expected value and revenue won", Chart: columnChart{ID: "pipeline-value", Title: "Pipeline by deal-size tier", Categories: tiers, Series: valSer, Values: vals, Format: b.f.moneyShort, Height: 240}.svg(), Legend: valSer, Table: t,
+			Note: "The win rates here count every motion; renewals win far more often than new business, so read a tier's new-business rate in the table by motion below."},
+		motion,
 		agingBlock,
 	}
 	return s
 }
 
+// motions is the win rate and sales cycle by motion (pipeline_segments' motion rows), new
+// business first: the headline win rate (docs/domain.md §11).
+func (b *builder) motions() (block, error) {
+	cycle, err := b.columns("pipeline_segments", "median_sales_cycle_days", "p90_sales_cycle_days")
+	if err != nil {
+		return block{}, err
+	}
+	rows, err := b.query(`SELECT motion, opportunities, open_opportunities, won, lost, win_rate, win_rate_amount, avg_sales_cycle_days, ` + cycle + `
+		FROM pipeline_segments WHERE grouping = 'motion'
+		ORDER BY CASE motion WHEN 'new_business' THEN 1 WHEN 'expansion' THEN 2 WHEN 'renewal' THEN 3 ELSE 4 END, motion`)
+	if err != nil {
+		return block{}, err
+	}
+	t := &table{Head: []string{"motion", "opportunities", "open", "won", "lost", "win rate", "win rate (amount)", "cycle (won, mean)", "median", "p90"}}
+	var cats []string
+	rates := [][]float64{{}}
+	for _, r := range rows {
+		cats = append(cats, str(r, "motion"))
+		rates[0] = append(rates[0], r.Float("win_rate"))
+		t.Rows = append(t.Rows, []cell{txt(str(r, "motion")), numc(count(r.Float("opportunities"))), numc(count(r.Float("open_opportunities"))),
+			numc(count(r.Float("won"))), numc(count(r.Float("lost"))), numc(pct(r.Float("win_rate"))), numc(pct(r.Float("win_rate_amount"))),
+			numc(days(r.Float("avg_sales_cycle_days"))), numc(days(r.Float("median_sales_cycle_days"))), numc(days(r.Float("p90_sales_cycle_days")))})
+	}
+	bl := block{Caption: "Win rate by motion", Table: t,
+		Note: "Every deal to this date, by its motion (pipeline_segments); new business is the headline win rate. segment_metrics has each segment's trailing-12-month rate per motion."}
+	if len(rows) > 0 {
+		ser := []series{{"win rate", colA}}
+		bl.Chart = barChart{ID: "pipeline-motion", Title: "Win rate by motion", Labels: cats, Series: ser, Values: rates, Format: pctShort}.svg()
+		bl.Legend = ser
+	}
+	return bl, nil
+}
+
 func (b *builder) validation() section {
 	s := section{ID: "validation", Title: "Segment validation",
-		Intro: "Whether each segmentation separates customers that differ: a test per dimension and metric, with its effect size (docs/domain.md §9)."}
+		Intro: "Whether each segmentation separates customers (and, for the deal dimensions, deals) that differ: a test per dimension and metric, with its effect size. The verdict reads the Benjamini-Hochberg q-value, corrected for running every test of the table at once (docs/domain.md §9)."}
 	if !b.need(&s, "segment_validation") {
 		return s
 	}
-	rows, err := b.query(`SELECT dimension, metric, test_name, segments_tested, n, statistic, df, p_value, effect_size, effect_size_name,
+	q, err := b.columns("segment_validation", "q_value")
+	if err != nil {
+		return fail(s, err)
+	}
+	rows, err := b.query(`SELECT dimension, metric, test_name, segments_tested, n, statistic, df, p_value, ` + q + `, effect_size, effect_size_name,
 		significant, min_expected_count, array_to_string(small_segments, ', ') AS small, verdict FROM segment_validation ORDER BY dimension, metric`)
 	if err != nil {
 		return fail(s, err)
@@ -791,7 +866,7 @@ func (b *builder) validation() section {
 			vals[i][j] = math.NaN()
 		}
 	}
-	t := &table{Head: []string{"dimension", "metric", "test", "segments", "n", "p-value", "effect size", "verdict", "small segments"}}
+	t := &table{Head: []string{"dimension", "metric", "test", "segments", "n", "p-value", "q-value (BH)", "effect size", "verdict", "small segments"}}
 	for _, r := range rows {
 		i, j := di[str(r, "dimension")], mi[str(r, "metric")]
 		vals[i][j] = r.Float("effect_size")
@@ -807,7 +882,7 @@ func (b *builder) validation() section {
 		}
 		labels[i][j] = verdict
 		t.Rows = append(t.Rows, []cell{txt(str(r, "dimension")), txt(str(r, "metric")), txt(str(r, "test_name")), numc(count(r.Float("segments_tested"))),
-			numc(count(r.Float("n"))), numc(pvalue(r.Float("p_value"))), numc(decimal(r.Float("effect_size")) + " " + str(r, "effect_size_name")),
+			numc(count(r.Float("n"))), numc(pvalue(r.Float("p_value"))), numc(pvalue(r.Float("q_value"))), numc(decimal(r.Float("effect_size")) + " " + str(r, "effect_size_name")),
 			badge(verdict, class), txt(str(r, "small"))})
 	}
 	h := heatmap{ID: "validation", Title: "Segment validation verdicts", Rows: dims, Cols: metrics, Values: vals, Colors: colors, Labels: labels, Format: decimal, CellH: 24, Series: "effect_size"}

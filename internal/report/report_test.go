@@ -54,11 +54,14 @@ var fixture = map[string]string{
 		  arr_in_target, target_note, accounts_per_csm_min, accounts_per_csm_max, csm_min, csm_max, retention_target, retention_actual,
 		  expansion_target, expansion_actual)`,
 	"pipeline_segments": `SELECT * FROM (VALUES
-		('deal_size_tier', 'SMB', 3, 1, 5000.0, 4000.0, 2, 0, 1.0, 1.0, 30.0, 8000.0, 5000.0, 4000.0),
-		('deal_size_tier', 'Enterprise', 1, 1, 90000.0, 90000.0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL),
-		('total', 'all', 4, 2, 95000.0, 23500.0, 2, 0, 1.0, 1.0, 30.0, 8000.0, 5000.0, 4000.0))
+		('deal_size_tier', 'SMB', 3, 1, 5000.0, 4000.0, 2, 0, 1.0, 1.0, 30.0, 8000.0, 5000.0, 4000.0, 'all'),
+		('deal_size_tier', 'Enterprise', 1, 1, 90000.0, 90000.0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL, 'all'),
+		('motion', 'all', 3, 1, 90000.0, 31000.0, 1, 0, 1.0, 1.0, 30.0, 3000.0, 90000.0, 90000.0, 'new_business'),
+		('motion', 'all', 1, 1, 5000.0, 5000.0, 1, 0, 1.0, 1.0, 30.0, 5000.0, 5000.0, 5000.0, 'renewal'),
+		('motion', 'all', 0, 0, 0.0, NULL, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL, 'expansion'),
+		('total', 'all', 4, 2, 95000.0, 23500.0, 2, 0, 1.0, 1.0, 30.0, 8000.0, 5000.0, 4000.0, 'all'))
 		t(grouping, deal_size_tier, opportunities, open_opportunities, pipeline_value, avg_deal_size, won, lost, win_rate, win_rate_amount,
-		  avg_sales_cycle_days, revenue_won, expected_value, segment_forecast)`,
+		  avg_sales_cycle_days, revenue_won, expected_value, segment_forecast, motion)`,
 	"pipeline_aging": `SELECT * FROM (VALUES
 		('o1', 'SMB', 5000.0, 'on_track'), ('o2', 'Enterprise', 90000.0, 'stalled'), ('o3', NULL, NULL, NULL))
 		t(opportunity_id, deal_size_tier, amount, aging_status)`,
@@ -122,8 +125,8 @@ func TestReportDrawsTheHandFixture(t *testing.T) {
 	if len(sum.NotBuilt) != 0 || len(sum.NotDrawn) != 0 {
 		t.Fatalf("not built %v, not drawn %v", sum.NotBuilt, sum.NotDrawn)
 	}
-	if sum.Sections != 9 || sum.Charts != 16 {
-		t.Errorf("sections %d charts %d, want 9 and 16", sum.Sections, sum.Charts)
+	if sum.Sections != 9 || sum.Charts != 17 {
+		t.Errorf("sections %d charts %d, want 9 and 17", sum.Sections, sum.Charts)
 	}
 	want := map[string][]string{
 		// Three months × five movements, the published values (losses positive).
@@ -145,6 +148,8 @@ func TestReportDrawsTheHandFixture(t *testing.T) {
 		"tier-pyramid": {"share_of_customers|1=0.25", "share_of_customers|2=0.25", "share_of_customers|3=0.5", "share_of_customers|4=0"},
 		// Enterprise has no expected value (no closed deal, no win rate): no mark.
 		"pipeline-value": {"open pipeline|Enterprise=90000", "revenue won|Enterprise=0", "open pipeline|SMB=5000", "expected value|SMB=5000", "revenue won|SMB=8000"},
+		// Win rate by motion, new business first; expansion has no closed deal: no mark.
+		"pipeline-motion": {"win rate|new_business=1", "win rate|renewal=1"},
 		// A deal without an amount or a stage is counted as such, not dropped.
 		"pipeline-aging": {"stalled|Enterprise=1", "on_track|SMB=1", "unknown|amount unknown=1"},
 		// The untested metric has a cell saying so, but no mark.
@@ -201,6 +206,37 @@ func sorted(s []string) []string {
 }
 
 // A CRM-only company: the billing sections say what they need instead of drawing zeros.
+// The segments' win rate by motion: new business first with the deals it is over, then expansion
+// and renewal. The hand fixture's segment_metrics is a release written before those columns
+// existed: its cells say n/a and the section still draws.
+func TestReportWinRateByMotion(t *testing.T) {
+	tables := map[string]string{}
+	for n, q := range fixture {
+		tables[n] = q
+	}
+	tables["segment_metrics"] = `SELECT * FROM (VALUES
+		('size_band', 'SMB', 10, 3, 1, 1200.0, 0.25, 33.3, 0.1, 0.2, 0.9, 0.152, 5, 28, 0.61, 0.98),
+		('size_band', 'Enterprise', 4, 1, 0, 3600.0, 0.75, 300.0, 0.0, 0.0, 1.2, NULL, 0, 0, NULL, NULL))
+		t(dimension, segment, accounts, customers, churned_customers, arr, arr_share, arpa, logo_churn_monthly, logo_churn_12m, nrr_12m,
+		  win_rate_new_business, new_business_won, new_business_lost, win_rate_expansion, win_rate_renewal)`
+	sess, meta := session(t, tables)
+	page, sum := render(t, sess, meta)
+	if len(sum.NotDrawn) != 0 {
+		t.Fatalf("not drawn %v", sum.NotDrawn)
+	}
+	for _, want := range []string{"win rate, new business (deals)", `<td class="num ">15.2% (33)</td>`, `<td class="num ">61.0%</td>`, `<td class="num ">98.0%</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the segments table does not say %q", want)
+		}
+	}
+	// The hand fixture's release has no such column: the section draws with n/a in them.
+	oldSess, oldMeta := session(t, fixture)
+	old, oldSum := render(t, oldSess, oldMeta)
+	if len(oldSum.NotDrawn) != 0 || !strings.Contains(old, "win rate, new business (deals)") {
+		t.Errorf("a release without the per-motion columns: not drawn %v", oldSum.NotDrawn)
+	}
+}
+
 func TestReportSaysWhatIsNotBuilt(t *testing.T) {
 	crm := map[string]string{}
 	for _, n := range []string{"account_segments", "pipeline_segments", "pipeline_aging", "segment_metrics"} {

@@ -103,11 +103,37 @@ func TestSegmentMetricsPipelineSupportCAC(t *testing.T) {
 	near(t, "Mid-market avg_sales_cycle_days", num(t, mm, "avg_sales_cycle_days"), 60.5)
 	near(t, "Mid-market conversion_rate", num(t, mm, "conversion_rate"), 1) // M8 (o1) is active
 	near(t, "Enterprise win_rate", num(t, m["size_band/Enterprise"], "win_rate"), math.NaN())
+
+	// Win rate by motion (§11: new business is the headline). SMB: new business o2, o3 won, o4
+	// lost = 2/3 (win_rate's 0.75 counts o5, an expansion win); expansion o5 won = 1; no renewal
+	// closed in the window (o10 closes after as_of) = NULL. Mid-market: new business o1 won = 1;
+	// expansion o7 won = 1; renewal o8 lost = 0. Every deal has a motion: 0 unknown.
+	for _, c := range []struct {
+		seg        string
+		nb, ex, rn float64
+		won, lost  float64
+	}{
+		{"size_band/SMB", 2.0 / 3, 1, math.NaN(), 2, 1},
+		{"size_band/Mid-market", 1, 1, 0, 1, 0},
+		{"size_band/Enterprise", math.NaN(), math.NaN(), math.NaN(), 0, 0},
+		// Region NA: o1 (M8), o2 (M10), o4 (P1) new business (2 won of 3); o5 (M1) expansion won;
+		// o9 (M5) out of the window, o10 (M2) after as_of.
+		{"region/NA", 2.0 / 3, 1, math.NaN(), 2, 1},
+	} {
+		r := m[c.seg]
+		near(t, c.seg+" win_rate_new_business", num(t, r, "win_rate_new_business"), c.nb)
+		near(t, c.seg+" win_rate_expansion", num(t, r, "win_rate_expansion"), c.ex)
+		near(t, c.seg+" win_rate_renewal", num(t, r, "win_rate_renewal"), c.rn)
+		near(t, c.seg+" new_business_won", num(t, r, "new_business_won"), c.won)
+		near(t, c.seg+" new_business_lost", num(t, r, "new_business_lost"), c.lost)
+		near(t, c.seg+" closed_deals_unknown_motion", num(t, r, "closed_deals_unknown_motion"), 0)
+	}
 	// arr_band is known only for active customers: its deal rates would count only the deals of
 	// accounts that won (SMB's customers' deals, conversion 1.0 by construction), so they are
 	// NULL with the reason; the dimensions known before a deal closes carry no note.
 	ab := m["arr_band/SMB"]
-	for _, rate := range []string{"win_rate", "win_rate_amount", "conversion_rate"} {
+	for _, rate := range []string{"win_rate", "win_rate_amount", "conversion_rate", "win_rate_new_business", "win_rate_expansion",
+		"win_rate_renewal", "new_business_won", "new_business_lost", "closed_deals_unknown_motion"} {
 		near(t, "arr_band SMB "+rate, num(t, ab, rate), math.NaN())
 	}
 	if note, _ := ab.Get("deal_rates_note").(string); !strings.Contains(note, "survivorship") {

@@ -22,7 +22,12 @@
 --   closed_at - created_at in days of the won ones (§11).
 --   conversion_rate (§9, lead/opportunity to customer) = of the accounts with a
 --   new_business opportunity created in the window, the share that are active customers at as_of.
---   win_rate, win_rate_amount and conversion_rate are NULL for arr_band (deal_rates_note says
+--   win_rate_new_business / win_rate_expansion / win_rate_renewal: the same count rate over the
+--   window's closed deals of that motion only (§11 "win rate by motion": renewals win far more
+--   often than new business and drown it in win_rate, so the headline win rate of a segment is
+--   new business, the others beside it); new_business_won / new_business_lost: its counts;
+--   closed_deals_unknown_motion: closed deals of the window without a motion, in win_rate only.
+--   win_rate, win_rate_amount, the per-motion rates and counts, and conversion_rate are NULL for arr_band (deal_rates_note says
 --   why): a band known only once an account is a customer would count only the deals of the
 --   accounts that won, the survivors (1.0 conversion by construction).
 -- tickets_per_account = tickets (stg_tickets) created in the window by the segment's active
@@ -87,6 +92,13 @@ deals as (
         m.segment,
         count(*) filter (where o.is_won and o.closed_at >= w.ts) as won,
         count(*) filter (where o.is_closed and not o.is_won and o.closed_at >= w.ts) as lost,
+        count(*) filter (where o.is_won and o.closed_at >= w.ts and o.motion = 'new_business') as nb_won,
+        count(*) filter (where o.is_closed and not o.is_won and o.closed_at >= w.ts and o.motion = 'new_business') as nb_lost,
+        count(*) filter (where o.is_won and o.closed_at >= w.ts and o.motion = 'expansion') as ex_won,
+        count(*) filter (where o.is_closed and o.closed_at >= w.ts and o.motion = 'expansion') as ex_closed,
+        count(*) filter (where o.is_won and o.closed_at >= w.ts and o.motion = 'renewal') as rn_won,
+        count(*) filter (where o.is_closed and o.closed_at >= w.ts and o.motion = 'renewal') as rn_closed,
+        count(*) filter (where o.is_closed and o.closed_at >= w.ts and o.motion is null) as unknown_motion_closed,
         (sum(exact(o.amount)) filter (where o.is_won and o.closed_at >= w.ts))::double as amount_won,
         (sum(exact(o.amount)) filter (where o.is_closed and o.closed_at >= w.ts))::double as amount_closed,
         avg(date_diff('day', o.created_at::date, o.closed_at::date)) filter (where o.is_won and o.closed_at >= w.ts) as avg_sales_cycle_days
@@ -155,6 +167,12 @@ select
     r.nrr_12m,
     case when p.dimension <> 'arr_band' then d.won / nullif(d.won + d.lost, 0)::double end as win_rate,
     case when p.dimension <> 'arr_band' then coalesce(d.amount_won, 0) / nullif(d.amount_closed, 0) end as win_rate_amount,
+    case when p.dimension <> 'arr_band' then d.nb_won / nullif(d.nb_won + d.nb_lost, 0)::double end as win_rate_new_business,
+    case when p.dimension <> 'arr_band' then d.ex_won / nullif(d.ex_closed, 0)::double end as win_rate_expansion,
+    case when p.dimension <> 'arr_band' then d.rn_won / nullif(d.rn_closed, 0)::double end as win_rate_renewal,
+    case when p.dimension <> 'arr_band' then coalesce(d.nb_won, 0) end as new_business_won,
+    case when p.dimension <> 'arr_band' then coalesce(d.nb_lost, 0) end as new_business_lost,
+    case when p.dimension <> 'arr_band' then coalesce(d.unknown_motion_closed, 0) end as closed_deals_unknown_motion,
     case when p.dimension <> 'arr_band' then cv.converted_accounts / nullif(cv.opportunity_accounts, 0)::double end as conversion_rate,
     case when p.dimension = 'arr_band'
          then 'not published for arr_band: the band exists only for active customers, so its deals are those of accounts that became customers (survivorship)'
