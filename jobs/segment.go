@@ -232,7 +232,7 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	var marts []lake.LocalTable
 	var names []string
 	for _, m := range models {
-		if m.Layer != warehouse.Marts {
+		if m.Layer != warehouse.Marts || !plan.Published(m.Name) {
 			continue
 		}
 		file := filepath.Join(dir, m.Name+".parquet")

@@ -88,6 +88,9 @@ func docsSite(cfg *config.Config) (datadocs.Site, error) {
 	}
 	site := datadocs.Site{Dictionary: dict}
 	for _, m := range plan.Models {
+		if m.Layer == warehouse.Marts && !plan.Published(m.Name) {
+			continue // an input only, not a table the run publishes
+		}
 		path := m.Path
 		if m.Origin != "" && m.Origin != warehouse.OriginBuiltIn && !strings.HasPrefix(m.Origin, "generated") {
 			path = m.Origin

@@ -73,7 +73,14 @@ type Plan struct {
 	Models   []Model
 	Provided []string
 	NotBuilt []NotBuilt
+	// Unpublished are the marts of Models built only as inputs: a built mart reads them
+	// without the tables they need (its optional inputs), so they are computed from empty
+	// tables and must not be published; NotBuilt lists them too.
+	Unpublished []string
 }
+
+// Published reports whether a mart of the plan's Models is published (not only an input).
+func (p *Plan) Published(name string) bool { return !slices.Contains(p.Unpublished, name) }
 
 // Assertion is one file of tests/: a SELECT that returns the rows breaking a rule.
 type Assertion struct {
@@ -423,6 +430,12 @@ func plan(models []Model, provided []string) *Plan {
 	for _, m := range models {
 		if build[m.Name] {
 			p.Models = append(p.Models, m)
+			if m.Layer == Marts && len(needs[m.Name]) > 0 {
+				// Read by a mart that runs without those tables: built from empty ones, as an
+				// input only. Published, it would be an empty table standing in for "not known".
+				p.Unpublished = append(p.Unpublished, m.Name)
+				p.NotBuilt = append(p.NotBuilt, NotBuilt{Name: m.Name, Layer: m.Layer, Needs: needs[m.Name]})
+			}
 		} else if m.Layer != Staging {
 			p.NotBuilt = append(p.NotBuilt, NotBuilt{Name: m.Name, Layer: m.Layer, Needs: needs[m.Name]})
 		}

@@ -127,13 +127,20 @@ func TestModelsWithoutTheirInputsAreLeftOut(t *testing.T) {
 		"marts/ltv.sql":                  {Data: []byte("select * from mrr, stg_usage")},
 		"marts/support.sql":              {Data: []byte("select * from int_support")},
 		"marts/tickets.sql":              {Data: []byte("select * from stg_tickets, stg_accounts")},
+		// A mart that reads another mart (mrr, which needs billing) as an optional input.
+		"marts/validation.sql": {Data: []byte("-- optional inputs: stg_invoices\nselect * from stg_accounts, mrr")},
 	}
 	p, err := PlanModels(fsys, landedSet("raw_demo__accounts"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(p.Models); got != "stg_accounts int_customers by_account" { // and the empty stg_invoices
+	// mrr is built (from the empty stg_invoices) because validation reads it, as its input
+	// only: not published, and listed as not built.
+	if got := names(p.Models); got != "stg_accounts int_customers by_account mrr validation" { // and the empty stg_invoices
 		t.Errorf("CRM only builds %s", got)
+	}
+	if strings.Join(p.Unpublished, ",") != "mrr" || p.Published("mrr") || !p.Published("validation") || !p.Published("by_account") {
+		t.Errorf("unpublished %v", p.Unpublished)
 	}
 	for _, m := range p.Models {
 		if m.Name == "stg_invoices" && (!m.Empty || !strings.Contains(m.SQL, "cast(null as DOUBLE) as amount_original")) {
@@ -142,6 +149,7 @@ func TestModelsWithoutTheirInputsAreLeftOut(t *testing.T) {
 	}
 	got, _ := json.Marshal(p.NotBuilt)
 	want := `[{"name":"int_support","layer":"intermediate","needs":["stg_invoices"]},{"name":"mrr","layer":"marts","needs":["stg_invoices"]},{"name":"ltv","layer":"marts","needs":["stg_invoices"]},{"name":"support","layer":"marts","needs":["stg_invoices"]},{"name":"tickets","layer":"marts","needs":["stg_tickets"]}]`
+	// (mrr is listed once: where it is built, as an input only.)
 	if string(got) != want {
 		t.Errorf("not built %s\nwant %s", got, want)
 	}
@@ -159,8 +167,11 @@ func TestModelsWithoutTheirInputsAreLeftOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(p.Models); got != "stg_accounts stg_invoices int_customers int_support by_account mrr ltv support" {
+	if got := names(p.Models); got != "stg_accounts stg_invoices int_customers int_support by_account mrr ltv support validation" {
 		t.Errorf("CRM and billing build %s", got)
+	}
+	if len(p.Unpublished) != 0 {
+		t.Errorf("unpublished %v with every input provided", p.Unpublished)
 	}
 }
 

@@ -2,7 +2,8 @@
 -- differ, or is the split artificial? (docs/domain.md §9: "a statistical test per dimension,
 -- and a warning for segments too small to mean anything").
 -- Account dimensions: size_band, industry, region, arr_band, usage_intensity, tier, icp
--- (members: one line each below; icp is 'ICP' / 'not ICP' for every account). To add a
+-- (members: one line each below; icp is 'ICP' / 'not ICP' for every account whose fit is known,
+-- NULL and untested without billing). To add a
 -- dimension, add its line to members and to dimensions; a dimension set only for active
 -- customers also needs its value at the start of the 12 months for logo_churn (arr_band has
 -- it, see observations), else its churned customers have no segment: usage_intensity and tier
@@ -39,7 +40,10 @@
 --   validation_correction 'none'; NULL without a test.
 -- significant = q_value < validation_alpha; verdict 'segments differ' when significant, else
 -- 'no material difference'.
--- optional inputs: stg_opportunities
+-- A company without billing (CRM only) has no customer: the account metrics are 'not enough
+-- segments' and the deal metrics are tested; tier_assignments is then built from empty billing
+-- tables as an input only, never published (docs/staging.md).
+-- optional inputs: stg_opportunities, stg_invoices, stg_subscriptions
 -- key: dimension, metric
 with members as (
     select account_id, 'size_band' as dimension, size_band as segment from account_segments
@@ -48,7 +52,7 @@ with members as (
     union all select account_id, 'arr_band', arr_band from account_segments
     union all select account_id, 'usage_intensity', usage_intensity from account_segments
     union all select account_id, 'tier', tier_name from tier_assignments
-    union all select account_id, 'icp', case when is_icp then 'ICP' else 'not ICP' end from account_segments
+    union all select account_id, 'icp', case when is_icp then 'ICP' when not is_icp then 'not ICP' end from account_segments
 ),
 deals as (
     select
