@@ -45,17 +45,43 @@ members as (
     from firsts f
     left join int_accounts a using (account_id)
 ),
-assigned as (
-    select account_id, first_month, 'month' as cohort_grain, first_month as cohort, size_band, industry from members
-    union all
-    select account_id, first_month, 'quarter', date_trunc('quarter', first_month)::date, size_band, industry from members
+-- Every cohort a member belongs to (its month, its quarter; all, its size band, its industry)
+-- is decided by (first_month, size_band, industry): the member-months are summed once at that
+-- grain and offset (a few thousand rows), then rolled up to the six cohort views, rather than
+-- each member-month being copied into all six. The sums are exact (decimal), so the result is
+-- the same as summing the copies.
+member_offsets as (
+    select
+        m.first_month,
+        m.size_band,
+        m.industry,
+        mm.k,
+        count(*) filter (where mm.mrr > 0) as active_customers,
+        sum(mm.mrr_0) as starting_mrr,
+        sum(mm.mrr) as mrr,
+        sum(least(mm.mrr, mm.mrr_0)) as retained_mrr
+    from member_months mm
+    join members m using (account_id)
+    group by all
 ),
-segmented as (
-    select account_id, first_month, cohort_grain, cohort, 'all' as dimension, 'All' as segment from assigned
-    union all
-    select account_id, first_month, cohort_grain, cohort, 'size_band', size_band from assigned
-    union all
-    select account_id, first_month, cohort_grain, cohort, 'industry', industry from assigned
+member_groups as (
+    select first_month, size_band, industry, count(*) as customers
+    from members
+    group by all
+),
+grains(cohort_grain) as (values ('month'), ('quarter')),
+dims(dimension) as (values ('all'), ('size_band'), ('industry')),
+-- a (first_month, size_band, industry) group's cohort and segment in each of the six views
+views as (
+    select
+        g.first_month, g.size_band, g.industry, g.customers,
+        gr.cohort_grain,
+        case gr.cohort_grain when 'month' then g.first_month else date_trunc('quarter', g.first_month)::date end as cohort,
+        d.dimension,
+        case d.dimension when 'all' then 'All' when 'size_band' then g.size_band else g.industry end as segment
+    from member_groups g
+    cross join grains gr
+    cross join dims d
 ),
 cohorts as (
     select
@@ -63,27 +89,27 @@ cohorts as (
         cohort,
         dimension,
         segment,
-        count(*) as customers,
+        sum(customers)::bigint as customers,
         date_diff('month', max(first_month), (select month from last_complete)) as max_k
-    from segmented
+    from views
     group by cohort_grain, cohort, dimension, segment
 ),
 per_offset as (
     select
-        s.cohort_grain,
-        s.cohort,
-        s.dimension,
-        s.segment,
-        mm.k,
-        count(*) filter (where mm.mrr > 0) as active_customers,
-        sum(mm.mrr_0) as starting_mrr,
-        sum(mm.mrr) as mrr,
-        sum(least(mm.mrr, mm.mrr_0)) as retained_mrr
-    from segmented s
-    join member_months mm using (account_id)
+        v.cohort_grain,
+        v.cohort,
+        v.dimension,
+        v.segment,
+        o.k,
+        sum(o.active_customers)::bigint as active_customers,
+        sum(o.starting_mrr) as starting_mrr,
+        sum(o.mrr) as mrr,
+        sum(o.retained_mrr) as retained_mrr
+    from views v
+    join member_offsets o using (first_month, size_band, industry)
     join cohorts c using (cohort_grain, cohort, dimension, segment)
-    where mm.k <= c.max_k
-    group by s.cohort_grain, s.cohort, s.dimension, s.segment, mm.k
+    where o.k <= c.max_k
+    group by v.cohort_grain, v.cohort, v.dimension, v.segment, o.k
 )
 select
     as_of()                                              as as_of,
