@@ -13,14 +13,16 @@ with invoice_mrr as (
 last_complete as (
     select (date_trunc('month', as_of() + interval 1 day) - interval 1 month)::date as month
 ),
+-- The grid starts at the customer's first paid month, so "paid before" a month is "after the
+-- first month": no second window pass (a running max) is needed to know it.
 grid as (
-    select f.account_id, unnest(generate_series(f.first_month, lc.month, interval 1 month))::date as month
+    select f.account_id, f.first_month, unnest(generate_series(f.first_month, lc.month, interval 1 month))::date as month
     from (select account_id, min(month) as first_month from invoice_mrr where mrr > 0 group by account_id) f
     cross join last_complete lc
     where f.first_month <= lc.month
 ),
 filled as (
-    select g.account_id, g.month, coalesce(i.mrr, 0) as mrr
+    select g.account_id, g.first_month, g.month, coalesce(i.mrr, 0) as mrr
     from grid g
     left join invoice_mrr i using (account_id, month)
 ),
@@ -29,10 +31,9 @@ with_previous as (
         account_id,
         month,
         mrr,
-        coalesce(lag(mrr) over w, 0) as previous_mrr,
-        coalesce(max(mrr) over (w rows between unbounded preceding and 1 preceding), 0) > 0 as paid_before
+        coalesce(lag(mrr) over (partition by account_id order by month), 0) as previous_mrr,
+        month > first_month as paid_before
     from filled
-    window w as (partition by account_id order by month)
 )
 select
     account_id,
