@@ -213,16 +213,15 @@ func Run(features []Feature, values [][]float64, opts Options) (*Result, error) 
 	}
 	sort.Ints(fit) // the sample's rows in input order: the fits do not depend on the draw order
 	sample := pts.subset(fit)
-	silIdx := make([]int, 0, min(o.SilhouetteSample, len(fit)))
-	for i := range min(o.SilhouetteSample, len(fit)) {
-		silIdx = append(silIdx, i) // the sample's rows are a random draw already
-	}
-	if len(fit) > o.SilhouetteSample {
-		// a seeded draw of the sample, so a silhouette sample is not the lowest row numbers
-		silIdx = silIdx[:0]
-		for _, i := range rand.New(rand.NewPCG(o.Seed, 0x511)).Perm(len(fit))[:o.SilhouetteSample] {
-			silIdx = append(silIdx, i)
+	// the silhouette's rows (positions in the sample): all of it, or a seeded draw from it
+	var silIdx []int
+	if len(fit) <= o.SilhouetteSample {
+		silIdx = make([]int, len(fit))
+		for i := range silIdx {
+			silIdx[i] = i
 		}
+	} else {
+		silIdx = rand.New(rand.NewPCG(o.Seed, 0x511)).Perm(len(fit))[:o.SilhouetteSample]
 		sort.Ints(silIdx)
 	}
 	distinct := sample.distinctUpTo(o.KMax)
