@@ -59,7 +59,7 @@ type Options struct {
 }
 
 // Defaults are the options a zero field takes.
-var Defaults = Options{KMin: 2, KMax: 8, Seed: 1, Restarts: 5, MaxIter: 100, FitSample: 20000, SilhouetteSample: 2000}
+var Defaults = Options{KMin: 2, KMax: 8, Seed: 1, Restarts: 5, MaxIter: 100, FitSample: 10000, SilhouetteSample: 2000}
 
 func (o Options) withDefaults() Options {
 	d := Defaults
@@ -201,6 +201,15 @@ func Run(features []Feature, values [][]float64, opts Options) (*Result, error) 
 		}
 	}
 	pts := points{z: z, d: d, n: n, medians: medians}
+	for i := range n {
+		if res.Missing[i] != nil {
+			pts.complete = make([]bool, n)
+			for i, m := range res.Missing {
+				pts.complete[i] = m == nil
+			}
+			break
+		}
+	}
 	if distinct := pts.distinctUpTo(o.KMin); distinct < o.KMin {
 		return res, fmt.Errorf("%w: %d customers with %d distinct feature vectors, fewer than k_min %d", ErrTooFew, n, distinct, o.KMin)
 	}
@@ -317,6 +326,8 @@ type points struct {
 	d, n int
 	// medians stand in for a missing value where a row becomes a centroid (seeding).
 	medians []float64
+	// complete marks the rows without a missing value (nil: every row).
+	complete []bool
 }
 
 // centre is row i as a centroid: its missing values are the medians.
@@ -334,8 +345,14 @@ func (p points) row(i int) []float64 { return p.z[i*p.d : (i+1)*p.d] }
 
 func (p points) subset(idx []int) points {
 	out := points{z: make([]float64, 0, len(idx)*p.d), d: p.d, n: len(idx), medians: p.medians}
+	if p.complete != nil {
+		out.complete = make([]bool, 0, len(idx))
+	}
 	for _, i := range idx {
 		out.z = append(out.z, p.row(i)...)
+		if p.complete != nil {
+			out.complete = append(out.complete, p.complete[i])
+		}
 	}
 	return out
 }
@@ -448,9 +465,15 @@ func seedPlusPlus(p points, k int, rng *rand.Rand) []float64 {
 	return c
 }
 
-// lloyd refines centroids c (k x d, in place) and fills labels, until no label changes or
-// maxIter iterations; it returns the inertia (sum of squared distances to the centroids). A
-// cluster left empty takes the row farthest from its centroid (the lowest row number on a tie).
+// lloydTol stops Lloyd iterations once an iteration lowers the inertia by less than this share
+// of it: on overlapping groups the last labels can keep changing for many iterations that move
+// nothing that matters (the same rule as scikit-learn's tol, on the inertia).
+const lloydTol = 1e-5
+
+// lloyd refines centroids c (k x d, in place) and fills labels, until no label changes, an
+// iteration lowers the inertia by less than lloydTol of it, or maxIter iterations; it returns
+// the inertia (sum of squared distances to the centroids). A cluster left empty takes the row
+// farthest from its centroid (the lowest row number on a tie).
 func lloyd(p points, k int, c []float64, labels []int, maxIter int) float64 {
 	d := p.d
 	for i := range labels {
@@ -460,15 +483,30 @@ func lloyd(p points, k int, c []float64, labels []int, maxIter int) float64 {
 	counts := make([]int, k*d) // rows with a value, per cluster and feature
 	dist := make([]float64, p.n)
 	var inertia float64
+	prev := math.Inf(1)
 	for iter := 0; ; iter++ {
 		changed := false
 		inertia = 0
 		for i := range p.n {
 			r := p.row(i)
 			bl, bd := 0, math.Inf(1)
-			for cl := range k {
-				if v := sqDist(r, c[cl*d:(cl+1)*d]); v < bd {
-					bl, bd = cl, v
+			if p.complete == nil || p.complete[i] {
+				for cl := range k { // sqDist without the missing-value checks, inlined
+					cc := c[cl*d : (cl+1)*d : (cl+1)*d]
+					var v float64
+					for j, x := range r {
+						t := x - cc[j]
+						v += t * t
+					}
+					if v < bd {
+						bl, bd = cl, v
+					}
+				}
+			} else {
+				for cl := range k {
+					if v := sqDist(r, c[cl*d:(cl+1)*d]); v < bd {
+						bl, bd = cl, v
+					}
 				}
 			}
 			if labels[i] != bl {
@@ -478,9 +516,10 @@ func lloyd(p points, k int, c []float64, labels []int, maxIter int) float64 {
 			dist[i] = bd
 			inertia += bd
 		}
-		if !changed || iter >= maxIter {
+		if !changed || iter >= maxIter || (iter > 0 && prev-inertia <= lloydTol*prev) {
 			return inertia
 		}
+		prev = inertia
 		clear(sums)
 		clear(counts)
 		size := make([]int, k)

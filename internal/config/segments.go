@@ -447,7 +447,7 @@ var knobs = []knob{
 	knobOf[int]{Key: "clusters.restarts", Default: 5,
 		Field: func(s *Segments) *int { return &s.Clusters.Restarts }, Check: between(1, 50), Var: "cluster_restarts",
 		Doc: "k-means++ seedings per k; the fit with the lowest within-cluster sum of squares is kept", ReadBy: clusterTables},
-	knobOf[int]{Key: "clusters.fit_sample", Default: 20000,
+	knobOf[int]{Key: "clusters.fit_sample", Default: 10000,
 		Field: func(s *Segments) *int { return &s.Clusters.FitSample }, Check: between(100, 10000000), Var: "cluster_fit_sample",
 		Doc: "k is chosen on a seeded sample of this many customers; the chosen k is then fitted on all", ReadBy: clusterTables},
 	knobOf[int]{Key: "clusters.silhouette_sample", Default: 2000,
