@@ -184,6 +184,9 @@ type ModelSummary struct {
 	Seconds float64 `json:"seconds"`
 	// Dropped are the candidate rows a staging model left out, by reason (docs/staging.md).
 	Dropped []DropSummary `json:"dropped,omitempty"`
+	// Note is what a Go model's transform said of its run: the k it chose, or why its tables
+	// are empty (warehouse.ModelRun.Note).
+	Note string `json:"note,omitempty"`
 }
 
 // DropSummary counts the rows a staging model left out for one reason.

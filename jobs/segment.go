@@ -76,7 +76,7 @@ func Segment(ctx context.Context, p Params) (*SegmentResult, error) {
 		rec.Inputs = inputReads(res.Inputs)
 		rec.Publication = res.Publication
 		for _, m := range res.Models {
-			ms := ModelSummary{Name: m.Name, Rows: m.Rows, Seconds: m.Duration.Seconds()}
+			ms := ModelSummary{Name: m.Name, Rows: m.Rows, Seconds: m.Duration.Seconds(), Note: m.Note}
 			for _, d := range m.Drops {
 				ms.Dropped = append(ms.Dropped, DropSummary{Reason: d.Reason, Rows: d.Rows, Candidates: d.Candidates, Sample: d.Sample})
 			}
@@ -182,7 +182,11 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 	models := plan.Models
 	res.NotBuilt = plan.NotBuilt
 	sess.OnModel(func(n, total int, r warehouse.ModelRun) {
-		log.Info("model built", "n", n, "of", total, "model", r.Name, "layer", r.Layer, "rows", r.Rows, "seconds", r.Duration.Seconds())
+		args := []any{"n", n, "of", total, "model", r.Name, "layer", r.Layer, "rows", r.Rows, "seconds", r.Duration.Seconds()}
+		if r.Note != "" {
+			args = append(args, "note", r.Note)
+		}
+		log.Info("model built", args...)
 	})
 	res.Models, err = sess.Build(ctx, files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
 	if err != nil {

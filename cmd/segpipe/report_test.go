@@ -51,7 +51,7 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "Report as of "+pub.AsOf+" ("+pub.Release+", 19 tables)") || !strings.Contains(out, "9 sections, 17 charts") {
+	if !strings.Contains(out, "Report as of "+pub.AsOf+" ("+pub.Release+", 21 tables)") || !strings.Contains(out, "9 sections, 17 charts") {
 		t.Errorf("report output:\n%s", out)
 	}
 	again, err := os.ReadFile(file)
@@ -76,7 +76,7 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report --as-of %s: exit %d: %s", old, code, errOut)
 	}
-	if !strings.Contains(out, "Report as of "+old+" (history, 19 tables)") {
+	if !strings.Contains(out, "Report as of "+old+" (history, 21 tables)") {
 		t.Errorf("report of the backfilled date:\n%s", out)
 	}
 	b, _ := os.ReadFile(file)

@@ -91,6 +91,7 @@ const everyRuleBroken = `segments:
   expansion: {seat_limit_share: 0, usage_growth: 0, employees_per_seat: 1}
   health: {usage_weight: 1, support_weight: 1, risk_weight: -1}
   metrics: {cac_window_months: 0, trend_quarters: 41}
+  clusters: {k_min: 1, k_max: 13, seed: -1, restarts: 0, fit_sample: 50, silhouette_sample: 20000, min_customers: 1}
 `
 
 // A segments block that breaks every rule gets the problems of testdata/segments/problems.txt,

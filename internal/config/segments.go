@@ -19,6 +19,7 @@ type Segments struct {
 	Expansion  Expansion   `yaml:"expansion"`
 	Health     Health      `yaml:"health"`
 	Metrics    Metrics     `yaml:"metrics"`
+	Clusters   Clusters    `yaml:"clusters"`
 }
 
 // Band is a named half-open band [Min, next band's Min).
@@ -191,6 +192,25 @@ type Metrics struct {
 	CACWindowMonths int `yaml:"cac_window_months"`
 	// TrendQuarters: segment_trends covers this many quarters, the current one included.
 	TrendQuarters int `yaml:"trend_quarters"`
+}
+
+// Clusters configures the natural clusters (k-means, domain.md section 12).
+type Clusters struct {
+	// Enabled runs the clustering; off, customer_clusters and cluster_profiles are empty.
+	Enabled bool `yaml:"enabled"`
+	// KMin and KMax bound the number of clusters tried; the one with the best silhouette wins.
+	KMin int `yaml:"k_min"`
+	KMax int `yaml:"k_max"`
+	// Seed makes the k-means++ seeding and the samples reproducible.
+	Seed int `yaml:"seed"`
+	// Restarts of the k-means++ seeding per k (the lowest inertia kept).
+	Restarts int `yaml:"restarts"`
+	// FitSample: k is chosen on a sample of this many customers (all when fewer).
+	FitSample int `yaml:"fit_sample"`
+	// SilhouetteSample: the silhouette (O(n²)) is computed on this many of the fit sample.
+	SilhouetteSample int `yaml:"silhouette_sample"`
+	// MinCustomers: with fewer active customers no clusters are made (empty tables).
+	MinCustomers int `yaml:"min_customers"`
 }
 
 // DefaultTierTargets are domain.md section 7's targets: population and ARR shares, accounts
@@ -417,7 +437,35 @@ var knobs = []knob{
 	knobOf[int]{Key: "metrics.trend_quarters", Default: 8,
 		Field: func(s *Segments) *int { return &s.Metrics.TrendQuarters }, Check: between(2, 40), Var: "trend_quarters",
 		Doc: "quarters segment_trends covers (section 8)", ReadBy: "segment_trends"},
+
+	knobOf[bool]{Key: "clusters.enabled", Default: true,
+		Field: func(s *Segments) *bool { return &s.Clusters.Enabled }, Var: "cluster_enabled",
+		Doc: "`false` turns the natural clusters off: customer_clusters and cluster_profiles are empty (section 12)", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.k_min", Default: 2,
+		Field: func(s *Segments) *int { return &s.Clusters.KMin }, Check: between(2, 12), Var: "cluster_k_min",
+		Doc: "fewest clusters tried (section 12)", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.k_max", Default: 8,
+		Field: func(s *Segments) *int { return &s.Clusters.KMax }, Check: between(2, 12), Var: "cluster_k_max",
+		Doc: "most clusters tried; the k with the highest mean silhouette wins, the smaller on a tie (section 12)", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.seed", Default: 1,
+		Field: func(s *Segments) *int { return &s.Clusters.Seed }, Check: atLeast(0), Var: "cluster_seed",
+		Doc: "seed of the k-means++ seeding and the samples: the same data and seed give the same clusters", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.restarts", Default: 5,
+		Field: func(s *Segments) *int { return &s.Clusters.Restarts }, Check: between(1, 50), Var: "cluster_restarts",
+		Doc: "k-means++ seedings per k; the fit with the lowest within-cluster sum of squares is kept", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.fit_sample", Default: 10000,
+		Field: func(s *Segments) *int { return &s.Clusters.FitSample }, Check: between(100, 10000000), Var: "cluster_fit_sample",
+		Doc: "k is chosen on a seeded sample of this many customers; the chosen k is then fitted on all", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.silhouette_sample", Default: 2000,
+		Field: func(s *Segments) *int { return &s.Clusters.SilhouetteSample }, Check: between(100, 10000), Var: "cluster_silhouette_sample",
+		Doc: "customers of the fit sample each k's mean silhouette is computed on (its cost grows with the square)", ReadBy: clusterTables},
+	knobOf[int]{Key: "clusters.min_customers", Default: 50,
+		Field: func(s *Segments) *int { return &s.Clusters.MinCustomers }, Check: atLeast(2), Var: "cluster_min_customers",
+		Doc: "with fewer active customers no clusters are made (empty tables, the reason in the run record)", ReadBy: clusterTables},
 }
+
+// clusterTables read the clusters keys (through the Go transform that fills them).
+const clusterTables = "customer_clusters, cluster_profiles"
 
 // segmentRules are the rules between keys of the segments block, checked after each key's
 // own range.
@@ -460,6 +508,15 @@ var segmentRules = []rule{
 		sp := s.Support
 		return unless(sp.SelfSufficientTicketsPerMonth >= 0 && sp.SelfSufficientTicketsPerMonth < sp.HighTicketsPerMonth,
 			"needs 0 <= self_sufficient_tickets_per_month < high_tickets_per_month")
+	}},
+	{"clusters.k_max", func(s *Segments) string {
+		return unless(s.Clusters.KMax >= s.Clusters.KMin, fmt.Sprintf("must be at least k_min (%d)", s.Clusters.KMin))
+	}},
+	{"clusters.min_customers", func(s *Segments) string {
+		return unless(s.Clusters.MinCustomers >= 2*s.Clusters.KMax, fmt.Sprintf("must be at least 2 x k_max (%d): two customers a cluster", 2*s.Clusters.KMax))
+	}},
+	{"clusters.silhouette_sample", func(s *Segments) string {
+		return unless(s.Clusters.SilhouetteSample <= s.Clusters.FitSample, fmt.Sprintf("must be at most fit_sample (%d): it is drawn from it", s.Clusters.FitSample))
 	}},
 	{"health", func(s *Segments) string {
 		h := s.Health

@@ -101,11 +101,13 @@ func Builtin() (*Dictionary, error) {
 }
 
 var (
-	heading     = regexp.MustCompile(`^#{1,6} +(.*)$`)
-	keyLine     = regexp.MustCompile("^Key \\(([a-z][a-z0-9_]*)\\): (.*)$")
-	keyColumns  = regexp.MustCompile("^`[a-z_][a-z0-9_]*`(, `[a-z_][a-z0-9_]*`)*$")
-	columnName  = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-	columnType  = regexp.MustCompile(`^[A-Z][A-Z0-9_ ]*(\([0-9, ]+\))?(\[\])*$`)
+	heading    = regexp.MustCompile(`^#{1,6} +(.*)$`)
+	keyLine    = regexp.MustCompile("^Key \\(([a-z][a-z0-9_]*)\\): (.*)$")
+	keyColumns = regexp.MustCompile("^`[a-z_][a-z0-9_]*`(, `[a-z_][a-z0-9_]*`)*$")
+	columnName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	// A DuckDB type: a name with an optional (precision, scale), or a STRUCT of named fields,
+	// either as a list ([]) or a list of lists.
+	columnType  = regexp.MustCompile(`^([A-Z][A-Z0-9_ ]*(\([0-9, ]+\))?|STRUCT\((("[a-z_]+"|[a-z_]+) [A-Z][A-Z0-9_ ]*(\[\])*(, )?)+\))(\[\])*$`)
 	tableHeader = regexp.MustCompile(`^\|\s*column\s*\|\s*type\s*\|\s*meaning\s*\|$`)
 	separator   = regexp.MustCompile(`^\|(\s*:?-+:?\s*\|)+$`)
 )

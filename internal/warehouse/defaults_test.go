@@ -66,6 +66,11 @@ func TestBareConfigBindsEveryVariable(t *testing.T) {
 		bound[v.Name] = true
 	}
 	reads := variableReads(t)
+	for _, g := range GoTransforms {
+		for _, v := range g.Variables {
+			reads = append(reads, variableRead{"(Go transform " + g.Name + ")", v})
+		}
+	}
 	for _, r := range reads {
 		if !bound[r.name] {
 			t.Errorf("sql/%s reads getvariable('%s'), which ConfigVariables does not bind", r.path, r.name)

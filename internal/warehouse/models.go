@@ -57,6 +57,10 @@ type Model struct {
 	// unique together (KeyAssertion checks it). Every built-in mart has one
 	// (sql/tables_doc_test.go); a mart of a models folder may.
 	Key []string
+	// Go names the Go transform that fills the table (the "-- go: <name>" header, GoTransforms):
+	// the file's SELECT is then the table's empty shape, and the tables it mentions are the
+	// transform's inputs, ordered and planned as any model's.
+	Go string
 }
 
 // NotBuilt is a model or assertion a run leaves out because an input it needs is not provided.
@@ -109,6 +113,7 @@ var (
 	populationHeader = regexp.MustCompile(`(?m)^--\s*population:\s*(\S+)\s*$`)
 	optionalHeader   = regexp.MustCompile(`(?m)^--\s*optional inputs:\s*(.+?)\s*$`)
 	keyHeader        = regexp.MustCompile(`(?m)^--\s*key:\s*(.+?)\s*$`)
+	goHeader         = regexp.MustCompile(`(?m)^--\s*go:\s*(\S+)\s*$`)
 	columnName       = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 )
 
@@ -505,6 +510,13 @@ func readLayer(fsys fs.FS, dir string, layer Layer) ([]Model, error) {
 		m := Model{Name: name, Layer: layer, Path: f, SQL: strings.TrimRight(body, "; \n\t"), Optional: optionalInputs(body)}
 		if m.Key, err = keyColumns(f, body); err != nil {
 			return nil, err
+		}
+		if g := goHeader.FindStringSubmatch(body); g != nil {
+			t, ok := GoTransforms[g[1]]
+			if !ok || !slices.Contains(t.Outputs, name) || layer != Intermediate {
+				return nil, fmt.Errorf("model %s: -- go: %s: no Go transform of that name fills %s (an intermediate model; see GoTransforms)", f, g[1], name)
+			}
+			m.Go = g[1]
 		}
 		if files, ok := fsys.(*Files); ok {
 			m.Origin = files.Origin(f)

@@ -166,6 +166,9 @@ type ModelRun struct {
 	// Drops are the rows a staging model left out, by reason (DropReasonColumn); Rows is
 	// what it kept.
 	Drops []Drop
+	// Note is what a Go model's transform says of its run (why its tables are empty, the k it
+	// chose); "" for SQL models.
+	Note string
 }
 
 // DropReasonColumn is the column a staging model may end its select list with: why a
@@ -208,20 +211,30 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 		return nil, fmt.Errorf("create %s: %w", StagingDropsTable, err)
 	}
 	var runs []ModelRun
+	goNotes := map[string]string{} // Go transforms run, with their notes
 	for _, m := range models {
 		start := time.Now()
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.selectSQL())
-		if err := s.profile(ctx, m.Name); err != nil {
-			return runs, err
-		}
-		_, err := s.exec(ctx, q)
-		if perr := s.profile(ctx, ""); err == nil && perr != nil {
-			err = perr
-		}
-		if err != nil {
-			return runs, &ModelError{Model: m.Name, Path: m.Path, SQL: m.SQL, Err: err}
-		}
 		run := ModelRun{Name: m.Name, Layer: m.Layer}
+		if m.Go != "" {
+			note, err := s.runGo(ctx, m, models, goNotes)
+			if err != nil {
+				return runs, err
+			}
+			run.Note = note
+		} else {
+			q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.selectSQL())
+			if err := s.profile(ctx, m.Name); err != nil {
+				return runs, err
+			}
+			_, err := s.exec(ctx, q)
+			if perr := s.profile(ctx, ""); err == nil && perr != nil {
+				err = perr
+			}
+			if err != nil {
+				return runs, &ModelError{Model: m.Name, Path: m.Path, SQL: m.SQL, Err: err}
+			}
+		}
+		var err error
 		if m.Layer == Staging {
 			if run.Drops, err = s.leaveOutDropped(ctx, m.Name); err != nil {
 				return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)

@@ -388,7 +388,7 @@ func TestStateInputs(t *testing.T) {
 	if in, err := StateInputs(fsys); err != nil || strings.Join(in, ",") != "prev_h" {
 		t.Fatalf("StateInputs = %v, %v", in, err)
 	}
-	if in, err := StateInputs(segsql.Files); err != nil || strings.Join(in, ",") != "prev_segment_history,prev_tier_history" {
+	if in, err := StateInputs(segsql.Files); err != nil || strings.Join(in, ",") != "prev_cluster_profiles,prev_segment_history,prev_tier_history" {
 		t.Fatalf("embedded state inputs = %v, %v", in, err)
 	}
 	bad := fstest.MapFS{"state/h.sql": {Data: []byte("select 1")}}

@@ -118,12 +118,17 @@ func variableReads(t *testing.T) []variableRead {
 	return reads
 }
 
-// Every variable a knob of the segments block binds is read by the SQL: a threshold without a
-// reader is a setting that does nothing.
+// Every variable a knob of the segments block binds is read by the SQL or by a Go transform
+// (GoTransform.Variables): a threshold without a reader is a setting that does nothing.
 func TestEveryKnobIsRead(t *testing.T) {
 	read := map[string]bool{}
 	for _, r := range variableReads(t) {
 		read[r.name] = true
+	}
+	for _, g := range GoTransforms {
+		for _, v := range g.Variables {
+			read[v] = true
+		}
 	}
 	vars := config.DefaultSegments().Variables()
 	if len(vars) < 50 {
