@@ -121,7 +121,7 @@ func TestCSVCRMOnlyNightly(t *testing.T) {
 	// The report: the pipeline drawn, the billing sections saying what they need, the
 	// customers' status unknown rather than counted as prospects.
 	rep := res.Segment.Report
-	if len(rep.NotDrawn) != 0 || strings.Join(rep.NotBuilt, ", ") != "MRR movements, ARR and customers by segment, LTV quintiles, Cohort retention, ICP and anti-ICP traits, Customer-success tiers" {
+	if len(rep.NotDrawn) != 0 || strings.Join(rep.NotBuilt, ", ") != "MRR movements, ARR and customers by segment, LTV quintiles, Cohort retention, ICP and anti-ICP traits, Natural clusters, Customer-success tiers" {
 		t.Errorf("report: not built %v, not drawn %v", rep.NotBuilt, rep.NotDrawn)
 	}
 	page, err := os.ReadFile(filepath.Join(latest, lake.ReportName))
@@ -472,7 +472,7 @@ where d.engage_date::timestamp < cutoff()`})
 			t.Errorf("%s differs between the map and the user's SQL (%v)", e.Name(), err)
 		}
 	}
-	if n != 5 {
-		t.Errorf("%d tables published, want the 5 of a CRM-only run", n)
+	if n != 6 {
+		t.Errorf("%d tables published, want the 6 of a CRM-only run", n)
 	}
 }

@@ -81,6 +81,9 @@ var expectedMarks = map[string]string{
 		SELECT 'open pipeline' AS s, deal_size_tier AS k, pipeline_value AS v FROM pipeline_segments WHERE grouping = 'deal_size_tier' UNION ALL
 		SELECT 'expected value', deal_size_tier, expected_value FROM pipeline_segments WHERE grouping = 'deal_size_tier' UNION ALL
 		SELECT 'revenue won', deal_size_tier, revenue_won FROM pipeline_segments WHERE grouping = 'deal_size_tier') WHERE v IS NOT NULL`,
+	"clusters": `SELECT * FROM (
+		SELECT 'share of customers' AS s, 'cluster ' || cluster_id AS k, share_of_customers AS v FROM cluster_profiles UNION ALL
+		SELECT 'share of ARR', 'cluster ' || cluster_id, arr_share FROM cluster_profiles) WHERE v IS NOT NULL`,
 	"pipeline-motion": `SELECT 'win rate' AS s, motion AS k, win_rate AS v FROM pipeline_segments WHERE grouping = 'motion' AND win_rate IS NOT NULL`,
 	"pipeline-aging": `SELECT coalesce(aging_status, 'unknown') AS s, coalesce(deal_size_tier, 'amount unknown') AS k, count(*)::DOUBLE AS v
 		FROM pipeline_aging GROUP BY ALL`,
@@ -289,8 +292,8 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	mu.Unlock()
 
-	if got.Sections < 10 {
-		t.Errorf("%d sections, want the nine report sections and the tables", got.Sections)
+	if got.Sections < 11 {
+		t.Errorf("%d sections, want the ten report sections and the tables", got.Sections)
 	}
 	seen := map[string]bool{}
 	for _, c := range got.Charts {

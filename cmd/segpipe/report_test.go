@@ -51,7 +51,7 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "Report as of "+pub.AsOf+" ("+pub.Release+", 21 tables)") || !strings.Contains(out, "9 sections, 17 charts") {
+	if !strings.Contains(out, "Report as of "+pub.AsOf+" ("+pub.Release+", 21 tables)") || !strings.Contains(out, "10 sections, 18 charts") {
 		t.Errorf("report output:\n%s", out)
 	}
 	again, err := os.ReadFile(file)

@@ -146,6 +146,7 @@ func Render(ctx context.Context, q Querier, meta Meta, w io.Writer) (Summary, er
 		b.ltv(),
 		b.cohorts(),
 		b.icp(),
+		b.clusters(),
 		b.tiers(),
 		b.pipeline(),
 		b.validation(),
@@ -818,6 +819,49 @@ func (b *builder) motions() (block, error) {
 		bl.Legend = ser
 	}
 	return bl, nil
+}
+
+// clusters draws cluster_profiles: the natural groups k-means found among the active customers
+// (docs/domain.md §12), beside the rule-based segments.
+func (b *builder) clusters() section {
+	s := section{ID: "clusters", Title: "Natural clusters",
+		Intro: "Active customers grouped by k-means on their standardized behaviour and value (ARR, tenure, usage, seats, support load, growth, employees), k chosen by silhouette; a cluster keeps its id from run to run (docs/domain.md §12)."}
+	if !b.need(&s, "cluster_profiles") {
+		return s
+	}
+	rows, err := b.query(`SELECT cluster_id, customers, share_of_customers, k, silhouette, array_to_string(features, ', ') AS features,
+		array_to_string(dropped_features, '; ') AS dropped, centroid_arr, centroid_tenure_months, centroid_seats, centroid_employees,
+		centroid_active_share, centroid_tickets_per_month, arr, arr_share, ltv_avg, high_churn_risk_share,
+		array_to_string(list_transform(over_represented, x -> x.attribute || '=' || x.value || ' (lift ' || round(x.lift, 2) || ')'), ', ') AS over
+		FROM cluster_profiles ORDER BY cluster_id`)
+	if err != nil {
+		return fail(s, err)
+	}
+	if len(rows) == 0 {
+		s.Missing = "cluster_profiles is empty: too few active customers to cluster, or clustering is off (the run record's note on int_customer_clusters says which)."
+		return s
+	}
+	labels := make([]string, len(rows))
+	cust, arr := make([]float64, len(rows)), make([]float64, len(rows))
+	t := &table{Head: []string{"cluster", "customers", "share of customers", "ARR", "share of ARR", "centroid ARR", "tenure (months)", "seats", "employees",
+		"active share", "tickets / month", "LTV mean", "high churn risk", "over-represented"}}
+	for i, r := range rows {
+		labels[i] = "cluster " + str(r, "cluster_id")
+		cust[i], arr[i] = r.Float("share_of_customers"), r.Float("arr_share")
+		t.Rows = append(t.Rows, []cell{txt(labels[i]), numc(count(r.Float("customers"))), numc(pct(cust[i])), numc(b.f.money(r.Float("arr"))), numc(pct(arr[i])),
+			numc(b.f.money(r.Float("centroid_arr"))), numc(decimal(r.Float("centroid_tenure_months"))), numc(decimal(r.Float("centroid_seats"))),
+			numc(decimal(r.Float("centroid_employees"))), numc(pct(r.Float("centroid_active_share"))), numc(decimal(r.Float("centroid_tickets_per_month"))),
+			numc(b.f.money(r.Float("ltv_avg"))), numc(pct(r.Float("high_churn_risk_share"))), txt(str(r, "over"))})
+	}
+	note := fmt.Sprintf("k = %s, mean silhouette %s (above about 0.5: well separated; near 0: overlapping), on %s.",
+		str(rows[0], "k"), decimal(rows[0].Float("silhouette")), str(rows[0], "features"))
+	if d := str(rows[0], "dropped"); d != "" {
+		note += " Left out: " + d + "."
+	}
+	ser := []series{{"share of customers", colA}, {"share of ARR", colB}}
+	c := barChart{ID: "clusters", Title: "Customers and ARR by cluster", Labels: labels, Series: ser, Values: [][]float64{cust, arr}, Format: pctShort}
+	s.Blocks = []block{{Caption: "Clusters: size, value and centroid (in the features' units)", Chart: c.svg(), Legend: ser, Table: t, Note: note}}
+	return s
 }
 
 func (b *builder) validation() section {

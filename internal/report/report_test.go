@@ -53,6 +53,13 @@ var fixture = map[string]string{
 		t(tier, tier_name, customers, share_of_customers, arr, share_of_arr, customers_min, customers_max, customers_in_target, arr_min, arr_max,
 		  arr_in_target, target_note, accounts_per_csm_min, accounts_per_csm_max, csm_min, csm_max, retention_target, retention_actual,
 		  expansion_target, expansion_actual)`,
+	"cluster_profiles": `SELECT * FROM (VALUES
+		(1, 3, 0.75, 2, 0.41, ['arr', 'seats'], ['active_share: values for 0 of 4 customers (fewer than 50%)'], 90000.0, 30.0, 120.0, 800.0, NULL, 0.5, 3000.0, 0.6, 50000.0, 0.0,
+		 [{'attribute': 'size_band', 'value': 'Enterprise', 'share_in_cluster': 1.0, 'lift': 1.33}]),
+		(2, 1, 0.25, 2, 0.41, ['arr', 'seats'], ['active_share: values for 0 of 4 customers (fewer than 50%)'], 2000.0, 12.0, 5.0, 20.0, NULL, 2.0, 2000.0, 0.4, 4000.0, 1.0,
+		 []::STRUCT(attribute VARCHAR, value VARCHAR, share_in_cluster DOUBLE, lift DOUBLE)[]))
+		t(cluster_id, customers, share_of_customers, k, silhouette, features, dropped_features, centroid_arr, centroid_tenure_months, centroid_seats,
+		  centroid_employees, centroid_active_share, centroid_tickets_per_month, arr, arr_share, ltv_avg, high_churn_risk_share, over_represented)`,
 	"pipeline_segments": `SELECT * FROM (VALUES
 		('deal_size_tier', 'SMB', 3, 1, 5000.0, 4000.0, 2, 0, 1.0, 1.0, 30.0, 8000.0, 5000.0, 4000.0, 'all'),
 		('deal_size_tier', 'Enterprise', 1, 1, 90000.0, 90000.0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL, 'all'),
@@ -125,8 +132,8 @@ func TestReportDrawsTheHandFixture(t *testing.T) {
 	if len(sum.NotBuilt) != 0 || len(sum.NotDrawn) != 0 {
 		t.Fatalf("not built %v, not drawn %v", sum.NotBuilt, sum.NotDrawn)
 	}
-	if sum.Sections != 9 || sum.Charts != 17 {
-		t.Errorf("sections %d charts %d, want 9 and 17", sum.Sections, sum.Charts)
+	if sum.Sections != 10 || sum.Charts != 18 {
+		t.Errorf("sections %d charts %d, want 10 and 18", sum.Sections, sum.Charts)
 	}
 	want := map[string][]string{
 		// Three months × five movements, the published values (losses positive).
@@ -148,6 +155,7 @@ func TestReportDrawsTheHandFixture(t *testing.T) {
 		"tier-pyramid": {"share_of_customers|1=0.25", "share_of_customers|2=0.25", "share_of_customers|3=0.5", "share_of_customers|4=0"},
 		// Enterprise has no expected value (no closed deal, no win rate): no mark.
 		"pipeline-value": {"open pipeline|Enterprise=90000", "revenue won|Enterprise=0", "open pipeline|SMB=5000", "expected value|SMB=5000", "revenue won|SMB=8000"},
+		"clusters":       {"share of customers|cluster 1=0.75", "share of ARR|cluster 1=0.6", "share of customers|cluster 2=0.25", "share of ARR|cluster 2=0.4"},
 		// Win rate by motion, new business first; expansion has no closed deal: no mark.
 		"pipeline-motion": {"win rate|new_business=1", "win rate|renewal=1"},
 		// A deal without an amount or a stage is counted as such, not dropped.
@@ -248,7 +256,7 @@ func TestReportSaysWhatIsNotBuilt(t *testing.T) {
 	if len(sum.NotDrawn) != 0 {
 		t.Fatalf("not drawn: %v", sum.NotDrawn)
 	}
-	if got := strings.Join(sum.NotBuilt, ", "); got != "MRR movements, LTV quintiles, Cohort retention, ICP and anti-ICP traits, Customer-success tiers, Segment validation" {
+	if got := strings.Join(sum.NotBuilt, ", "); got != "MRR movements, LTV quintiles, Cohort retention, ICP and anti-ICP traits, Natural clusters, Customer-success tiers, Segment validation" {
 		t.Errorf("not built: %s", got)
 	}
 	for _, s := range []string{
