@@ -39,13 +39,32 @@ type rowConverter struct {
 	rb      *array.RecordBuilder
 	pending int // rows appended since the last batch
 
-	// Scratch space reused for every record.
+	// Scratch space reused for every record. cells and absent are those of the current slot
+	// (useSlot): a landing converts a run of records, each into its own slot, before it
+	// lands them.
 	spans    [][]byte
 	absent   []bool // the column's field is not in the record (shape.go)
 	cells    []cell
+	slots    []convSlot
 	problems []string
 	csvMap   []int // CSV: column → field index in the current page's header, -1 when absent
 	keyBuf   []byte
+}
+
+// convSlot holds one converted record's cells.
+type convSlot struct {
+	cells  []cell
+	absent []bool
+}
+
+// useSlot makes slot k's cells current: convert fills them, and appendRow, cursor,
+// primaryKey and version read them, until another slot is used.
+func (c *rowConverter) useSlot(k int) {
+	for len(c.slots) <= k {
+		n := len(c.kinds)
+		c.slots = append(c.slots, convSlot{cells: make([]cell, n), absent: make([]bool, n)})
+	}
+	c.cells, c.absent = c.slots[k].cells, c.slots[k].absent
 }
 
 // fieldRef is a column read through a top-level key of a JSON record: rest is the remaining
@@ -80,6 +99,7 @@ func newRowConverter(ent *config.Entity, runID string) (*rowConverter, error) {
 		cells:     make([]cell, n),
 		csvMap:    make([]int, n),
 	}
+	c.slots = []convSlot{{cells: c.cells, absent: c.absent}}
 	for i, col := range ent.Columns {
 		c.names[i] = col.Name
 		c.kinds[i], _ = kindOf(col.Type) // checked by LandedSchema

@@ -90,10 +90,12 @@ func readPage(resp *http.Response, ent *config.Entity) (*page, error) {
 }
 
 // decodeJSONPage finds the record array (the body, or the value at records_path) and the
-// next cursor. A body that is not valid JSON is transient: it was most likely cut off.
+// next cursor. A body that is not valid JSON is transient: it was most likely cut off. One
+// pass of jsonScan checks the body as json.Valid does and splits out the records.
 func decodeJSONPage(p *page, ent *config.Entity) error {
 	body := p.body
-	if !json.Valid(body) {
+	sc := newJSONScan(ent.RecordsPath)
+	if !sc.scan(body) {
 		var v json.RawMessage
 		err := json.Unmarshal(body, &v)
 		if err == nil {
@@ -104,14 +106,10 @@ func decodeJSONPage(p *page, ent *config.Entity) error {
 		}
 		return &transientError{fmt.Errorf("response body is not valid JSON (%d bytes): %w", len(body), err)}
 	}
-	root := bytes.TrimSpace(body)
-	arr := root
-	if ent.RecordsPath != "" {
-		v, ok := lookupPath(root, ent.RecordsPath)
-		if !ok {
-			return &permanentError{fmt.Errorf("records_path %q is not in the response body (a JSON %s)", ent.RecordsPath, jsonKind(root))}
-		}
-		arr = v
+	root := sc.root
+	arr := sc.target
+	if arr == nil {
+		return &permanentError{fmt.Errorf("records_path %q is not in the response body (a JSON %s)", ent.RecordsPath, jsonKind(root))}
 	}
 	switch {
 	case arr[0] == 'n': // null: no records
@@ -119,33 +117,34 @@ func decodeJSONPage(p *page, ent *config.Entity) error {
 		return &permanentError{fmt.Errorf("records_path %q is a JSON %s, not an array", ent.RecordsPath, jsonKind(arr))}
 	case arr[0] != '[':
 		return &permanentError{fmt.Errorf("response body is a JSON %s, not an array; set records_path to the dot path of the record array", jsonKind(arr))}
-	default:
-		eachElem(arr, func(elem []byte) {
-			p.records = append(p.records, rawRecord{raw: elem})
-		})
+	case len(sc.elems) > 0:
+		p.records = make([]rawRecord, len(sc.elems))
+		for i, e := range sc.elems {
+			p.records[i].raw = e
+		}
 	}
-	return decodeSignals(p, root, ent.Pagination)
+	return decodeSignals(p, sc.lookup, ent.Pagination)
 }
 
 // decodeSignals reads what the body says about the next page: the cursor, the next URL
-// and the has_more / end flags.
-func decodeSignals(p *page, root []byte, pg config.Pagination) error {
+// and the has_more / end flags. lookup finds a dot path's value in the body (lookupPath).
+func decodeSignals(p *page, lookup func(path string) ([]byte, bool), pg config.Pagination) error {
 	if pg.Type == "cursor" && pg.NextCursorPath != "" {
-		s, err := scalarAt(root, pg.NextCursorPath, "next_cursor_path", "a cursor")
+		s, err := scalarAt(lookup, pg.NextCursorPath, "next_cursor_path", "a cursor")
 		if err != nil {
 			return err
 		}
 		p.cursor = s
 	}
 	if pg.Type == "next_url" && pg.NextURLPath != "" {
-		s, err := scalarAt(root, pg.NextURLPath, "next_url_path", "a URL")
+		s, err := scalarAt(lookup, pg.NextURLPath, "next_url_path", "a URL")
 		if err != nil {
 			return err
 		}
 		p.nextURL = s
 	}
 	if pg.HasMorePath != "" {
-		b, ok, err := boolAt(root, pg.HasMorePath, "has_more_path")
+		b, ok, err := boolAt(lookup, pg.HasMorePath, "has_more_path")
 		if err != nil {
 			return err
 		}
@@ -157,7 +156,7 @@ func decodeSignals(p *page, root []byte, pg config.Pagination) error {
 		}
 	}
 	if pg.EndPath != "" {
-		b, _, err := boolAt(root, pg.EndPath, "end_path")
+		b, _, err := boolAt(lookup, pg.EndPath, "end_path")
 		if err != nil {
 			return err
 		}
@@ -167,8 +166,8 @@ func decodeSignals(p *page, root []byte, pg config.Pagination) error {
 }
 
 // scalarAt reads a string or number at a dot path; "" when absent, null or empty.
-func scalarAt(root []byte, path, key, what string) (string, error) {
-	v, ok := lookupPath(root, path)
+func scalarAt(lookup func(string) ([]byte, bool), path, key, what string) (string, error) {
+	v, ok := lookup(path)
 	if !ok {
 		return "", nil
 	}
@@ -190,8 +189,8 @@ func scalarAt(root []byte, path, key, what string) (string, error) {
 
 // boolAt reads a boolean at a dot path (true/false, or the strings "true"/"false"); ok is
 // false when it is absent or null.
-func boolAt(root []byte, path, key string) (val, ok bool, err error) {
-	v, found := lookupPath(root, path)
+func boolAt(lookup func(string) ([]byte, bool), path, key string) (val, ok bool, err error) {
+	v, found := lookup(path)
 	if !found {
 		return false, false, nil
 	}
@@ -223,7 +222,7 @@ func decodeNDJSONPage(p *page) error {
 		if len(trimmed) == 0 {
 			continue
 		}
-		if !json.Valid(trimmed) {
+		if !validJSON(trimmed) {
 			if !terminated {
 				return &transientError{fmt.Errorf("NDJSON body ends in a line that is not valid JSON and has no line end (cut off?)")}
 			}
@@ -295,7 +294,8 @@ func csvRowBytes(b []byte) []byte {
 	return b
 }
 
-// The functions below walk JSON already checked by json.Valid, so they need no error paths.
+// The functions below walk JSON already checked (by jsonScan or json.Valid), so they need
+// no error paths.
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 

@@ -68,6 +68,10 @@ type Options struct {
 	// the dt once its manifest is written: removed them, or left them (deferred) because a
 	// reader is registered (lake.SweepLanding).
 	OnSweep func(lake.SweepResult)
+
+	// keyBatch is how many records go through the key set at once (default keyBatch); 1
+	// takes them one at a time, for tests.
+	keyBatch int
 }
 
 // BadShareError is returned when more records were quarantined than the source's
@@ -207,6 +211,11 @@ type landing struct {
 	log            *slog.Logger
 	conv           *rowConverter
 	seenKeys       *keySet
+
+	// addRecords' scratch: the records of a run, their keys and which keys were new.
+	win       []winRecord
+	winHashes []uint64
+	winFresh  []bool
 
 	// Incremental loads.
 	incremental bool  // this landing is incremental (Options.Since and entity config)
@@ -510,31 +519,88 @@ func (l *landing) sweep(ctx context.Context, m *lake.Manifest) error {
 	return nil
 }
 
+// keyBatch is how many records a landing converts before it looks their primary keys up in
+// the key set, all at once (keySet.addBatch).
+const keyBatch = 16
+
 // addPage converts a page's records and sends the good ones on in record batches.
 func (l *landing) addPage(ctx context.Context, pg *page) error {
 	c := l.conv
 	c.beginPage(pg)
 	defer c.shape.endPage(pg)
-	for idx, rec := range pg.records {
-		reason := c.convert(rec)
-		if reason == "" {
+	n := l.opts.keyBatch
+	if n <= 0 {
+		n = keyBatch
+	}
+	for lo := 0; lo < len(pg.records); lo += n {
+		if err := l.addRecords(ctx, pg, lo, min(lo+n, len(pg.records))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// winRecord is what addRecords knows of a converted record before it lands it.
+type winRecord struct {
+	reason   string // why it is quarantined; "" when it is not
+	filtered bool   // not after Since (a local incremental filter)
+	keyed    bool   // its key is in the batch for the key set
+}
+
+// addRecords lands records lo to hi of pg: it converts each into a slot of its own, puts the
+// keys of those that converted into the key set in one batch, then lands, holds or
+// quarantines each in order. The outcome is that of taking one record at a time: a
+// record's conversion and filter do not depend on the key set, and the keys go in in order.
+func (l *landing) addRecords(ctx context.Context, pg *page, lo, hi int) error {
+	c := l.conv
+	win := l.win[:0]
+	hs := l.winHashes[:0]
+	for idx := lo; idx < hi; idx++ {
+		rec := pg.records[idx]
+		c.useSlot(idx - lo)
+		var w winRecord
+		w.reason = c.convert(rec)
+		if w.reason == "" {
 			c.shape.record(c.absent, rec.raw, pg.header)
+			if l.filterLocal {
+				if cur, ok := c.cursor(); ok && cur <= l.sinceMicros {
+					l.filtered++
+					w.filtered = true
+				}
+			}
 		}
-		if reason == "" && l.filterLocal {
-			if cur, ok := c.cursor(); ok && cur <= l.sinceMicros {
-				l.filtered++
+		if w.reason == "" && !w.filtered {
+			kb, why := c.primaryKey()
+			if w.reason = why; why == "" {
+				w.keyed = true
+				hs = append(hs, keyHash(kb))
+			}
+		}
+		win = append(win, w)
+	}
+	fresh := l.winFresh[:0]
+	for range hs {
+		fresh = append(fresh, false)
+	}
+	l.seenKeys.addBatch(hs, fresh)
+	l.win, l.winHashes, l.winFresh = win, hs, fresh
+
+	k := 0 // the next key of hs
+	for i, w := range win {
+		if w.filtered {
+			continue
+		}
+		idx, rec := lo+i, pg.records[lo+i]
+		c.useSlot(i)
+		if w.keyed {
+			h, isNew := hs[k], fresh[k]
+			k++
+			if l.admit(pg, idx, rec, h, isNew) {
 				continue
 			}
 		}
-		if reason == "" {
-			held, why := l.admit(pg, idx, rec)
-			if held {
-				continue
-			}
-			reason = why
-		}
-		if reason != "" {
-			if err := l.q.add(pg.num, idx, reason, rec.raw); err != nil {
+		if w.reason != "" {
+			if err := l.q.add(pg.num, idx, w.reason, rec.raw); err != nil {
 				return fmt.Errorf("page %d: %w", pg.num, err)
 			}
 			continue

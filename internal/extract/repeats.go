@@ -167,16 +167,11 @@ func (c *rowConverter) primaryKey() ([]byte, string) {
 	return kb, ""
 }
 
-// admit decides what becomes of the converted record: "" to land it now (its key
-// is new; it is logged), held when its key came before (it is kept aside for
-// judgeRepeats), or the reason to quarantine it.
-func (l *landing) admit(pg *page, idx int, rec rawRecord) (held bool, reason string) {
-	kb, why := l.conv.primaryKey()
-	if why != "" {
-		return false, why
-	}
-	h := keyHash(kb)
-	if !l.seenKeys.addHash(h) {
+// admit decides what becomes of the converted record whose key hash is h, fresh when the
+// key set took it as new: land it now (the key is new; it is logged), or hold it when its
+// key came before (it is kept aside for judgeRepeats), which admit reports.
+func (l *landing) admit(pg *page, idx int, rec rawRecord, h uint64, fresh bool) (held bool) {
+	if !fresh {
 		hr := heldRecord{key: h, page: pg.num, index: idx, fetchedAt: pg.fetchedAt, raw: slices.Clone(rec.raw)}
 		if l.ent.Format == "csv" {
 			hr.fields = make([]string, len(rec.fields))
@@ -186,10 +181,10 @@ func (l *landing) admit(pg *page, idx int, rec rawRecord) (held bool, reason str
 			hr.csvMap = slices.Clone(l.conv.csvMap)
 		}
 		l.held = append(l.held, hr)
-		return true, ""
+		return true
 	}
 	l.versions.add(h, l.conv.version(rec.raw))
-	return false, ""
+	return false
 }
 
 // judgeRepeats lands, drops or quarantines the held records, in the order they came, against

@@ -3,8 +3,10 @@ package extract
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +142,117 @@ func TestRepeatedRowsWithoutCursorCSV(t *testing.T) {
 	if len(q) != 1 || q[0].Raw != "t2,second (edited),,," ||
 		q[0].Reason != `repeated primary key ticket_id "t2" with other content: an earlier record in this landing has it, and the entity has no incremental cursor_column to tell which is newer` {
 		t.Errorf("quarantined %+v", q)
+	}
+}
+
+// The landing puts a run of records' keys into the key set at once (keySet.addBatch). It
+// must judge repeats exactly as taking one record at a time does: the same rows in the same
+// order, the same records held, dropped and quarantined with the same reasons, whether the
+// repeat is in the same run, across a run's boundary or on another page.
+func TestBatchedKeysJudgeAsOneAtATime(t *testing.T) {
+	const perPage, nPages = 37, 4
+	var pages [][]string
+	for p := range nPages {
+		var recs []string
+		for i := range perPage {
+			n := p*perPage + i
+			id := fmt.Sprintf("k%d", (n*7)%61) // 148 records over 61 keys
+			name := fmt.Sprintf("v%d", n%3)
+			var at string
+			switch n % 5 {
+			case 0:
+				at = `,"created_at":null`
+			case 1, 2:
+				at = `,"created_at":"2026-02-01T10:00:00Z"`
+			default:
+				at = fmt.Sprintf(`,"created_at":"2026-02-%02dT10:00:00Z"`, 2+n%4)
+			}
+			rec := fmt.Sprintf(`{"id":%q,"name":%q%s}`, id, name, at)
+			switch {
+			case n%23 == 0:
+				rec = fmt.Sprintf(`{"id":%q,"employees":"many"}`, id) // does not convert
+			case n%29 == 0:
+				rec = `{"id":" ","name":"blank key"}`
+			case n%31 == 0:
+				rec = fmt.Sprintf(`{"id":%q,"created_at":"2026-01-15T00:00:00Z"}`, id) // filtered
+			}
+			recs = append(recs, rec)
+		}
+		pages = append(pages, recs)
+	}
+	// Repeats inside one run of 16, straddling the run boundary (15 | 16) and across pages.
+	pages[0][3], pages[0][4] = `{"id":"dup-a","name":"x"}`, `{"id":"dup-a","name":"x"}`
+	pages[0][15], pages[0][16] = `{"id":"dup-b","name":"x","created_at":"2026-02-01T10:00:00Z"}`, `{"id":"dup-b","name":"y","created_at":"2026-02-02T10:00:00Z"}`
+	pages[0][31], pages[0][32] = `{"id":"dup-c","name":"x"}`, `{"id":"dup-c","name":"y"}`
+	pages[2][0] = `{"id":"dup-b","name":"y","created_at":"2026-02-02T10:00:00Z"}`
+	pages[3][36] = `{"id":"dup-a","name":"z"}`
+
+	srv := serve(t, pagedJSON(pages...))
+	ent := accountsJSON("/a", "data", config.Pagination{Type: "page", PageParam: "page"})
+	ent.Incremental = &config.Incremental{CursorColumn: "created_at"}
+	src := testSource(srv.URL)
+	src.MaxBadShare = 0.9
+	since := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+
+	type outcome struct {
+		rows                                 []string
+		quarantine                           []string
+		landed, dropped, superseded, quarant int64
+	}
+	landWith := func(batch int) outcome {
+		store := newStore(t)
+		opts := testOptions(t, "r1")
+		opts.Since, opts.keyBatch = &since, batch
+		m := mustLand(t, store, src, ent, opts)
+		var o outcome
+		for _, r := range landedRows(t, store, m) {
+			o.rows = append(o.rows, fmt.Sprintf("%v %v %v p%v", r["id"], r["name"], r["created_at"], r["_page"]))
+		}
+		b, err := os.ReadFile(store.LocalPath(m.QuarantineKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.quarantine = strings.Split(string(b), "\n") // in the order written
+		o.landed, o.dropped, o.superseded, o.quarant = m.Rows, m.RepeatsDropped, m.Superseded, m.Quarantined
+		return o
+	}
+	one := landWith(1)
+	if one.dropped == 0 || one.superseded == 0 || one.quarant == 0 {
+		t.Fatalf("the export should repeat records: %d dropped, %d superseded, %d quarantined", one.dropped, one.superseded, one.quarant)
+	}
+	var conflicts int
+	for _, q := range one.quarantine {
+		if strings.Contains(q, "repeated primary key") {
+			conflicts++
+		}
+	}
+	if conflicts == 0 || conflicts == len(one.quarantine) {
+		t.Fatalf("the quarantine should hold repeats and other bad records: %q", one.quarantine)
+	}
+	for _, batch := range []int{16, 5, 64} {
+		if got := landWith(batch); !reflect.DeepEqual(got, one) {
+			t.Errorf("%d keys at a time: %+v\none at a time: %+v", batch, got, one)
+		}
+	}
+}
+
+func TestKeySetAddBatch(t *testing.T) {
+	one, batched := newKeySet(), newKeySet()
+	var hs []uint64
+	for i := range 100_000 {
+		hs = append(hs, keyHash([]byte(strconv.Itoa(i*7919%40_000)))) // repeats, near and far
+	}
+	fresh := make([]bool, len(hs))
+	for lo := 0; lo < len(hs); lo += 13 {
+		hi := min(lo+13, len(hs))
+		batched.addBatch(hs[lo:hi], fresh[lo:hi])
+	}
+	for i, h := range hs {
+		if want := one.addHash(h); fresh[i] != want {
+			t.Fatalf("key %d: batched says new %v, one at a time %v", i, fresh[i], want)
+		}
+	}
+	if one.n != batched.n || one.n != 40_000 {
+		t.Errorf("%d keys batched, %d one at a time; want 40000", batched.n, one.n)
 	}
 }
