@@ -1,6 +1,6 @@
 -- pipeline_loss_reasons: one row per dimension x segment x loss reason of the deals lost by
 -- as_of (docs/domain.md §8, outcome metrics: "deals lost by reason").
--- Inputs: int_opportunities (lost = closed and not won before cutoff(); a deal lost after as_of
+-- Inputs: int_opportunity_segments (int_opportunities with its segments; lost = closed and not won before cutoff(); a deal lost after as_of
 -- is still open), int_accounts (region, industry). Dimensions: all ('All'), deal_size_tier (the
 -- config's tiers on the amount; 'Unknown' without one, as a lost deal of amount 0 with
 -- segments.pipeline.lost_zero_amount_is_unknown), motion, source, region, industry; a missing value is
@@ -12,12 +12,11 @@ with lost as (
         coalesce(nullif(o.loss_reason, ''), 'unspecified') as loss_reason,
         o.amount,
         o.deal_size_tier,
-        coalesce(nullif(o.motion, ''), 'Unknown') as motion,
-        coalesce(nullif(o.source, ''), 'Unknown') as source,
-        coalesce(a.region, 'Unknown') as region,
-        coalesce(a.industry, 'Unknown') as industry
-    from int_opportunities o
-    left join int_accounts a using (account_id)
+        o.motion,
+        o.source,
+        o.region,
+        o.industry
+    from int_opportunity_segments o
     where o.is_closed and not o.is_won
 ),
 split as (

@@ -15,20 +15,9 @@
 -- key: grouping, deal_size_tier, motion, region, industry, source
 with opps as (
     select
-        o.opportunity_id,
-        o.amount,
-        o.amount_source,
-        o.is_closed,
-        o.is_won,
-        o.created_at,
-        o.closed_at,
-        o.deal_size_tier,
-        coalesce(nullif(o.motion, ''), 'Unknown') as motion,
-        coalesce(a.region, 'Unknown')             as region,
-        coalesce(a.industry, 'Unknown')           as industry,
-        coalesce(nullif(o.source, ''), 'Unknown') as source
-    from int_opportunities o
-    left join int_accounts a using (account_id)
+        opportunity_id, amount, amount_source, is_closed, is_won, created_at, closed_at,
+        deal_size_tier, motion, region, industry, source
+    from int_opportunity_segments
 ),
 grouped as (
     select

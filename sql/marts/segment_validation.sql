@@ -60,12 +60,11 @@ deals as (
         o.is_won,
         date_diff('day', o.created_at::date, o.closed_at::date)::double as cycle_days,
         o.deal_size_tier,
-        coalesce(nullif(o.motion, ''), 'Unknown') as motion,
-        coalesce(nullif(o.source, ''), 'Unknown') as source,
-        coalesce(a.region, 'Unknown')             as region,
-        coalesce(a.industry, 'Unknown')           as industry
-    from int_opportunities o
-    left join int_accounts a using (account_id)
+        o.motion,
+        o.source,
+        o.region,
+        o.industry
+    from int_opportunity_segments o
 ),
 deal_members as (
     select 'deal_size_tier' as dimension, deal_size_tier as segment, * exclude (deal_size_tier, motion, source, region, industry) from deals
