@@ -883,6 +883,7 @@ func (g *generator) finish() *Company {
 	for i := range c.Usage {
 		c.Usage[i].UsageID = makeID("use", i+1, w)
 	}
+	stampUpdates(c, c.End)
 	return c
 }
 

@@ -13,7 +13,7 @@ import (
 // invoice whose period holds t (what the billing system's subscription record showed then).
 // What the systems keep no history of stays as it is at End (account attributes), except a
 // deal's open stage, which is derived from its progress at t the way the generator derives it
-// at End. c is unchanged.
+// at End. Every record's UpdatedAt is the last change before t (stampUpdates). c is unchanged.
 func (c *Company) KnownAt(t time.Time) *Company {
 	out := *c
 	out.End = t
@@ -101,6 +101,7 @@ func (c *Company) KnownAt(t time.Time) *Company {
 		return true
 	})
 	out.Usage = keep(c.Usage, func(u *Usage) bool { return !u.Month.AddDate(0, 1, 0).After(t) })
+	stampUpdates(&out, t)
 	return &out
 }
 
@@ -113,4 +114,51 @@ func keep[T any](rs []T, f func(*T) bool) []T {
 		}
 	}
 	return slices.Clip(out)
+}
+
+// stampUpdates sets the UpdatedAt of c's subscriptions, invoices, tickets and usage rollups
+// to the last instant before t at which each record, as the export shows it at t, changed:
+//   - an invoice: its payment when paid before t, else its issue;
+//   - a subscription: the latest of its start, its cancellation and the period starts and
+//     ends of its invoices, before t (KnownAt takes its seats, MRR and renewal date from the
+//     invoice whose period holds t, so a period boundary changes the record);
+//   - a ticket: its solve when solved before t, else its creation;
+//   - a usage rollup: the end of its month (it is written once, when the month ends).
+//
+// So a record whose UpdatedAt is before an instant s shows at t what it showed at s: the
+// exports' updated_since filter leaves out only records that did not change. Accounts and
+// opportunities carry their own UpdatedAt.
+func stampUpdates(c *Company, t time.Time) {
+	latest := make(map[string]time.Time, len(c.Subscriptions))
+	for i := range c.Invoices {
+		inv := &c.Invoices[i]
+		inv.UpdatedAt = inv.IssuedAt
+		if inv.PaidAt != nil && inv.PaidAt.Before(t) {
+			inv.UpdatedAt = maxTime(inv.UpdatedAt, *inv.PaidAt)
+		}
+		u := latest[inv.SubscriptionID]
+		for _, b := range [2]time.Time{inv.PeriodStart, inv.PeriodEnd} {
+			if b.Before(t) && b.After(u) {
+				u = b
+			}
+		}
+		latest[inv.SubscriptionID] = u
+	}
+	for i := range c.Subscriptions {
+		s := &c.Subscriptions[i]
+		s.UpdatedAt = maxTime(s.StartedAt, latest[s.ID])
+		if s.CanceledAt != nil && s.CanceledAt.Before(t) {
+			s.UpdatedAt = maxTime(s.UpdatedAt, *s.CanceledAt)
+		}
+	}
+	for i := range c.Tickets {
+		tk := &c.Tickets[i]
+		tk.UpdatedAt = tk.CreatedAt
+		if !tk.SolvedAt.IsZero() && tk.SolvedAt.Before(t) {
+			tk.UpdatedAt = maxTime(tk.UpdatedAt, tk.SolvedAt)
+		}
+	}
+	for i := range c.Usage {
+		c.Usage[i].UpdatedAt = c.Usage[i].Month.AddDate(0, 1, 0)
+	}
 }

@@ -298,6 +298,10 @@ type Subscription struct {
 	StartedAt        time.Time  `json:"started_at"`
 	CanceledAt       *time.Time `json:"canceled_at"`
 	CurrentPeriodEnd time.Time  `json:"current_period_end"`
+	// UpdatedAt is the last instant before the company's End at which the record as exported
+	// changed: its start, a period boundary of one of its invoices, or its cancellation
+	// (stampUpdates). The billing export's updated_since filter reads it.
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Invoice is one billing invoice (source billing, entity invoices), amount in its currency.
@@ -316,10 +320,12 @@ type Invoice struct {
 	IssuedAt       time.Time  `json:"issued_at"`
 	PaidAt         *time.Time `json:"paid_at"`
 	Status         string     `json:"status"`
+	// UpdatedAt is its payment time when paid, else its issue time (stampUpdates).
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // TicketColumns is the column order of the support tickets CSV export.
-var TicketColumns = []string{"ticket_id", "organization_id", "created_at", "solved_at", "priority", "category", "csat"}
+var TicketColumns = []string{"ticket_id", "organization_id", "created_at", "solved_at", "priority", "category", "csat", "updated_at"}
 
 // Ticket is one support desk ticket (source support, entity tickets, CSV).
 type Ticket struct {
@@ -332,11 +338,14 @@ type Ticket struct {
 	Category string
 	// CSAT is 1-5, 0 for none (an empty field), or -1 for the planted bad value BadCSATValue.
 	CSAT int8
+	// UpdatedAt is its solve time when solved, else its creation time (stampUpdates).
+	UpdatedAt time.Time
 }
 
 // CSVRecord returns the ticket as CSV fields in TicketColumns order.
 func (t *Ticket) CSVRecord() []string {
-	return []string{t.TicketID, t.OrganizationID, formatTime(t.CreatedAt), formatOptTime(t.SolvedAt), t.Priority, t.Category, t.CSATText()}
+	return []string{t.TicketID, t.OrganizationID, formatTime(t.CreatedAt), formatOptTime(t.SolvedAt), t.Priority, t.Category, t.CSATText(),
+		formatTime(t.UpdatedAt)}
 }
 
 // CSATText returns the csat field as exported: "1".."5", "" for none or BadCSATValue.
@@ -352,7 +361,7 @@ func (t *Ticket) CSATText() string {
 }
 
 // UsageColumns is the column order of the product usage CSV export.
-var UsageColumns = []string{"usage_id", "account_id", "month", "active_users", "events", "features_used"}
+var UsageColumns = []string{"usage_id", "account_id", "month", "active_users", "events", "features_used", "updated_at"}
 
 // Usage is one monthly product usage rollup of one paying customer (source product, CSV).
 type Usage struct {
@@ -363,12 +372,14 @@ type Usage struct {
 	ActiveUsers  int
 	Events       int64
 	FeaturesUsed int
+	// UpdatedAt is when the rollup was written: the end of its month (stampUpdates).
+	UpdatedAt time.Time
 }
 
 // CSVRecord returns the rollup as CSV fields in UsageColumns order.
 func (u *Usage) CSVRecord() []string {
 	return []string{u.UsageID, u.AccountID, u.Month.Format(time.DateOnly), strconv.Itoa(u.ActiveUsers),
-		strconv.FormatInt(u.Events, 10), strconv.Itoa(u.FeaturesUsed)}
+		strconv.FormatInt(u.Events, 10), strconv.Itoa(u.FeaturesUsed), formatTime(u.UpdatedAt)}
 }
 
 // formatTime formats t as RFC 3339 UTC with seconds, e.g. 2024-03-05T14:07:00Z.

@@ -70,17 +70,37 @@ type blockPages struct {
 	// csvBuf and csv write the CSV fragments (out of a CSV entity is csvBuf's bytes).
 	csvBuf [numEntities]bytes.Buffer
 	csv    [numEntities]*csv.Writer
+	// rows is the number of records rendered of each entity.
+	rows [numEntities]int
 }
 
 // Prerendered serves a company pre-rendered to page files by Prerender: the same exports,
 // authentication, errors and bytes as NewHandler, without the company in memory and with no
 // encoding at request time. Only the rendered page sizes are served.
+//
+// Made by PrerenderNights, it serves two nights of the company: first the company as its
+// systems showed it at the first night's instant, in full, from the page files; after
+// SecondNight, only the records changed since then, to requests that carry updated_since.
 type Prerendered struct {
 	tokens  Tokens
 	exports [numEntities]renderedExport
 	bytes   int64
 	closed  atomic.Bool
+
+	// first is the first night's instant (zero: one night, the company at End).
+	first time.Time
+	// changes holds the company's records (as at End) updated at or after changesFrom, and
+	// serves them; second is set by SecondNight.
+	changes     *Company
+	changesFrom time.Time
+	changed     *exportHandler
+	second      atomic.Bool
 }
+
+// ChangeWindow is how far before the first night a two-night Prerendered keeps the changed
+// records: the second night may ask from as early as its saved cursor less its lookback, and
+// the cursor of a monthly usage rollup is the last month end, up to a month before.
+const ChangeWindow = 35 * 24 * time.Hour
 
 // renderedExport is one entity's page file and its page index.
 type renderedExport struct {
@@ -98,6 +118,21 @@ type renderedExport struct {
 // entity, *.chunks) stay in dir, which the caller owns; on failure, or when ctx ends (checked
 // between blocks of accounts), Prerender removes the files it created.
 func Prerender(ctx context.Context, opts Options, dir string, sizes PageSizes, tokens Tokens) (*Prerendered, error) {
+	return PrerenderNights(ctx, opts, dir, sizes, tokens, time.Time{})
+}
+
+// PrerenderNights is Prerender for two nights of the company (when first is not zero): the
+// page files hold the company as KnownAt(first) gives it, and the records (as at End) updated
+// at or after first less ChangeWindow are kept in memory for the second night (SecondNight).
+// first must be before End and no more than 31 days before it.
+func PrerenderNights(ctx context.Context, opts Options, dir string, sizes PageSizes, tokens Tokens, first time.Time) (*Prerendered, error) {
+	if !first.IsZero() {
+		end := opts.withDefaults().End
+		if !first.Before(end) || first.Before(end.AddDate(0, 0, -31)) {
+			return nil, fmt.Errorf("demo: prerender: the first night %s must be in the 31 days before End %s", first.Format(time.RFC3339), end.Format(time.RFC3339))
+		}
+		first = first.UTC()
+	}
 	pers := [numEntities]int{sizes.CRM, sizes.CRM, sizes.Billing, sizes.Billing, sizes.Support, sizes.Product}
 	for e, spec := range exportSpecs {
 		maxV := map[pagination]int{pagedByCursor: CursorMaxLimit, pagedByNumber: PageMaxPerPage, pagedByLink: CSVMaxPerPage}[spec.paged]
@@ -105,7 +140,11 @@ func Prerender(ctx context.Context, opts Options, dir string, sizes PageSizes, t
 			return nil, fmt.Errorf("demo: prerender %s: page size must be from 1 to %d, got %d", spec.path, maxV, pers[e])
 		}
 	}
-	p := &Prerendered{tokens: tokens}
+	p := &Prerendered{tokens: tokens, first: first}
+	if !first.IsZero() {
+		p.changes = &Company{}
+		p.changesFrom = first.Add(-ChangeWindow)
+	}
 	var files [numEntities]*os.File
 	var sizesOnDisk [numEntities]int64
 	cleanup := func() {
@@ -127,7 +166,13 @@ func Prerender(ctx context.Context, opts Options, dir string, sizes PageSizes, t
 		files[e] = f
 	}
 
-	render := func(b *streamBlock) error { return b.pages.render(b, &p.exports) }
+	render := func(b *streamBlock) error {
+		if first.IsZero() {
+			return b.pages.render(&b.company, b.first, b.base, &p.exports)
+		}
+		view := b.company.KnownAt(first)
+		return b.pages.render(view, b.keptBase.accounts, b.keptBase, &p.exports)
+	}
 	write := func(b *streamBlock) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("demo: prerender stopped at account %d of %d: %w", b.first+1, opts.withDefaults().Accounts, err)
@@ -143,16 +188,15 @@ func Prerender(ctx context.Context, opts Options, dir string, sizes PageSizes, t
 				return fmt.Errorf("demo: prerender: write %s pages of accounts %d-%d: %w", x.path, b.first+1, b.last, err)
 			}
 		}
-		c := &b.company
-		p.exports[entAccounts].total += len(c.Accounts)
-		p.exports[entOpportunities].total += len(c.Opportunities)
-		p.exports[entSubscriptions].total += len(c.Subscriptions)
-		p.exports[entInvoices].total += len(c.Invoices)
-		p.exports[entTickets].total += len(c.Tickets)
-		p.exports[entUsage].total += len(c.Usage)
+		for e := range numEntities {
+			p.exports[e].total += b.pages.rows[e]
+		}
+		if p.changes != nil {
+			p.changes.keepChanged(&b.company, p.changesFrom)
+		}
 		return nil
 	}
-	if err := streamBlocks(opts, prerenderBlock, render, write); err != nil {
+	if err := streamBlocks(opts, prerenderBlock, first, render, write); err != nil {
 		cleanup()
 		return nil, err
 	}
@@ -178,23 +222,83 @@ func Prerender(ctx context.Context, opts Options, dir string, sizes PageSizes, t
 		cleanup()
 		return nil, fmt.Errorf("demo: prerender: %w", closeErr)
 	}
+	if p.changes != nil {
+		o := opts.withDefaults()
+		p.changes.Options, p.changes.End = o, o.End
+		p.changes.Start = o.End.AddDate(-o.Years, 0, 0)
+		p.changed = newExportHandler(p.changes, tokens)
+	}
 	return p, nil
+}
+
+// keepChanged appends to c the records of block b updated at or after from, in their order.
+func (c *Company) keepChanged(b *Company, from time.Time) {
+	for i := range b.Accounts {
+		if !b.Accounts[i].UpdatedAt.Before(from) {
+			c.Accounts = append(c.Accounts, b.Accounts[i])
+		}
+	}
+	for i := range b.Opportunities {
+		if !b.Opportunities[i].UpdatedAt.Before(from) {
+			c.Opportunities = append(c.Opportunities, b.Opportunities[i])
+		}
+	}
+	for i := range b.Subscriptions {
+		if !b.Subscriptions[i].UpdatedAt.Before(from) {
+			c.Subscriptions = append(c.Subscriptions, b.Subscriptions[i])
+		}
+	}
+	for i := range b.Invoices {
+		if !b.Invoices[i].UpdatedAt.Before(from) {
+			c.Invoices = append(c.Invoices, b.Invoices[i])
+		}
+	}
+	for i := range b.Tickets {
+		if !b.Tickets[i].UpdatedAt.Before(from) {
+			c.Tickets = append(c.Tickets, b.Tickets[i])
+		}
+	}
+	for i := range b.Usage {
+		if !b.Usage[i].UpdatedAt.Before(from) {
+			c.Usage = append(c.Usage, b.Usage[i])
+		}
+	}
+}
+
+// SecondNight switches a two-night server (PrerenderNights) to the second night: from now on
+// it serves the records changed since the first night, to requests with updated_since, and
+// refuses requests for a whole export.
+func (p *Prerendered) SecondNight() error {
+	if p.changes == nil {
+		return errors.New("demo: this pre-rendered server serves one night (made by Prerender, not PrerenderNights)")
+	}
+	p.second.Store(true)
+	return nil
+}
+
+// ChangeCounts returns the number of records of each entity the second night can serve: those
+// updated at or after the first night less ChangeWindow (zero for a one-night server).
+func (p *Prerendered) ChangeCounts() RowCounts {
+	if p.changes == nil {
+		return RowCounts{}
+	}
+	return p.changes.RowCounts()
 }
 
 // render renders the block's finished records (b.company, numbered after b.base) into page
 // chunk fragments: in a JSON export each page is a JSON array, opened before its first record
 // and closed after its last (the company's last page is closed by Prerender); in a CSV export
 // a page is its data rows.
-func (bp *blockPages) render(b *streamBlock, exports *[numEntities]renderedExport) error {
-	c := &b.company
-	renderJSON(bp, entAccounts, c.Accounts, b.first, exports[entAccounts].per, appendAccountJSON)
-	renderJSON(bp, entOpportunities, c.Opportunities, b.base.opps, exports[entOpportunities].per, appendOpportunityJSON)
-	renderJSON(bp, entSubscriptions, c.Subscriptions, b.base.subs, exports[entSubscriptions].per, appendSubscriptionJSON)
-	renderJSON(bp, entInvoices, c.Invoices, b.base.invs, exports[entInvoices].per, appendInvoiceJSON)
-	if err := bp.renderCSV(entTickets, len(c.Tickets), b.base.tickets, exports[entTickets].per, func(i int) []string { return c.Tickets[i].CSVRecord() }); err != nil {
+func (bp *blockPages) render(c *Company, accountBase int, base idCounters, exports *[numEntities]renderedExport) error {
+	bp.rows = [numEntities]int{len(c.Accounts), len(c.Opportunities), len(c.Subscriptions), len(c.Invoices), len(c.Tickets), len(c.Usage)}
+	renderJSON(bp, entAccounts, c.Accounts, accountBase, exports[entAccounts].per, appendAccountJSON)
+	renderJSON(bp, entOpportunities, c.Opportunities, base.opps, exports[entOpportunities].per, appendOpportunityJSON)
+	renderJSON(bp, entSubscriptions, c.Subscriptions, base.subs, exports[entSubscriptions].per, appendSubscriptionJSON)
+	renderJSON(bp, entInvoices, c.Invoices, base.invs, exports[entInvoices].per, appendInvoiceJSON)
+	if err := bp.renderCSV(entTickets, len(c.Tickets), base.tickets, exports[entTickets].per, func(i int) []string { return c.Tickets[i].CSVRecord() }); err != nil {
 		return err
 	}
-	return bp.renderCSV(entUsage, len(c.Usage), b.base.usage, exports[entUsage].per, func(i int) []string { return c.Usage[i].CSVRecord() })
+	return bp.renderCSV(entUsage, len(c.Usage), base.usage, exports[entUsage].per, func(i int) []string { return c.Usage[i].CSVRecord() })
 }
 
 // renderJSON renders records, the company's records base, base+1, ..., into entity e's
@@ -289,7 +393,35 @@ func (p *Prerendered) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the export server is shutting down", "")
 		return
 	}
-	serveExport(w, r, p.tokens, x.serve)
+	if p.first.IsZero() {
+		serveExport(w, r, p.tokens, x.serve)
+		return
+	}
+	serveExport(w, r, p.tokens, func(w http.ResponseWriter, r *http.Request) error { return p.serveNight(w, r, x) })
+}
+
+// serveNight answers a request to a two-night server: the first night from the page files,
+// whole exports only; the second night from the changed records, updated_since only.
+func (p *Prerendered) serveNight(w http.ResponseWriter, r *http.Request, x *renderedExport) error {
+	since, err := sinceParam(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if !p.second.Load() {
+		if since != nil {
+			return &badParam{SinceParam, fmt.Sprintf("this bench server serves the first night (%s) as whole exports: %s is answered from the second night on",
+				p.first.Format(time.RFC3339), SinceParam)}
+		}
+		return x.serve(w, r)
+	}
+	if since == nil {
+		return &badParam{SinceParam, fmt.Sprintf("this bench server serves the second night as the records changed since the first: %s is required", SinceParam)}
+	}
+	if since.Before(p.changesFrom) {
+		return &badParam{SinceParam, fmt.Sprintf("this bench server holds the changes from %s on: %s %s is earlier",
+			p.changesFrom.Format(time.RFC3339), SinceParam, since.Format(time.RFC3339))}
+	}
+	return p.changed.routes[x.path](w, r)
 }
 
 // pageSize reads a page size parameter and checks it is the size rendered.
@@ -567,6 +699,8 @@ func appendSubscriptionJSON(b []byte, s *Subscription) []byte {
 	b = appendJSONOptTime(b, s.CanceledAt)
 	b = append(b, `,"current_period_end":`...)
 	b = appendJSONTime(b, s.CurrentPeriodEnd)
+	b = append(b, `,"updated_at":`...)
+	b = appendJSONTime(b, s.UpdatedAt)
 	return append(b, '}')
 }
 
@@ -596,5 +730,7 @@ func appendInvoiceJSON(b []byte, inv *Invoice) []byte {
 	b = appendJSONOptTime(b, inv.PaidAt)
 	b = append(b, `,"status":`...)
 	b = appendJSONString(b, inv.Status)
+	b = append(b, `,"updated_at":`...)
+	b = appendJSONTime(b, inv.UpdatedAt)
 	return append(b, '}')
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testSizes are small page sizes, so that a small company has many pages of every export.
@@ -22,7 +23,13 @@ var testSizes = PageSizes{CRM: 70, Billing: 90, Support: 110, Product: 130}
 // prerendered renders opts into a temporary directory and serves it.
 func prerendered(t *testing.T, opts Options) (*Prerendered, *httptest.Server) {
 	t.Helper()
-	p, err := Prerender(t.Context(), opts, t.TempDir(), testSizes, DefaultTokens())
+	return prerenderedNights(t, opts, time.Time{})
+}
+
+// prerenderedNights renders two nights of opts (the first at first) and serves them.
+func prerenderedNights(t *testing.T, opts Options, first time.Time) (*Prerendered, *httptest.Server) {
+	t.Helper()
+	p, err := PrerenderNights(t.Context(), opts, t.TempDir(), testSizes, DefaultTokens(), first)
 	if err != nil {
 		t.Fatalf("Prerender: %v", err)
 	}
@@ -64,12 +71,30 @@ func fetch(t *testing.T, method, base, target, token string) response {
 }
 
 // The strongest check: every page of every export of the pre-rendered server, and one past
-// the end, is byte for byte what NewHandler serves for the same (streamed) company.
+// the end, is byte for byte what NewHandler serves for the same (streamed) company. A
+// two-night server's first night is the company as KnownAt(first) shows it.
 func TestPrerenderedServesNewHandlerBytes(t *testing.T) {
-	for _, opts := range []Options{{Accounts: 1500, Seed: 5, Volume: VolumeBench}, {Accounts: 1500, Seed: 2}} {
-		t.Run(volumeName(opts.Volume), func(t *testing.T) {
-			p, pre := prerendered(t, opts)
+	lastNight := DefaultEnd.Add(-24 * time.Hour)
+	for _, tc := range []struct {
+		opts  Options
+		first time.Time
+	}{
+		{Options{Accounts: 1500, Seed: 5, Volume: VolumeBench}, time.Time{}},
+		{Options{Accounts: 1500, Seed: 2}, time.Time{}},
+		{Options{Accounts: 1500, Seed: 5, Volume: VolumeBench}, lastNight},
+		{Options{Accounts: 1500, Seed: 2}, DefaultEnd.AddDate(0, 0, -17).Add(5 * time.Hour)},
+	} {
+		opts := tc.opts
+		name := volumeName(opts.Volume)
+		if !tc.first.IsZero() {
+			name += "/first-night-" + tc.first.Format("0102T15")
+		}
+		t.Run(name, func(t *testing.T) {
+			p, pre := prerenderedNights(t, opts, tc.first)
 			c := streamed(t, opts, 1000)
+			if !tc.first.IsZero() {
+				c = c.KnownAt(tc.first)
+			}
 			if got, want := p.RowCounts(), c.RowCounts(); got != want {
 				t.Fatalf("RowCounts %+v, want %+v", got, want)
 			}
@@ -299,4 +324,127 @@ func TestAppendersMatchEncodingJSON(t *testing.T) {
 	check("opportunity", len(c.Opportunities), func(i int) []byte { return appendOpportunityJSON(nil, &c.Opportunities[i]) }, func(i int) any { return c.Opportunities[i] })
 	check("subscription", len(c.Subscriptions), func(i int) []byte { return appendSubscriptionJSON(nil, &c.Subscriptions[i]) }, func(i int) any { return c.Subscriptions[i] })
 	check("invoice", len(c.Invoices), func(i int) []byte { return appendInvoiceJSON(nil, &c.Invoices[i]) }, func(i int) any { return c.Invoices[i] })
+}
+
+// The second night of a two-night server serves, to requests with updated_since, exactly what
+// NewHandler serves for the company at End with the same filter, byte for byte and through
+// every pagination; whole exports are refused then, and updated_since before it.
+func TestPrerenderedSecondNight(t *testing.T) {
+	opts := Options{Accounts: 1200, Seed: 4, Volume: VolumeBench}
+	first := DefaultEnd.Add(-24 * time.Hour)
+	p, pre := prerenderedNights(t, opts, first)
+	c := streamed(t, opts, 1000)
+	mem := httptest.NewServer(NewHandler(c, DefaultTokens()))
+	defer mem.Close()
+	tokens := DefaultTokens()
+	since := url.Values{SinceParam: {first.Add(-30 * time.Hour).Format(time.RFC3339)}}
+
+	// The first night refuses updated_since, the second whole exports.
+	if r := fetch(t, http.MethodGet, pre.URL, PathInvoices+"?per_page=90&"+since.Encode(), tokens["billing"]); r.status != http.StatusBadRequest ||
+		!strings.Contains(string(r.body), "first night") {
+		t.Errorf("first night with updated_since: %d %s", r.status, r.body)
+	}
+	if err := p.SecondNight(); err != nil {
+		t.Fatal(err)
+	}
+	if r := fetch(t, http.MethodGet, pre.URL, PathInvoices+"?per_page=90", tokens["billing"]); r.status != http.StatusBadRequest ||
+		!strings.Contains(string(r.body), SinceParam+" is required") {
+		t.Errorf("second night without updated_since: %d %s", r.status, r.body)
+	}
+	early := url.Values{SinceParam: {first.Add(-ChangeWindow - time.Second).Format(time.RFC3339)}}
+	if r := fetch(t, http.MethodGet, pre.URL, PathUsage+"?"+early.Encode(), tokens["product"]); r.status != http.StatusBadRequest ||
+		!strings.Contains(string(r.body), "holds the changes from") {
+		t.Errorf("second night with updated_since before the window: %d %s", r.status, r.body)
+	}
+
+	// Every page of every export with the filter: the same bytes as the in-memory server's.
+	want := map[string]int{}
+	cc := p.ChangeCounts()
+	counted := func(n int, at func(int) time.Time) int {
+		k := 0
+		s, _ := time.Parse(time.RFC3339, since.Get(SinceParam))
+		for i := range n {
+			if !at(i).Before(s) {
+				k++
+			}
+		}
+		return k
+	}
+	want[PathAccounts] = counted(len(c.Accounts), func(i int) time.Time { return c.Accounts[i].UpdatedAt })
+	want[PathOpportunities] = counted(len(c.Opportunities), func(i int) time.Time { return c.Opportunities[i].UpdatedAt })
+	want[PathSubscriptions] = counted(len(c.Subscriptions), func(i int) time.Time { return c.Subscriptions[i].UpdatedAt })
+	want[PathInvoices] = counted(len(c.Invoices), func(i int) time.Time { return c.Invoices[i].UpdatedAt })
+	want[PathTickets] = counted(len(c.Tickets), func(i int) time.Time { return c.Tickets[i].UpdatedAt })
+	want[PathUsage] = counted(len(c.Usage), func(i int) time.Time { return c.Usage[i].UpdatedAt })
+	for path, n := range want {
+		if n == 0 {
+			t.Errorf("%s: no record changed in the last night: the test checks nothing", path)
+		}
+	}
+	if cc.Invoices < want[PathInvoices] || cc.Usage < want[PathUsage] {
+		t.Errorf("ChangeCounts %+v holds fewer than the night asks for: %v", cc, want)
+	}
+	compare := func(target, token string) response {
+		t.Helper()
+		got, exp := fetch(t, http.MethodGet, pre.URL, target, token), fetch(t, http.MethodGet, mem.URL, target, token)
+		if got.status != exp.status || got.link != exp.link || !bytes.Equal(got.body, exp.body) {
+			t.Fatalf("GET %s: second night %d link %q %.300s; in memory %d link %q %.300s", target, got.status, got.link, got.body, exp.status, exp.link, exp.body)
+		}
+		return exp
+	}
+	for _, path := range []string{PathAccounts, PathOpportunities} {
+		target, records := path+"?limit=9&"+since.Encode(), 0
+		for {
+			r := compare(target, tokens["crm"])
+			var page struct {
+				Data       []json.RawMessage `json:"data"`
+				NextCursor *string           `json:"next_cursor"`
+			}
+			if err := json.Unmarshal(r.body, &page); err != nil {
+				t.Fatal(err)
+			}
+			records += len(page.Data)
+			if page.NextCursor == nil {
+				break
+			}
+			target = path + "?limit=9&cursor=" + *page.NextCursor + "&" + since.Encode()
+		}
+		if records != want[path] {
+			t.Errorf("%s: %d records, want %d", path, records, want[path])
+		}
+	}
+	for _, path := range []string{PathSubscriptions, PathInvoices} {
+		records := 0
+		for page := 1; page <= (want[path]+8)/9+1; page++ {
+			r := compare(path+"?per_page=9&page="+strconv.Itoa(page)+"&"+since.Encode(), tokens["billing"])
+			records += bytes.Count(r.body, []byte(`"id":`))
+		}
+		if records != want[path] {
+			t.Errorf("%s: %d records, want %d", path, records, want[path])
+		}
+	}
+	for _, x := range []struct{ path, source string }{{PathTickets, "support"}, {PathUsage, "product"}} {
+		target, rows := x.path+"?per_page=9&"+since.Encode(), 0
+		for target != "" {
+			r := compare(target, tokens[x.source])
+			rows += bytes.Count(r.body, []byte("\n")) - 1
+			target = ""
+			if r.link != "" {
+				u, err := url.Parse(strings.TrimSuffix(strings.TrimPrefix(r.link, "<"), `>; rel="next"`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				target = u.RequestURI()
+			}
+		}
+		if rows != want[x.path] {
+			t.Errorf("%s: %d rows, want %d", x.path, rows, want[x.path])
+		}
+	}
+	t.Logf("the second night serves %v records (window holds %+v)", want, cc)
+
+	one, _ := prerendered(t, Options{Accounts: 20})
+	if err := one.SecondNight(); err == nil {
+		t.Error("SecondNight on a one-night server: no error")
+	}
 }

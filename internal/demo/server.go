@@ -92,15 +92,47 @@ func NewHandler(c *Company, tokens Tokens) http.Handler {
 func newExportHandler(c *Company, tokens Tokens) *exportHandler {
 	h := &exportHandler{company: c, tokens: tokens, counts: make(map[string]*atomic.Int64)}
 	h.routes = map[string]func(http.ResponseWriter, *http.Request) error{
-		PathAccounts:      func(w http.ResponseWriter, r *http.Request) error { return serveCursor(w, r, c.Accounts) },
-		PathOpportunities: func(w http.ResponseWriter, r *http.Request) error { return serveCursor(w, r, c.Opportunities) },
-		PathSubscriptions: func(w http.ResponseWriter, r *http.Request) error { return servePages(w, r, c.Subscriptions) },
-		PathInvoices:      func(w http.ResponseWriter, r *http.Request) error { return servePages(w, r, c.Invoices) },
+		PathAccounts: func(w http.ResponseWriter, r *http.Request) error {
+			recs, err := changedSince(r, c.Accounts, func(a *Account) time.Time { return a.UpdatedAt })
+			if err != nil {
+				return err
+			}
+			return serveCursor(w, r, recs)
+		},
+		PathOpportunities: func(w http.ResponseWriter, r *http.Request) error {
+			recs, err := changedSince(r, c.Opportunities, func(o *Opportunity) time.Time { return o.UpdatedAt })
+			if err != nil {
+				return err
+			}
+			return serveCursor(w, r, recs)
+		},
+		PathSubscriptions: func(w http.ResponseWriter, r *http.Request) error {
+			recs, err := changedSince(r, c.Subscriptions, func(s *Subscription) time.Time { return s.UpdatedAt })
+			if err != nil {
+				return err
+			}
+			return servePages(w, r, recs)
+		},
+		PathInvoices: func(w http.ResponseWriter, r *http.Request) error {
+			recs, err := changedSince(r, c.Invoices, func(inv *Invoice) time.Time { return inv.UpdatedAt })
+			if err != nil {
+				return err
+			}
+			return servePages(w, r, recs)
+		},
 		PathTickets: func(w http.ResponseWriter, r *http.Request) error {
-			return serveCSV(w, r, TicketColumns, len(c.Tickets), func(i int) []string { return c.Tickets[i].CSVRecord() })
+			recs, err := changedSince(r, c.Tickets, func(t *Ticket) time.Time { return t.UpdatedAt })
+			if err != nil {
+				return err
+			}
+			return serveCSV(w, r, TicketColumns, len(recs), func(i int) []string { return recs[i].CSVRecord() })
 		},
 		PathUsage: func(w http.ResponseWriter, r *http.Request) error {
-			return serveCSV(w, r, UsageColumns, len(c.Usage), func(i int) []string { return c.Usage[i].CSVRecord() })
+			recs, err := changedSince(r, c.Usage, func(u *Usage) time.Time { return u.UpdatedAt })
+			if err != nil {
+				return err
+			}
+			return serveCSV(w, r, UsageColumns, len(recs), func(i int) []string { return recs[i].CSVRecord() })
 		},
 	}
 	for _, p := range Paths {
@@ -189,6 +221,40 @@ func writeError(w http.ResponseWriter, status int, code, msg, param string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// SinceParam is the query parameter of every demo export that asks only for the records
+// updated at or after an instant (RFC 3339): ?updated_since=2026-10-30T00:00:00Z.
+const SinceParam = "updated_since"
+
+// sinceParam reads the updated_since parameter: nil when absent, 400 when not RFC 3339.
+func sinceParam(q url.Values) (*time.Time, error) {
+	s := q.Get(SinceParam)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, &badParam{SinceParam, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-10-30T00:00:00Z, got %q", SinceParam, s)}
+	}
+	return &t, nil
+}
+
+// changedSince returns the records the request asks for: all of them, or with updated_since
+// those whose updated time is at or after it, in their order. Pages and cursors count in the
+// filtered list, which is the same on every request of one export (the company does not change).
+func changedSince[T any](r *http.Request, records []T, updated func(*T) time.Time) ([]T, error) {
+	since, err := sinceParam(r.URL.Query())
+	if err != nil || since == nil {
+		return records, err
+	}
+	out := []T{} // an empty page is [], not null
+	for i := range records {
+		if !updated(&records[i]).Before(*since) {
+			out = append(out, records[i])
+		}
+	}
+	return out, nil
 }
 
 // intParam reads a positive integer query parameter: def when absent, clamped to maxV.
@@ -364,6 +430,9 @@ func nextPageURL(r *http.Request, page, per int) string {
 	q := url.Values{}
 	q.Set("page", strconv.Itoa(page))
 	q.Set("per_page", strconv.Itoa(per))
+	if since := r.URL.Query().Get(SinceParam); since != "" {
+		q.Set(SinceParam, since) // the next page is of the same filtered list
+	}
 	u := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
 	return u.String()
 }

@@ -137,11 +137,17 @@ func get(t *testing.T, base, path, token string) (*http.Response, []byte) {
 // walkCursor pages through a CRM export and returns every record id in order.
 func walkCursor(t *testing.T, base, path string, limit int) ([]string, int) {
 	t.Helper()
+	return walkCursorWith(t, base, path, limit, nil)
+}
+
+// walkCursorWith is walkCursor with the query parameters extra on every request.
+func walkCursorWith(t *testing.T, base, path string, limit int, extra url.Values) ([]string, int) {
+	t.Helper()
 	tok := DefaultTokens()["crm"]
 	var ids []string
 	cursor, pages := "", 0
 	for {
-		q := url.Values{}
+		q := cloneValues(extra)
 		if limit > 0 {
 			q.Set("limit", fmt.Sprint(limit))
 		}
@@ -178,10 +184,26 @@ func walkCursor(t *testing.T, base, path string, limit int) ([]string, int) {
 // walkPages pages through a billing export and returns every record id in order.
 func walkPages(t *testing.T, base, path string, perPage int) ([]string, int) {
 	t.Helper()
+	return walkPagesWith(t, base, path, perPage, nil)
+}
+
+// cloneValues returns a copy of v (empty when v is nil).
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// walkPagesWith is walkPages with the query parameters extra on every request.
+func walkPagesWith(t *testing.T, base, path string, perPage int, extra url.Values) ([]string, int) {
+	t.Helper()
 	tok := DefaultTokens()["billing"]
 	var ids []string
 	for p := 1; ; p++ {
-		q := url.Values{"page": {fmt.Sprint(p)}}
+		q := cloneValues(extra)
+		q.Set("page", fmt.Sprint(p))
 		if perPage > 0 {
 			q.Set("per_page", fmt.Sprint(perPage))
 		}
@@ -212,7 +234,10 @@ func walkPages(t *testing.T, base, path string, perPage int) ([]string, int) {
 				t.Errorf("%s: %d records over %d pages, total says %d", path, len(ids), page.TotalPages, page.Total)
 			}
 			// One past the end: an empty page.
-			_, body := get(t, base, fmt.Sprintf("%s?page=%d&per_page=%d", path, p+1, page.PerPage), tok)
+			past := cloneValues(extra)
+			past.Set("page", fmt.Sprint(p+1))
+			past.Set("per_page", fmt.Sprint(page.PerPage))
+			_, body := get(t, base, path+"?"+past.Encode(), tok)
 			if !strings.Contains(string(body), `"items":[]`) {
 				t.Errorf("%s page past the end: %.200s", path, body)
 			}
@@ -224,10 +249,21 @@ func walkPages(t *testing.T, base, path string, perPage int) ([]string, int) {
 // walkCSV follows Link rel="next" through a CSV export and returns the first column of every row.
 func walkCSV(t *testing.T, base, path, source string, perPage int, header []string) ([]string, int) {
 	t.Helper()
+	return walkCSVWith(t, base, path, source, perPage, header, nil)
+}
+
+// walkCSVWith is walkCSV with the query parameters extra on the first request; the Link
+// headers must carry them on.
+func walkCSVWith(t *testing.T, base, path, source string, perPage int, header []string, extra url.Values) ([]string, int) {
+	t.Helper()
 	tok := DefaultTokens()[source]
-	next := base + path
+	q := cloneValues(extra)
 	if perPage > 0 {
-		next += fmt.Sprintf("?per_page=%d", perPage)
+		q.Set("per_page", fmt.Sprint(perPage))
+	}
+	next := base + path
+	if len(q) > 0 {
+		next += "?" + q.Encode()
 	}
 	var ids []string
 	pages := 0

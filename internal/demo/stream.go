@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Stream generates the company described by opts account by account, in blocks of block
@@ -24,7 +25,7 @@ import (
 // bounded by the block size times the number of workers, not by the company. An error from
 // emit stops the generation and is returned as is.
 func Stream(opts Options, block int, emit func(*Company) error) error {
-	return streamBlocks(opts, block, nil, func(b *streamBlock) error { return emit(&b.company) })
+	return streamBlocks(opts, block, time.Time{}, nil, func(b *streamBlock) error { return emit(&b.company) })
 }
 
 // streamIDWidth is the width of the opp_, sub_, inv_, tkt_ and use_ ids Stream numbers for a
@@ -34,11 +35,13 @@ func streamIDWidth(n int) int { return idWidth(100 * n) }
 // idCounters counts the records of the entities whose ids Stream numbers.
 type idCounters struct {
 	opps, subs, invs, tickets, usage int
+	// accounts counts accounts where that is needed (the records kept at a cut).
+	accounts int
 }
 
 // add returns the sum of c and d.
 func (c idCounters) add(d idCounters) idCounters {
-	return idCounters{c.opps + d.opps, c.subs + d.subs, c.invs + d.invs, c.tickets + d.tickets, c.usage + d.usage}
+	return idCounters{c.opps + d.opps, c.subs + d.subs, c.invs + d.invs, c.tickets + d.tickets, c.usage + d.usage, c.accounts + d.accounts}
 }
 
 // largest returns the largest of the counts.
@@ -54,6 +57,9 @@ type streamBlock struct {
 	gen *generator
 	// base counts the records of every earlier block: the block's ids start after them.
 	base idCounters
+	// keptBase counts the records of every earlier block that KnownAt(cut) keeps, when
+	// streamBlocks has a cut: the block's records of the company at the cut start after them.
+	keptBase idCounters
 	// company holds the block's finished records.
 	company Company
 	// pages is what Prerender renders of the block (unused by Stream).
@@ -63,7 +69,45 @@ type streamBlock struct {
 // counts returns the number of draft records of each numbered entity in the block.
 func (b *streamBlock) counts() idCounters {
 	g := b.gen
-	return idCounters{len(g.opps), len(g.subs), len(g.invs), len(g.tickets), len(g.usage)}
+	return idCounters{len(g.opps), len(g.subs), len(g.invs), len(g.tickets), len(g.usage), len(g.accounts)}
+}
+
+// keptCounts returns the number of draft records of the block that KnownAt(cut) keeps, by the
+// same rules (created, started or issued before cut; usage months ended by cut).
+func (b *streamBlock) keptCounts(cut time.Time) idCounters {
+	g := b.gen
+	var k idCounters
+	for i := range g.accounts {
+		if g.accounts[i].CreatedAt.Before(cut) {
+			k.accounts++
+		}
+	}
+	for i := range g.opps {
+		if g.opps[i].CreatedAt.Before(cut) {
+			k.opps++
+		}
+	}
+	for i := range g.subs {
+		if g.subs[i].StartedAt.Before(cut) {
+			k.subs++
+		}
+	}
+	for i := range g.invs {
+		if g.invs[i].IssuedAt.Before(cut) {
+			k.invs++
+		}
+	}
+	for i := range g.tickets {
+		if g.tickets[i].CreatedAt.Before(cut) {
+			k.tickets++
+		}
+	}
+	for i := range g.usage {
+		if !g.usage[i].Month.AddDate(0, 1, 0).After(cut) {
+			k.usage++
+		}
+	}
+	return k
 }
 
 // generate drafts the records of accounts [first, last), reusing the block's slices.
@@ -117,12 +161,14 @@ func (b *streamBlock) finish(width int) {
 		g.usage[i].UsageID = makeID("use", b.base.usage+i+1, width)
 	}
 	c.Usage = g.usage
+	stampUpdates(c, c.End)
 }
 
 // streamBlocks runs Stream's pipeline: workers generate blocks in parallel, number their ids
-// in block order, run prepare (when not nil) in parallel, then call emit in block order, one
-// call at a time. The first error stops every worker and is returned.
-func streamBlocks(opts Options, block int, prepare, emit func(*streamBlock) error) error {
+// in block order (and, when cut is not zero, count in keptBase the records of earlier blocks
+// that the company at cut holds), run prepare (when not nil) in parallel, then call emit in
+// block order, one call at a time. The first error stops every worker and is returned.
+func streamBlocks(opts Options, block int, cut time.Time, prepare, emit func(*streamBlock) error) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
@@ -145,6 +191,7 @@ func streamBlocks(opts Options, block int, prepare, emit func(*streamBlock) erro
 		turn    = sync.NewCond(&mu)
 		idSeq   int        // the next block to number; guarded by mu
 		ids     idCounters // records numbered so far; guarded by mu
+		kept    idCounters // records numbered so far that the company at cut holds; guarded by mu
 		emitSeq int        // the next block to emit; guarded by mu
 		failed  error      // the first error; guarded by mu
 	)
@@ -173,12 +220,18 @@ func streamBlocks(opts Options, block int, prepare, emit func(*streamBlock) erro
 				return
 			}
 			b.generate(seq, seq*block, min(n, (seq+1)*block))
+			var keptHere idCounters
+			if !cut.IsZero() {
+				keptHere = b.keptCounts(cut)
+			}
 			if !waitTurn(&idSeq, seq) {
 				return
 			}
 			mu.Lock()
 			b.base = ids
 			ids = ids.add(b.counts())
+			b.keptBase = kept
+			kept = kept.add(keptHere)
 			idSeq++
 			overflow := ids.largest() >= limit
 			turn.Broadcast()
