@@ -38,7 +38,7 @@ test-browser:
 report-screenshot:
 	SEGPIPE_REPORT_SCREENSHOT=$(CURDIR)/docs/report.png $(GO) test -count=1 -tags browser -run TestReportInBrowser ./cmd/segpipe/
 
-## bench: time the nightly path at $(BENCH_ACCOUNTS) accounts against its floors (docs/performance.md)
+## bench: time the full load and the next nightly at $(BENCH_ACCOUNTS) accounts against their floors and targets (docs/performance.md)
 bench: build
 	./$(BIN) bench --accounts $(BENCH_ACCOUNTS) --out bench-$(BENCH_ACCOUNTS).json
 

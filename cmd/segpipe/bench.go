@@ -14,17 +14,19 @@ import (
 	"github.com/segpipe/segpipe/cmd/segpipe/internal/bench"
 	"github.com/segpipe/segpipe/internal/demo"
 	"github.com/segpipe/segpipe/internal/lake"
+	"github.com/segpipe/segpipe/jobs"
 )
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "segpipe bench [--accounts N] [--seed N] [--out FILE.json] [--lake DIR] [--no-floors]", stdout)
+	fs := newFlags("bench", "segpipe bench [--accounts N] [--seed N] [--out FILE.json] [--lake DIR] [--no-floors] [--growth-from FILE.json]", stdout)
 	accounts := fs.Int("accounts", 100_000, "accounts in the synthetic company")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic company")
 	out := fs.String("out", "", "also write the report as JSON to this file")
 	lakeDir := fs.String("lake", "", "lake directory to keep (default: a temporary one, removed)")
 	noFloors := fs.Bool("no-floors", false, "skip the floor measurements")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the nightly path (extract to publish) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the nightly run (the second night, extract to publish) to this file")
+	growthFrom := fs.String("growth-from", "", "a bench report (--out) at a tenth of --accounts: print how much longer 10x the accounts take")
 	configFile := fs.String("config", "", "config to run with (default: the embedded demo config); its sources must be the demo's")
 	volume := fs.String("volume", demo.VolumeBench, `records per account: "bench" (about 24 invoices, 3 deals, 5 tickets, 30 usage rows) or "demo" (the demo company's)`)
 	sqlProfile := fs.String("sql-profile", "", "write DuckDB's profile of every segment model into this directory, as <model>.json")
@@ -44,6 +46,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var smaller *bench.Report
+	if *growthFrom != "" {
+		b, err := os.ReadFile(*growthFrom)
+		if err != nil {
+			return usagef("--growth-from: %v", err)
+		}
+		smaller = &bench.Report{}
+		if err := json.Unmarshal(b, smaller); err != nil {
+			return usagef("--growth-from %s: not a bench report: %v", *growthFrom, err)
+		}
+		if smaller.Accounts*10 != *accounts || smaller.FullWall == 0 {
+			return usagef("--growth-from %s: a report of %d accounts with both nights; want one of %d (a tenth of --accounts)", *growthFrom, smaller.Accounts, *accounts/10)
+		}
+	}
 	rep := &bench.Report{Accounts: *accounts, Seed: *seed, Volume: *volume, Version: version, GoVersion: runtime.Version(),
 		CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC(), Ratios: map[string]float64{}}
 
@@ -58,13 +74,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer child.Stop()
-	rep.PerEntity = ready.Records
+	rep.PerEntity, rep.Changes = ready.Records, ready.Changes
 	for _, n := range ready.Records {
 		rep.Records += n
 	}
+	var changes int64
+	for _, n := range ready.Changes {
+		changes += n
+	}
 	rep.Stages = append(rep.Stages, bench.Stage{Stage: "generate + render (server)", WallSeconds: ready.GenerateSeconds, Rows: rep.Records})
-	fmt.Fprintf(stdout, "segpipe bench: %s accounts (%s volume), %s records (%.1f GB of pages), served on %s\n", thousands(int64(*accounts)), *volume,
-		thousands(rep.Records), float64(ready.RenderedBytes)/1e9, ready.URL)
+	fmt.Fprintf(stdout, "segpipe bench: %s accounts (%s volume), %s records (%.1f GB of pages) at the first night (%s), %s changed in the %d days before the second; served on %s\n",
+		thousands(int64(*accounts)), *volume, thousands(rep.Records), float64(ready.RenderedBytes)/1e9, ready.FirstNight, thousands(changes), int(demo.ChangeWindow.Hours()/24), ready.URL)
 
 	env := func(name string) (string, bool) {
 		if name == "SEGPIPE_DEMO_URL" {
@@ -83,34 +103,41 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(dir)
 	}
-	asOf := demo.DefaultEnd.AddDate(0, 0, -1).Format(time.DateOnly)
-	p, err := buildParams(ctx, cfg, asOf, dir, logger, time.Now())
-	if err != nil {
-		return err
-	}
-	if _, ok := p.Lake.(*lake.FileStore); !ok {
-		return usagef("--lake must be a local directory")
+	// The first night is as of the day before the company's last, the nightly as of its last.
+	nights := bench.Nights{SecondNight: child.SecondNight}
+	for i, pp := range []*jobs.Params{&nights.Full, &nights.Nightly} {
+		asOf := demo.DefaultEnd.AddDate(0, 0, i-2).Format(time.DateOnly)
+		if *pp, err = buildParams(ctx, cfg, asOf, dir, logger, time.Now()); err != nil {
+			return err
+		}
+		if _, ok := pp.Lake.(*lake.FileStore); !ok {
+			return usagef("--lake must be a local directory")
+		}
+		pp.SQLProfileDir = *sqlProfile
 	}
 	if *sqlProfile != "" {
 		if err := os.MkdirAll(*sqlProfile, 0o755); err != nil {
 			return fmt.Errorf("bench: --sql-profile: %w", err)
 		}
-		p.SQLProfileDir = *sqlProfile
+		nights.Full.SQLProfileDir = "" // the models' profiles are the nightly's
 	}
-
-	var nightlyDone func()
 	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
+		var stop func()
+		nights.NightlyStarts = func() (err error) {
+			stop, err = startCPUProfile(*cpuProfile)
 			return err
 		}
-		defer stop()
-		nightlyDone = pprof.StopCPUProfile // the floors are not part of the profile
+		nights.NightlyDone = func() {
+			if stop != nil {
+				stop()
+			}
+		}
 	}
-	if err := bench.Run(ctx, p, rep, !*noFloors, nightlyDone); err != nil {
+	if err := bench.Run(ctx, nights, rep, !*noFloors); err != nil {
 		return err
 	}
 	rep.ServerRSS = child.PeakRSS()
+	rep.Targets = bench.Targets(rep, smaller)
 	printBench(stdout, rep)
 	if *out != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -153,12 +180,17 @@ func printBench(w io.Writer, rep *bench.Report) {
 	}
 	for _, s := range rep.Stages {
 		row(s)
+		switch s.Stage {
+		case "full: segment":
+			row(bench.Stage{Stage: "full total", WallSeconds: rep.FullWall, Rows: rep.FullRecords, PeakRSSBytes: rep.FullPeakRSS})
+		case "nightly: segment":
+			row(bench.Stage{Stage: "nightly total", WallSeconds: rep.TotalWall, Rows: rep.NightlyRecords, PeakRSSBytes: rep.PeakRSS})
+		}
 	}
-	row(bench.Stage{Stage: "nightly total", WallSeconds: rep.TotalWall, PeakRSSBytes: rep.PeakRSS})
 	for _, s := range rep.Floors {
 		row(s)
 	}
-	fmt.Fprintf(w, "\nsegment models produced %s rows; the export server process peaked at %d MiB.\n", thousands(rep.MartRows), rep.ServerRSS>>20)
+	fmt.Fprintf(w, "\nthe nightly's segment models produced %s rows; the export server process peaked at %d MiB.\n", thousands(rep.MartRows), rep.ServerRSS>>20)
 	if slowest := rep.Models[:min(5, len(rep.Models))]; len(slowest) > 0 {
 		fmt.Fprint(w, "slowest models:")
 		for _, m := range slowest {
@@ -167,10 +199,24 @@ func printBench(w io.Writer, rep *bench.Report) {
 		fmt.Fprintln(w)
 	}
 	if r, ok := rep.Ratios["extract_vs_decode_floor"]; ok {
-		fmt.Fprintf(w, "extract + land runs at %.2f of floor (2)'s rows/s (target at least 0.70)\n", r)
+		fmt.Fprintf(w, "the full load's extract + land runs at %.2f of floor (2)'s rows/s\n", r)
 	}
 	if r, ok := rep.Ratios["transform_vs_sql_floor"]; ok {
-		fmt.Fprintf(w, "transform + audit takes %.2fx floor (3) (target at most 1.5x)\n", r)
+		fmt.Fprintf(w, "the full load's transform + audit takes %.2fx floor (3) (issue #7's target: at most 1.5x)\n", r)
+	}
+	if len(rep.Targets) > 0 {
+		fmt.Fprintf(w, "\n%-30s %10s %10s %8s  %s\n", "target (issue #21)", "measured", "target", "ratio", "met")
+		for _, t := range rep.Targets {
+			op := "≤"
+			if t.AtLeast {
+				op = "≥"
+			}
+			met := "no"
+			if t.Met {
+				met = "yes"
+			}
+			fmt.Fprintf(w, "%-30s %10s %10s %8.2f  %s\n", t.Name, fmt.Sprintf("%.2f%s", t.Measured, t.Unit), op+fmt.Sprintf(" %g%s", t.Target, t.Unit), t.Ratio, met)
+		}
 	}
 }
 
@@ -220,7 +266,9 @@ func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		defer os.RemoveAll(pages)
 	}
-	if err := bench.Serve(ctx, demo.Options{Accounts: *accounts, Seed: *seed, Volume: vol}, pages, sizes, tokens, os.Stdin, stdout); err != nil {
+	// The first night shows the company a day before its End; the second, at End.
+	first := demo.DefaultEnd.Add(-24 * time.Hour)
+	if err := bench.Serve(ctx, demo.Options{Accounts: *accounts, Seed: *seed, Volume: vol}, first, pages, sizes, tokens, os.Stdin, stdout); err != nil {
 		return fmt.Errorf("bench-serve: %w", err)
 	}
 	return nil

@@ -31,8 +31,9 @@ func TestBenchSmoke(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"extract + land", "segment", "nightly total", "floor (1) download",
-		"floor (2) decode", "floor (3) duckdb sql", "of floor (2)'s rows/s", "x floor (3)", "slowest models:"} {
+	for _, want := range []string{"full: extract + land", "full: segment", "full total", "nightly: extract + land", "nightly: segment",
+		"nightly total", "floor (1) download", "floor (2) decode", "floor (3) duckdb sql", "of floor (2)'s rows/s", "x floor (3)",
+		"slowest models:", "target (issue #21)", "nightly peak RSS"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
@@ -45,22 +46,34 @@ func TestBenchSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Accounts != 1000 || rep.PerEntity["accounts"] != 1000 || len(rep.Floors) != 3 || rep.PeakRSS <= 0 || rep.ServerRSS <= 0 {
+	if rep.Accounts != 1000 || rep.PerEntity["accounts"] != 1000 || len(rep.Floors) != 3 || rep.PeakRSS <= 0 || rep.FullPeakRSS <= 0 || rep.ServerRSS <= 0 {
 		t.Fatalf("report: %+v", rep)
 	}
 	// Bench volume: about 24 invoices, 3 deals, 5 tickets and 30 usage rows an account.
 	if per := float64(rep.Records) / 1000; rep.Volume != "bench" || per < 50 || per > 75 {
 		t.Errorf("volume %q with %.1f records an account, want bench with about 62", rep.Volume, per)
 	}
-	var extract bench.Stage
-	for _, s := range rep.Stages {
-		if s.Stage == "extract + land" {
-			extract = s
+	stage := func(name string) bench.Stage {
+		for _, s := range rep.Stages {
+			if s.Stage == name {
+				return s
+			}
 		}
+		t.Fatalf("no stage %q in %+v", name, rep.Stages)
+		return bench.Stage{}
 	}
-	// Every record the server holds is landed or quarantined, and each floor sees them all.
-	if extract.Rows != rep.Records || extract.Bytes <= 0 || extract.CPUSeconds <= 0 {
+	extract, nightly := stage("full: extract + land"), stage("nightly: extract + land")
+	// The first night lands or quarantines every record the server holds, and each floor sees
+	// them all; the second pulls only what changed, which the server holds for it.
+	if extract.Rows != rep.Records || rep.FullRecords != rep.Records || extract.Bytes <= 0 || extract.CPUSeconds <= 0 {
 		t.Errorf("extract stage %+v, want %d records", extract, rep.Records)
+	}
+	var changes int64
+	for _, n := range rep.Changes {
+		changes += n
+	}
+	if nightly.Rows <= 0 || nightly.Rows != rep.NightlyRecords || nightly.Rows > changes || nightly.Rows > rep.Records/10 {
+		t.Errorf("nightly extract stage %+v: want some of the %d changed records, and few of the %d", nightly, changes, rep.Records)
 	}
 	for _, f := range rep.Floors[:2] {
 		if f.Rows != rep.Records || f.Bytes != extract.Bytes {
@@ -69,6 +82,15 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if rep.Ratios["extract_vs_decode_floor"] <= 0 || rep.Ratios["transform_vs_sql_floor"] <= 0 {
 		t.Errorf("ratios %v", rep.Ratios)
+	}
+	if rep.TotalWall <= 0 || rep.FullWall <= 0 || len(rep.Targets) != 1 || rep.Targets[0].Name != "nightly peak RSS" {
+		t.Errorf("walls %.2f / %.2f s, targets %+v: at 1,000 accounts only the peak RSS target applies", rep.TotalWall, rep.FullWall, rep.Targets)
+	}
+
+	// --growth-from takes a report at a tenth of the accounts only.
+	stdout.Reset()
+	if code := run(context.Background(), []string{"bench", "--accounts", "2000", "--growth-from", out}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("--growth-from a report of 1,000 accounts at 2,000: exit %d, want %d", code, exitUsage)
 	}
 }
 
