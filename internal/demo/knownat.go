@@ -123,7 +123,10 @@ func keep[T any](rs []T, f func(*T) bool) []T {
 //     ends of its invoices, before t (KnownAt takes its seats, MRR and renewal date from the
 //     invoice whose period holds t, so a period boundary changes the record);
 //   - a ticket: its solve when solved before t, else its creation;
-//   - a usage rollup: the end of its month (it is written once, when the month ends).
+//   - a usage rollup: the end of its month (it is written once, when the month ends);
+//   - a deal deleted before t (DeletedAt): IsDeleted, updated at its deletion;
+//   - an invoice voided late (VoidedAt): void from then, updated then, paid or open before;
+//   - a subscription edited by hand (EditedAt): updated at least then.
 //
 // So a record whose UpdatedAt is before an instant s shows at t what it showed at s: the
 // exports' updated_since filter leaves out only records that did not change. Accounts and
@@ -136,6 +139,17 @@ func stampUpdates(c *Company, t time.Time) {
 		if inv.PaidAt != nil && inv.PaidAt.Before(t) {
 			inv.UpdatedAt = maxTime(inv.UpdatedAt, *inv.PaidAt)
 		}
+		if v := inv.VoidedAt; v != nil {
+			switch {
+			case v.Before(t):
+				inv.Status = "void"
+				inv.UpdatedAt = maxTime(inv.UpdatedAt, *v)
+			case inv.PaidAt != nil && inv.PaidAt.Before(t):
+				inv.Status = "paid"
+			default:
+				inv.Status = "open"
+			}
+		}
 		u := latest[inv.SubscriptionID]
 		for _, b := range [2]time.Time{inv.PeriodStart, inv.PeriodEnd} {
 			if b.Before(t) && b.After(u) {
@@ -147,6 +161,9 @@ func stampUpdates(c *Company, t time.Time) {
 	for i := range c.Subscriptions {
 		s := &c.Subscriptions[i]
 		s.UpdatedAt = maxTime(s.StartedAt, latest[s.ID])
+		if s.EditedAt != nil && s.EditedAt.Before(t) {
+			s.UpdatedAt = maxTime(s.UpdatedAt, *s.EditedAt)
+		}
 		if s.CanceledAt != nil && s.CanceledAt.Before(t) {
 			s.UpdatedAt = maxTime(s.UpdatedAt, *s.CanceledAt)
 		}
@@ -160,5 +177,12 @@ func stampUpdates(c *Company, t time.Time) {
 	}
 	for i := range c.Usage {
 		c.Usage[i].UpdatedAt = c.Usage[i].Month.AddDate(0, 1, 0)
+	}
+	for i := range c.Opportunities {
+		o := &c.Opportunities[i]
+		o.IsDeleted = o.DeletedAt != nil && o.DeletedAt.Before(t)
+		if o.IsDeleted {
+			o.UpdatedAt = maxTime(o.UpdatedAt, *o.DeletedAt)
+		}
 	}
 }

@@ -178,3 +178,53 @@ func TestUpdatedSinceFilters(t *testing.T) {
 		t.Errorf("updated_since after End: %d records in %d pages, want none in 1", len(got), pages)
 	}
 }
+
+// A deleted deal leaves the whole export and is listed by updated_since as a tombstone from
+// its deletion on; before its deletion it is an ordinary deal.
+func TestDeletedDealTombstone(t *testing.T) {
+	c := Generate(Options{Accounts: 200, Seed: 6})
+	gone := c.End.Add(-5 * time.Hour)
+	del := &c.Opportunities[3]
+	del.DeletedAt = &gone
+	stampUpdates(c, c.End)
+	if !del.IsDeleted || !del.UpdatedAt.Equal(gone) {
+		t.Fatalf("deleted deal stamped %v at %s, want deleted at %s", del.IsDeleted, del.UpdatedAt, gone)
+	}
+	srv := httptest.NewServer(NewHandler(c, DefaultTokens()))
+	defer srv.Close()
+	all, _ := walkCursorWith(t, srv.URL, PathOpportunities, 50, nil)
+	if slices.Contains(all, del.ID) || len(all) != len(c.Opportunities)-1 {
+		t.Errorf("whole export: %d deals, deleted %s listed %v", len(all), del.ID, slices.Contains(all, del.ID))
+	}
+	q := url.Values{SinceParam: {c.End.Add(-24 * time.Hour).Format(time.RFC3339)}}
+	changed, _ := walkCursorWith(t, srv.URL, PathOpportunities, 50, q)
+	if !slices.Contains(changed, del.ID) {
+		t.Fatalf("updated_since export lacks the tombstone of %s: %v", del.ID, changed)
+	}
+	resp, body := get(t, srv.URL, PathOpportunities+"?limit=1000&"+q.Encode(), DefaultTokens()["crm"])
+	var page struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	for _, o := range page.Data {
+		_, has := o["is_deleted"]
+		if (o["id"] == del.ID) != has || (has && o["is_deleted"] != true) {
+			t.Errorf("deal %v: is_deleted %v", o["id"], o["is_deleted"])
+		}
+	}
+	before := c.KnownAt(gone)
+	for _, o := range before.Opportunities {
+		if o.ID == del.ID && (o.IsDeleted || !o.UpdatedAt.Before(gone)) {
+			t.Errorf("at its deletion the deal is already deleted (%v) or updated at %s", o.IsDeleted, o.UpdatedAt)
+		}
+	}
+	var b []byte
+	if b = appendOpportunityJSON(b, del); !json.Valid(b) {
+		t.Fatalf("appender: %s", b)
+	}
+	if want, _ := json.Marshal(del); string(b) != string(want) {
+		t.Errorf("appender %s\nencoding/json %s", b, want)
+	}
+}

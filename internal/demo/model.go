@@ -281,6 +281,12 @@ type Opportunity struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	ClosedAt         *time.Time `json:"closed_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
+	// IsDeleted marks a deal deleted before the company's instant (DeletedAt): a whole export
+	// leaves it out, an updated_since export lists it as a tombstone, its updated_at the
+	// deletion. The generator deletes none; tests do.
+	IsDeleted bool `json:"is_deleted,omitempty"`
+	// DeletedAt is when the deal is deleted (nil: never); stampUpdates sets IsDeleted from it.
+	DeletedAt *time.Time `json:"-"`
 }
 
 // Subscription is one billing subscription (source billing, entity subscriptions).
@@ -302,6 +308,10 @@ type Subscription struct {
 	// changed: its start, a period boundary of one of its invoices, or its cancellation
 	// (stampUpdates). The billing export's updated_since filter reads it.
 	UpdatedAt time.Time `json:"updated_at"`
+	// EditedAt is when the record was last edited by hand (nil: never), e.g. a backdated
+	// correction of its start in a test; its updated_at is at least that. The record holds no
+	// history: it shows the edited values at every instant.
+	EditedAt *time.Time `json:"-"`
 }
 
 // Invoice is one billing invoice (source billing, entity invoices), amount in its currency.
@@ -320,8 +330,13 @@ type Invoice struct {
 	IssuedAt       time.Time  `json:"issued_at"`
 	PaidAt         *time.Time `json:"paid_at"`
 	Status         string     `json:"status"`
-	// UpdatedAt is its payment time when paid, else its issue time (stampUpdates).
+	// UpdatedAt is its payment time when paid, else its issue time, or its voiding
+	// (stampUpdates).
 	UpdatedAt time.Time `json:"updated_at"`
+	// VoidedAt is when a once-valid invoice is voided (nil: the generator's invoices are
+	// void from issue or never; tests void old invoices late). Before it the invoice shows
+	// paid or open.
+	VoidedAt *time.Time `json:"-"`
 }
 
 // TicketColumns is the column order of the support tickets CSV export.

@@ -670,6 +670,9 @@ func appendOpportunityJSON(b []byte, o *Opportunity) []byte {
 	b = appendJSONOptTime(b, o.ClosedAt)
 	b = append(b, `,"updated_at":`...)
 	b = appendJSONTime(b, o.UpdatedAt)
+	if o.IsDeleted {
+		b = append(b, `,"is_deleted":true`...)
+	}
 	return append(b, '}')
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -103,6 +104,9 @@ func newExportHandler(c *Company, tokens Tokens) *exportHandler {
 			recs, err := changedSince(r, c.Opportunities, func(o *Opportunity) time.Time { return o.UpdatedAt })
 			if err != nil {
 				return err
+			}
+			if r.URL.Query().Get(SinceParam) == "" {
+				recs = live(recs) // deleted deals are listed only as tombstones of updated_since
 			}
 			return serveCursor(w, r, recs)
 		},
@@ -255,6 +259,20 @@ func changedSince[T any](r *http.Request, records []T, updated func(*T) time.Tim
 		}
 	}
 	return out, nil
+}
+
+// live returns the deals of recs that are not deleted (recs itself when none is).
+func live(recs []Opportunity) []Opportunity {
+	if !slices.ContainsFunc(recs, func(o Opportunity) bool { return o.IsDeleted }) {
+		return recs
+	}
+	out := make([]Opportunity, 0, len(recs))
+	for _, o := range recs {
+		if !o.IsDeleted {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // intParam reads a positive integer query parameter: def when absent, clamped to maxV.

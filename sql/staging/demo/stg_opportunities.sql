@@ -3,7 +3,9 @@
 -- open, with no close date, win flag or loss reason. A stage entered after as_of (a close, or a
 -- move to the next open stage) hides the stage the deal was in at as_of: stage, its entry date
 -- and the forecast category are NULL (unknown), never the later value.
--- Left out and counted (_drop_reason, docs/staging.md): a deal without created_at.
+-- Left out and counted (_drop_reason, docs/staging.md): a deal without created_at. A deal
+-- whose version known at as_of is a tombstone (is_deleted, listed by an updated_since
+-- export after its deletion) is dropped, as a deleted record (docs/staging.md).
 -- Text fields read through blank_null: an empty or blank value is NULL, never a value.
 -- A deal without a currency is in its source's currency (sources.<name>.currency,
 -- source_currency); without one its amount is unknown and assert_known_currencies stops the run.
@@ -40,4 +42,5 @@ select
     case when closed_at::timestamp < cutoff() then closed_at::timestamp end as closed_at,
     case when created_at is null then 'created_at is missing' end as _drop_reason
 from latest
-where created_at is null or created_at::timestamp < cutoff()
+where (created_at is null or created_at::timestamp < cutoff())
+  and not coalesce(is_deleted, false)
