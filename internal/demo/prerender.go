@@ -233,36 +233,12 @@ func PrerenderNights(ctx context.Context, opts Options, dir string, sizes PageSi
 
 // keepChanged appends to c the records of block b updated at or after from, in their order.
 func (c *Company) keepChanged(b *Company, from time.Time) {
-	for i := range b.Accounts {
-		if !b.Accounts[i].UpdatedAt.Before(from) {
-			c.Accounts = append(c.Accounts, b.Accounts[i])
-		}
-	}
-	for i := range b.Opportunities {
-		if !b.Opportunities[i].UpdatedAt.Before(from) {
-			c.Opportunities = append(c.Opportunities, b.Opportunities[i])
-		}
-	}
-	for i := range b.Subscriptions {
-		if !b.Subscriptions[i].UpdatedAt.Before(from) {
-			c.Subscriptions = append(c.Subscriptions, b.Subscriptions[i])
-		}
-	}
-	for i := range b.Invoices {
-		if !b.Invoices[i].UpdatedAt.Before(from) {
-			c.Invoices = append(c.Invoices, b.Invoices[i])
-		}
-	}
-	for i := range b.Tickets {
-		if !b.Tickets[i].UpdatedAt.Before(from) {
-			c.Tickets = append(c.Tickets, b.Tickets[i])
-		}
-	}
-	for i := range b.Usage {
-		if !b.Usage[i].UpdatedAt.Before(from) {
-			c.Usage = append(c.Usage, b.Usage[i])
-		}
-	}
+	c.Accounts = appendSince(c.Accounts, b.Accounts, from, func(a *Account) time.Time { return a.UpdatedAt })
+	c.Opportunities = appendSince(c.Opportunities, b.Opportunities, from, func(o *Opportunity) time.Time { return o.UpdatedAt })
+	c.Subscriptions = appendSince(c.Subscriptions, b.Subscriptions, from, func(s *Subscription) time.Time { return s.UpdatedAt })
+	c.Invoices = appendSince(c.Invoices, b.Invoices, from, func(inv *Invoice) time.Time { return inv.UpdatedAt })
+	c.Tickets = appendSince(c.Tickets, b.Tickets, from, func(t *Ticket) time.Time { return t.UpdatedAt })
+	c.Usage = appendSince(c.Usage, b.Usage, from, func(u *Usage) time.Time { return u.UpdatedAt })
 }
 
 // SecondNight switches a two-night server (PrerenderNights) to the second night: from now on

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -92,52 +93,26 @@ func NewHandler(c *Company, tokens Tokens) http.Handler {
 
 func newExportHandler(c *Company, tokens Tokens) *exportHandler {
 	h := &exportHandler{company: c, tokens: tokens, counts: make(map[string]*atomic.Int64)}
+	cache := &sinceCache{}
 	h.routes = map[string]func(http.ResponseWriter, *http.Request) error{
-		PathAccounts: func(w http.ResponseWriter, r *http.Request) error {
-			recs, err := changedSince(r, c.Accounts, func(a *Account) time.Time { return a.UpdatedAt })
-			if err != nil {
-				return err
-			}
-			return serveCursor(w, r, recs)
-		},
-		PathOpportunities: func(w http.ResponseWriter, r *http.Request) error {
-			recs, err := changedSince(r, c.Opportunities, func(o *Opportunity) time.Time { return o.UpdatedAt })
-			if err != nil {
-				return err
-			}
-			if r.URL.Query().Get(SinceParam) == "" {
-				recs = live(recs) // deleted deals are listed only as tombstones of updated_since
-			}
-			return serveCursor(w, r, recs)
-		},
-		PathSubscriptions: func(w http.ResponseWriter, r *http.Request) error {
-			recs, err := changedSince(r, c.Subscriptions, func(s *Subscription) time.Time { return s.UpdatedAt })
-			if err != nil {
-				return err
-			}
-			return servePages(w, r, recs)
-		},
-		PathInvoices: func(w http.ResponseWriter, r *http.Request) error {
-			recs, err := changedSince(r, c.Invoices, func(inv *Invoice) time.Time { return inv.UpdatedAt })
-			if err != nil {
-				return err
-			}
-			return servePages(w, r, recs)
-		},
-		PathTickets: func(w http.ResponseWriter, r *http.Request) error {
-			recs, err := changedSince(r, c.Tickets, func(t *Ticket) time.Time { return t.UpdatedAt })
-			if err != nil {
-				return err
-			}
-			return serveCSV(w, r, TicketColumns, len(recs), func(i int) []string { return recs[i].CSVRecord() })
-		},
-		PathUsage: func(w http.ResponseWriter, r *http.Request) error {
-			recs, err := changedSince(r, c.Usage, func(u *Usage) time.Time { return u.UpdatedAt })
-			if err != nil {
-				return err
-			}
-			return serveCSV(w, r, UsageColumns, len(recs), func(i int) []string { return recs[i].CSVRecord() })
-		},
+		PathAccounts: route(cache, c.Accounts, func(a *Account) time.Time { return a.UpdatedAt }, serveCursor[Account]),
+		PathOpportunities: route(cache, c.Opportunities, func(o *Opportunity) time.Time { return o.UpdatedAt },
+			func(w http.ResponseWriter, r *http.Request, recs []Opportunity) error {
+				if r.URL.Query().Get(SinceParam) == "" {
+					recs = live(recs) // deleted deals are listed only as tombstones of updated_since
+				}
+				return serveCursor(w, r, recs)
+			}),
+		PathSubscriptions: route(cache, c.Subscriptions, func(s *Subscription) time.Time { return s.UpdatedAt }, servePages[Subscription]),
+		PathInvoices:      route(cache, c.Invoices, func(inv *Invoice) time.Time { return inv.UpdatedAt }, servePages[Invoice]),
+		PathTickets: route(cache, c.Tickets, func(t *Ticket) time.Time { return t.UpdatedAt },
+			func(w http.ResponseWriter, r *http.Request, recs []Ticket) error {
+				return serveCSV(w, r, TicketColumns, len(recs), func(i int) []string { return recs[i].CSVRecord() })
+			}),
+		PathUsage: route(cache, c.Usage, func(u *Usage) time.Time { return u.UpdatedAt },
+			func(w http.ResponseWriter, r *http.Request, recs []Usage) error {
+				return serveCSV(w, r, UsageColumns, len(recs), func(i int) []string { return recs[i].CSVRecord() })
+			}),
 	}
 	for _, p := range Paths {
 		h.counts[p] = new(atomic.Int64)
@@ -244,21 +219,66 @@ func sinceParam(q url.Values) (*time.Time, error) {
 	return &t, nil
 }
 
-// changedSince returns the records the request asks for: all of them, or with updated_since
-// those whose updated time is at or after it, in their order. Pages and cursors count in the
-// filtered list, which is the same on every request of one export (the company does not change).
-func changedSince[T any](r *http.Request, records []T, updated func(*T) time.Time) ([]T, error) {
-	since, err := sinceParam(r.URL.Query())
-	if err != nil || since == nil {
-		return records, err
+// route answers an export of records: all of them, or with updated_since those updated at or
+// after it, in their order (filtered once per path and instant, through cache), served by
+// serve. Pages and cursors count in the filtered list, which is the same on every request of
+// one export (the company does not change).
+func route[T any](cache *sinceCache, records []T, updated func(*T) time.Time, serve func(http.ResponseWriter, *http.Request, []T) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		since, err := sinceParam(r.URL.Query())
+		if err != nil {
+			return err
+		}
+		if since == nil {
+			return serve(w, r, records)
+		}
+		recs := cache.get(r.URL.Path+"?"+since.Format(time.RFC3339Nano), func() any {
+			return appendSince([]T{}, records, *since, updated) // an empty page is [], not null
+		}).([]T)
+		return serve(w, r, recs)
 	}
-	out := []T{} // an empty page is [], not null
-	for i := range records {
-		if !updated(&records[i]).Before(*since) {
-			out = append(out, records[i])
+}
+
+// sinceCache keeps the filtered lists of the latest updated_since requests, by path and
+// instant: every page of one filtered export is cut from the same list, which is filtered
+// once rather than on every page (a 1M-account company's changes are millions of records).
+type sinceCache struct {
+	mu   sync.Mutex
+	keys []string
+	m    map[string]any
+}
+
+// sinceCacheSize bounds the lists kept: the oldest goes first.
+const sinceCacheSize = 12
+
+// get returns the list cached under key, building it first when it is not.
+func (c *sinceCache) get(key string, build func() any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[key]; ok {
+		return v
+	}
+	if c.m == nil {
+		c.m = map[string]any{}
+	}
+	if len(c.keys) == sinceCacheSize {
+		delete(c.m, c.keys[0])
+		c.keys = c.keys[1:]
+	}
+	v := build()
+	c.m[key] = v
+	c.keys = append(c.keys, key)
+	return v
+}
+
+// appendSince appends to dst the records of src updated at or after from, in their order.
+func appendSince[T any](dst, src []T, from time.Time, updated func(*T) time.Time) []T {
+	for i := range src {
+		if !updated(&src[i]).Before(from) {
+			dst = append(dst, src[i])
 		}
 	}
-	return out, nil
+	return dst
 }
 
 // live returns the deals of recs that are not deleted (recs itself when none is).

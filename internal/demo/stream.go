@@ -76,38 +76,26 @@ func (b *streamBlock) counts() idCounters {
 // same rules (created, started or issued before cut; usage months ended by cut).
 func (b *streamBlock) keptCounts(cut time.Time) idCounters {
 	g := b.gen
-	var k idCounters
-	for i := range g.accounts {
-		if g.accounts[i].CreatedAt.Before(cut) {
-			k.accounts++
+	before := func(t time.Time) bool { return t.Before(cut) }
+	return idCounters{
+		accounts: countWhere(g.accounts, func(a *Account) bool { return before(a.CreatedAt) }),
+		opps:     countWhere(g.opps, func(o *Opportunity) bool { return before(o.CreatedAt) }),
+		subs:     countWhere(g.subs, func(s *draftSub) bool { return before(s.StartedAt) }),
+		invs:     countWhere(g.invs, func(inv *draftInv) bool { return before(inv.IssuedAt) }),
+		tickets:  countWhere(g.tickets, func(t *Ticket) bool { return before(t.CreatedAt) }),
+		usage:    countWhere(g.usage, func(u *Usage) bool { return !u.Month.AddDate(0, 1, 0).After(cut) }),
+	}
+}
+
+// countWhere counts the elements of s for which f is true.
+func countWhere[T any](s []T, f func(*T) bool) int {
+	n := 0
+	for i := range s {
+		if f(&s[i]) {
+			n++
 		}
 	}
-	for i := range g.opps {
-		if g.opps[i].CreatedAt.Before(cut) {
-			k.opps++
-		}
-	}
-	for i := range g.subs {
-		if g.subs[i].StartedAt.Before(cut) {
-			k.subs++
-		}
-	}
-	for i := range g.invs {
-		if g.invs[i].IssuedAt.Before(cut) {
-			k.invs++
-		}
-	}
-	for i := range g.tickets {
-		if g.tickets[i].CreatedAt.Before(cut) {
-			k.tickets++
-		}
-	}
-	for i := range g.usage {
-		if !g.usage[i].Month.AddDate(0, 1, 0).After(cut) {
-			k.usage++
-		}
-	}
-	return k
+	return n
 }
 
 // generate drafts the records of accounts [first, last), reusing the block's slices.
