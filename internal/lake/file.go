@@ -89,7 +89,8 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader) (ObjectInf
 
 // createTempBeside creates a temporary file in dst's folder, making the folders. A Delete of
 // another object in the same folders prunes those it leaves empty (removeEmptyParents), and
-// can remove one between MkdirAll and CreateTemp; both are then tried again. Once the
+// can remove one between MkdirAll and CreateTemp (or inside MkdirAll, between another Put
+// making it and MkdirAll checking it); both are then tried again. Once the
 // temporary file is in it, the folder is not empty and stays.
 func createTempBeside(dst string) (*os.File, error) {
 	dir := filepath.Dir(dst)
@@ -101,7 +102,9 @@ func createTempBeside(dst string) (*os.File, error) {
 				return tmp, nil
 			}
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		// MkdirAll answers "file exists" when a folder it found missing was made by another Put
+		// and pruned again by a Delete before it could look: that is the same race.
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
 	}

@@ -11,7 +11,9 @@
 -- source_currency); without one its amount is unknown and assert_known_currencies stops the run.
 with latest as (
     select * replace (upper(coalesce(blank_null(currency), source_currency('raw_demo__opportunities'))) as currency)
-    from raw_demo__opportunities
+    -- is_deleted comes only with tombstones: a lake landed before it, or a CRM that never
+    -- deleted, has no such column, and reads as not deleted.
+    from (from raw_demo__opportunities union all by name (select null::boolean as is_deleted limit 0))
     qualify row_number() over (partition by id order by as_of_rank(updated_at, 'raw_demo__opportunities') desc nulls last, _extracted_at desc) = 1
 )
 select
