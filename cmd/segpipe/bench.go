@@ -113,13 +113,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if _, ok := pp.Lake.(*lake.FileStore); !ok {
 			return usagef("--lake must be a local directory")
 		}
-		pp.SQLProfileDir = *sqlProfile
 	}
 	if *sqlProfile != "" {
 		if err := os.MkdirAll(*sqlProfile, 0o755); err != nil {
 			return fmt.Errorf("bench: --sql-profile: %w", err)
 		}
-		nights.Full.SQLProfileDir = "" // the models' profiles are the nightly's
+		nights.Nightly.SQLProfileDir = *sqlProfile // the models' profiles are the nightly's
 	}
 	if *cpuProfile != "" {
 		var stop func()

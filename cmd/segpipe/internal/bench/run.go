@@ -43,11 +43,9 @@ func runNight(ctx context.Context, p jobs.Params, label string, rep *Report) (*n
 		return nil, fmt.Errorf("bench %s ingest: %w", label, err)
 	}
 	extractStage := Stage{Stage: label + ": extract + land", WallSeconds: time.Since(t0).Seconds(), CPUSeconds: cpuTime() - u0, PeakRSSBytes: peakRSS()}
-	var parquetBytes int64
 	for _, m := range ing.Datasets {
 		extractStage.Rows += m.Rows + m.Quarantined + m.Filtered
 		extractStage.Bytes += m.ResponseBytes
-		parquetBytes += m.Bytes
 	}
 	extractStage = rated(extractStage)
 	rep.Stages = append(rep.Stages, extractStage)
