@@ -188,19 +188,6 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 		}
 		log.Info("model built", args...)
 	})
-	res.Models, err = sess.Build(ctx, files, models, warehouse.ConfigVariables(p.Config, p.AsOf))
-	if err != nil {
-		return res, err
-	}
-	for _, m := range res.Models {
-		for _, d := range m.Drops {
-			log.Warn("rows left out in staging", "table", m.Name, "reason", d.Reason, "rows", d.Rows, "of", d.Candidates, "sample", strings.Join(d.Sample, ", "))
-		}
-	}
-	stage("transform", t0)
-	log.Info("models built", "models", len(res.Models), "seconds", time.Since(t0).Seconds())
-
-	t0 = time.Now()
 	assertions, err := warehouse.LoadAssertions(files)
 	if err != nil {
 		return res, err
@@ -219,17 +206,41 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 			}
 		}
 	}
-	res.Assertions, err = sess.RunAssertions(ctx, assertions)
-	stage("audit", t0)
+	// Each assertion runs as soon as what it reads is built, and a table that is not a mart
+	// is dropped once nothing left reads it, so DuckDB spills less (docs/performance.md). The
+	// marts stay for the export, the summary and the report.
+	layer := map[string]warehouse.Layer{}
+	for _, m := range models {
+		layer[m.Name] = m.Layer
+	}
+	build, err := sess.BuildAudited(ctx, files, models, warehouse.ConfigVariables(p.Config, p.AsOf), assertions,
+		func(t string) bool { return layer[t] == warehouse.Marts })
+	if build != nil {
+		res.Models, res.Assertions = build.Models, build.Assertions
+	}
+	for _, m := range res.Models {
+		for _, d := range m.Drops {
+			log.Warn("rows left out in staging", "table", m.Name, "reason", d.Reason, "rows", d.Rows, "of", d.Candidates, "sample", strings.Join(d.Sample, ", "))
+		}
+	}
+	if build != nil {
+		// transform is the models' time, audit the assertions' run between them.
+		rec.Stages["audit"] = build.AuditTime.Seconds()
+		rec.Stages["transform"] = time.Since(t0).Seconds() - build.AuditTime.Seconds()
+	}
 	for _, a := range res.Assertions {
 		if a.Outcome == warehouse.Warned {
 			log.Warn("assertion warned", "assertion", a.Name, "rows", a.Failures, "error_if", a.ErrorIf, "sample", strings.Join(a.Sample, " | "))
 		}
 	}
-	if err != nil {
+	if errors.Is(err, warehouse.ErrAssertionsFailed) {
 		log.Error("audit failed: nothing published", "error", err)
 		return res, err
 	}
+	if err != nil {
+		return res, err
+	}
+	log.Info("models built", "models", len(res.Models), "seconds", rec.Stages["transform"])
 	log.Info("audit passed", "assertions", len(res.Assertions))
 
 	t0 = time.Now()

@@ -191,7 +191,6 @@ type Drop struct {
 	Sample []string
 }
 
-// RunModels builds every model as a table, in the order given.
 // ModelError is a model that DuckDB could not build: its name, path in the models FS, SQL and
 // DuckDB's error.
 type ModelError struct {
@@ -205,6 +204,7 @@ func (e *ModelError) Error() string {
 
 func (e *ModelError) Unwrap() error { return e.Err }
 
+// RunModels builds every model as a table, in the order given.
 func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, error) {
 	if _, err := s.exec(ctx, "CREATE TABLE IF NOT EXISTS "+StagingDropsTable+
 		" (table_name VARCHAR, reason VARCHAR, dropped BIGINT, candidates BIGINT)"); err != nil {
@@ -213,46 +213,56 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 	var runs []ModelRun
 	goNotes := map[string]string{} // Go transforms run, with their notes
 	for _, m := range models {
-		start := time.Now()
-		run := ModelRun{Name: m.Name, Layer: m.Layer}
-		if m.Go != "" {
-			note, err := s.runGo(ctx, m, models, goNotes)
-			if err != nil {
-				return runs, err
-			}
-			run.Note = note
-		} else {
-			q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.selectSQL())
-			if err := s.profile(ctx, m.Name); err != nil {
-				return runs, err
-			}
-			_, err := s.exec(ctx, q)
-			if perr := s.profile(ctx, ""); err == nil && perr != nil {
-				err = perr
-			}
-			if err != nil {
-				return runs, &ModelError{Model: m.Name, Path: m.Path, SQL: m.SQL, Err: err}
-			}
+		run, err := s.buildModel(ctx, m, models, goNotes)
+		if err != nil {
+			return runs, err
 		}
-		var err error
-		if m.Layer == Staging {
-			if run.Drops, err = s.leaveOutDropped(ctx, m.Name); err != nil {
-				return runs, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
-			}
-			if err := s.checkContract(ctx, m, m.Origin != "" && m.Origin != OriginBuiltIn); err != nil {
-				return runs, err
-			}
-		}
-		if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&run.Rows)); err != nil {
-			return runs, fmt.Errorf("model %s: count rows: %w", m.Name, err)
-		}
-		run.Duration = time.Since(start)
 		runs = append(runs, run)
 		if s.onModel != nil {
 			s.onModel(len(runs), len(models), run)
 		}
 	}
 	return runs, nil
+}
+
+// buildModel builds one model as a table (a Go transform's or a SELECT's), leaves out a
+// staging model's dropped rows and checks its contract, and counts its rows.
+func (s *Session) buildModel(ctx context.Context, m Model, models []Model, goNotes map[string]string) (ModelRun, error) {
+	start := time.Now()
+	run := ModelRun{Name: m.Name, Layer: m.Layer}
+	if m.Go != "" {
+		note, err := s.runGo(ctx, m, models, goNotes)
+		if err != nil {
+			return run, err
+		}
+		run.Note = note
+	} else {
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, m.selectSQL())
+		if err := s.profile(ctx, m.Name); err != nil {
+			return run, err
+		}
+		_, err := s.exec(ctx, q)
+		if perr := s.profile(ctx, ""); err == nil && perr != nil {
+			err = perr
+		}
+		if err != nil {
+			return run, &ModelError{Model: m.Name, Path: m.Path, SQL: m.SQL, Err: err}
+		}
+	}
+	var err error
+	if m.Layer == Staging {
+		if run.Drops, err = s.leaveOutDropped(ctx, m.Name); err != nil {
+			return run, fmt.Errorf("model %s (sql/%s): %w", m.Name, m.Path, err)
+		}
+		if err := s.checkContract(ctx, m, m.Origin != "" && m.Origin != OriginBuiltIn); err != nil {
+			return run, err
+		}
+	}
+	if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m.Name).Scan(&run.Rows)); err != nil {
+		return run, fmt.Errorf("model %s: count rows: %w", m.Name, err)
+	}
+	run.Duration = time.Since(start)
+	return run, nil
 }
 
 // leaveOutDropped removes the rows of table whose DropReasonColumn is set, and the column,
@@ -362,38 +372,58 @@ func (s *Session) RunAssertions(ctx context.Context, assertions []Assertion) ([]
 	var results []AssertionResult
 	var failed []string
 	for _, a := range assertions {
-		rows, err := s.Query(ctx, a.SQL)
+		r, err := s.runAssertion(ctx, a)
 		if err != nil {
-			return results, fmt.Errorf("assertion %s (sql/%s) did not run: %w", a.Name, a.Path, err)
+			return results, err
 		}
-		r := AssertionResult{Name: a.Name, Severity: a.Rule.Severity, Failures: int64(len(rows)), Population: -1}
-		if r.Severity == "" {
-			r.Severity = config.SeverityError
-		}
-		if a.Population != "" {
-			if !identifier.MatchString(a.Population) {
-				return results, fmt.Errorf("assertion %s: population %q is not a table name", a.Name, a.Population)
-			}
-			if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+a.Population).Scan(&r.Population)); err != nil {
-				return results, fmt.Errorf("assertion %s: count its population %s: %w", a.Name, a.Population, err)
-			}
-		}
-		for i, row := range rows {
-			if i == 3 {
-				break
-			}
-			r.Sample = append(r.Sample, row.String())
-		}
-		r.Outcome, r.ErrorIf = judge(a.Rule, r.Failures, r.Population)
 		if r.Outcome == Failed {
-			failed = append(failed, fmt.Sprintf("%s: %d rows%s, e.g. %s", a.Name, r.Failures, r.ofPopulation(), strings.Join(r.Sample, " | ")))
+			failed = append(failed, r.failure())
 		}
 		results = append(results, r)
 	}
+	return results, assertionsFailed(failed)
+}
+
+// assertionsFailed is the error of a run whose assertions in failed (AssertionResult.failure)
+// failed; nil when none did.
+func assertionsFailed(failed []string) error {
 	if len(failed) > 0 {
-		return results, fmt.Errorf("%w: %s", ErrAssertionsFailed, strings.Join(failed, "; "))
+		return fmt.Errorf("%w: %s", ErrAssertionsFailed, strings.Join(failed, "; "))
 	}
-	return results, nil
+	return nil
+}
+
+// runAssertion runs one assertion and judges its rows by its Rule.
+func (s *Session) runAssertion(ctx context.Context, a Assertion) (AssertionResult, error) {
+	rows, err := s.Query(ctx, a.SQL)
+	if err != nil {
+		return AssertionResult{}, fmt.Errorf("assertion %s (sql/%s) did not run: %w", a.Name, a.Path, err)
+	}
+	r := AssertionResult{Name: a.Name, Severity: a.Rule.Severity, Failures: int64(len(rows)), Population: -1}
+	if r.Severity == "" {
+		r.Severity = config.SeverityError
+	}
+	if a.Population != "" {
+		if !identifier.MatchString(a.Population) {
+			return r, fmt.Errorf("assertion %s: population %q is not a table name", a.Name, a.Population)
+		}
+		if err := s.cancelled(ctx, s.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+a.Population).Scan(&r.Population)); err != nil {
+			return r, fmt.Errorf("assertion %s: count its population %s: %w", a.Name, a.Population, err)
+		}
+	}
+	for i, row := range rows {
+		if i == 3 {
+			break
+		}
+		r.Sample = append(r.Sample, row.String())
+	}
+	r.Outcome, r.ErrorIf = judge(a.Rule, r.Failures, r.Population)
+	return r, nil
+}
+
+// failure describes a failed assertion for the run's error: its name, rows and a sample.
+func (r AssertionResult) failure() string {
+	return fmt.Sprintf("%s: %d rows%s, e.g. %s", r.Name, r.Failures, r.ofPopulation(), strings.Join(r.Sample, " | "))
 }
 
 // judge returns the outcome of failures under rule, and the rule's threshold as text.
@@ -685,6 +715,14 @@ func (s *Session) comment(ctx context.Context, t string, dict *datadocs.Dictiona
 // Build binds vars, runs fsys's prelude.sql (macros) and then the models, in the order given
 // (LoadModels' order).
 func (s *Session) Build(ctx context.Context, fsys fs.FS, models []Model, vars []Variable) ([]ModelRun, error) {
+	if err := s.prepare(ctx, fsys, models, vars); err != nil {
+		return nil, err
+	}
+	return s.RunModels(ctx, models)
+}
+
+// prepare binds vars and provided(t)'s tables and runs fsys's prelude.sql (macros).
+func (s *Session) prepare(ctx context.Context, fsys fs.FS, models []Model, vars []Variable) error {
 	// provided(t) in SQL: whether a configured source provides canonical table t (not its
 	// empty table), so that a label derived from a missing input is unknown, not a default.
 	provided := []string{}
@@ -695,14 +733,14 @@ func (s *Session) Build(ctx context.Context, fsys fs.FS, models []Model, vars []
 	}
 	vars = append(slices.Clone(vars), Variable{Name: "provided_tables", Value: provided})
 	if err := s.SetVariables(ctx, vars); err != nil {
-		return nil, err
+		return err
 	}
 	prelude, err := fs.ReadFile(fsys, "prelude.sql")
 	if err != nil {
-		return nil, fmt.Errorf("read sql/prelude.sql: %w", err)
+		return fmt.Errorf("read sql/prelude.sql: %w", err)
 	}
 	if _, err := s.exec(ctx, string(prelude)); err != nil {
-		return nil, fmt.Errorf("sql/prelude.sql: %w", err)
+		return fmt.Errorf("sql/prelude.sql: %w", err)
 	}
-	return s.RunModels(ctx, models)
+	return nil
 }
