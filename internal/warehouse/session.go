@@ -306,11 +306,13 @@ func (s *Session) leaveOutDropped(ctx context.Context, table string) ([]Drop, er
 		}
 		drops = append(drops, d)
 	}
-	for _, q := range []string{
-		fmt.Sprintf("CREATE OR REPLACE TABLE %[1]s__kept AS SELECT * EXCLUDE (%[2]s) FROM %[1]s WHERE %[2]s IS NULL", table, DropReasonColumn),
-		"DROP TABLE " + table,
-		fmt.Sprintf("ALTER TABLE %[1]s__kept RENAME TO %[1]s", table),
-	} {
+	// In place, not copied: the DELETE marks the few rows left out, and dropping the column
+	// keeps the others' data where it is (a copy of stg_invoices cost 0.3 s at 100k accounts).
+	var qs []string
+	if len(drops) > 0 {
+		qs = append(qs, fmt.Sprintf("DELETE FROM %s WHERE %s IS NOT NULL", table, DropReasonColumn))
+	}
+	for _, q := range append(qs, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, DropReasonColumn)) {
 		if _, err := s.exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("leave out the dropped rows: %w", err)
 		}
