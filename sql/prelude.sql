@@ -85,12 +85,19 @@ create or replace macro as_of_rank(updated, view) as
 -- period_end moved back by whole billing intervals ('month' or 'year'; any other interval: as
 -- is). A snapshot taken after d has moved period_end forward; this is the date known at d,
 -- for subscriptions that renew on a regular cycle. NULL when period_end is not after d.
+-- It is the smallest date period_end - k intervals (k below 240 months or 20 years) after d.
+-- Those dates fall as k grows, one interval apart, so it is k = n or k = n - 1 where n is the
+-- number of month (year) boundaries from d to period_end: period_end - n intervals lies in d's
+-- month (year), period_end - (n - 1) in the one after. Two candidates, not 240: the same dates
+-- for every period_end from 1990 to 2035 and d from 2000 to 2026 (docs/performance.md).
 create or replace macro renewal_after(period_end, billing_interval, d) as
     case when period_end::date <= d then null
-         when billing_interval = 'month' then list_min(list_filter(
-             list_transform(range(0, 240), k -> (period_end::date - to_months(k::integer))::date), x -> x > d))
-         when billing_interval = 'year' then list_min(list_filter(
-             list_transform(range(0, 20), k -> (period_end::date - to_years(k::integer))::date), x -> x > d))
+         when billing_interval = 'month' then list_min(list_filter(list_transform(
+             [least(239, greatest(0, date_diff('month', d, period_end::date) - 1)), least(239, date_diff('month', d, period_end::date))],
+             k -> (period_end::date - to_months(k::integer))::date), x -> x > d))
+         when billing_interval = 'year' then list_min(list_filter(list_transform(
+             [least(19, greatest(0, date_diff('year', d, period_end::date) - 1)), least(19, date_diff('year', d, period_end::date))],
+             k -> (period_end::date - to_years(k::integer))::date), x -> x > d))
          else period_end::date end;
 -- Survival function of the chi-square distribution, P(X >= x) for df degrees of freedom: the
 -- p-value of a chi-square statistic. 1 - the regularized lower incomplete gamma P(df/2, x/2),

@@ -104,6 +104,36 @@ func TestNoLaterDealStateLeaks(t *testing.T) {
 	}
 }
 
+// renewal_after picks from two candidates what its definition picks from 240 (months) or 20
+// (years): the smallest period_end - k intervals after d. Checked against the definition for
+// every period end (at 13:00) of 2024 to 2027, month ends and 29 February included, and every
+// seventh day d of 2023 to 2026, both intervals.
+func TestRenewalAfterIsItsDefinition(t *testing.T) {
+	s := buildFixture(t, "basic", "2025-06-30", nil)
+	rows, err := s.Query(t.Context(), `with g as (
+		select pe + interval 13 hour as pe, d::date as d, bi
+		from range(timestamp '2024-01-01', timestamp '2028-01-01', interval 1 day) t(pe),
+		     range(date '2023-01-01', date '2027-01-01', interval 7 day) u(d),
+		     (values ('month'), ('year')) v(bi)
+	), defined as (
+		select *, renewal_after(pe, bi, d) as got,
+		       case when pe::date <= d then null
+		            when bi = 'month' then list_min(list_filter(list_transform(range(0, 240), k -> (pe::date - to_months(k::integer))::date), x -> x > d))
+		            else list_min(list_filter(list_transform(range(0, 20), k -> (pe::date - to_years(k::integer))::date), x -> x > d)) end as want
+		from g
+	)
+	select count(*) as n, count(want) as renewals,
+	       count(*) filter (where got is distinct from want) as differ,
+	       any_value(pe::varchar || ' ' || bi || ' ' || d::varchar || ': ' || got::varchar || ' want ' || want::varchar) filter (where got is distinct from want) as example
+	from defined`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, r, d := rows[0].Get("n").(int64), rows[0].Get("renewals").(int64), rows[0].Get("differ").(int64); n < 500_000 || r < 50_000 || d != 0 {
+		t.Fatalf("%d cases, %d with a renewal: %d differ, e.g. %v", n, r, d, rows[0].Get("example"))
+	}
+}
+
 // renewal_after moves a subscription's current period end back to the first renewal after a
 // date, by whole billing intervals.
 func TestRenewalAfter(t *testing.T) {
@@ -114,7 +144,9 @@ func TestRenewalAfter(t *testing.T) {
 		renewal_after('2027-03-01'::timestamp, 'year', '2025-07-31'::date) as yearly,
 		renewal_after('2025-08-31'::timestamp, 'year', '2025-07-31'::date) as next_one,
 		renewal_after('2025-07-31'::timestamp, 'month', '2025-07-31'::date) as ended,
-		renewal_after('2026-01-31'::timestamp, 'week', '2025-07-31'::date) as unknown_interval`)
+		renewal_after('2026-01-31'::timestamp, 'week', '2025-07-31'::date) as unknown_interval,
+		renewal_after('2026-03-31'::timestamp, 'month', '2026-02-27'::date) as clamped,
+		renewal_after('2028-02-29'::timestamp, 'year', '2026-03-01'::date) as leap`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +156,8 @@ func TestRenewalAfter(t *testing.T) {
 	for col, want := range map[string]string{
 		"monthly": "2025-08-15", "on_the_day": "2025-09-15", "yearly": "2026-03-01",
 		"next_one": "2025-08-31", "ended": "<nil>", "unknown_interval": "2026-01-31",
+		// 31 March back one month is 28 February; back a year from 29 February, 28 February.
+		"clamped": "2026-02-28", "leap": "2027-02-28",
 	} {
 		got := str(rows[0], col)
 		if v := rows[0].Get(col); v != nil {
