@@ -50,7 +50,7 @@ func CheckModels(ctx context.Context, cfg *config.Config, workDir string) ([]war
 			if err := writeEmptyLanding(file, ent); err != nil {
 				return nil, fmt.Errorf("check %s/%s: %w", sourceName, entityName, err)
 			}
-			if err := sess.RegisterParquet(ctx, view, []string{file}); err != nil {
+			if err := sess.RegisterLanded(ctx, view, []string{file}); err != nil {
 				return nil, fmt.Errorf("check %s/%s: %w", sourceName, entityName, err)
 			}
 			viewKey[view] = "sources." + sourceName + ".entities." + entityName

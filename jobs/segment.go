@@ -401,7 +401,7 @@ func registerLanded(ctx context.Context, p *Params, sess *warehouse.Session, dir
 				files = append(files, local)
 			}
 		}
-		if err := sess.RegisterParquet(ctx, v.name, files); err != nil {
+		if err := sess.RegisterLanded(ctx, v.name, files); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
 		names, knownAt = append(names, v.name), append(knownAt, v.read.KnownAt)

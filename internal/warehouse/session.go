@@ -140,6 +140,36 @@ func (s *Session) RegisterParquet(ctx context.Context, name string, files []stri
 	return nil
 }
 
+// RegisterLanded is RegisterParquet for a landed entity's files (a raw view), with every
+// TIMESTAMPTZ column read as TIMESTAMP: the same instant in UTC, the session's zone, which is
+// what staging casts every landed timestamp to (docs/staging.md). DuckDB casts a TIMESTAMPTZ to
+// TIMESTAMP or DATE through ICU's calendar, about 30 times slower than the TIMESTAMP built here
+// from its microseconds (1.75 s against 0.06 s for three columns of 2.4M invoices); staging's
+// ::timestamp is then a no-op and ::date a cheap one.
+func (s *Session) RegisterLanded(ctx context.Context, name string, files []string) error {
+	if err := s.RegisterParquet(ctx, name, files); err != nil {
+		return err
+	}
+	cols, err := s.Query(ctx, "SELECT column_name FROM (DESCRIBE "+name+") WHERE column_type = 'TIMESTAMP WITH TIME ZONE'")
+	if err != nil {
+		return fmt.Errorf("register %s: %w", name, err)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	replace := make([]string, len(cols))
+	for i, c := range cols {
+		col := quoteIdent(fmt.Sprint(c.Values[0]))
+		replace[i] = fmt.Sprintf("make_timestamp(epoch_us(%[1]s)) AS %[1]s", col)
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * REPLACE (%s) FROM read_parquet(getvariable('%s_files'), union_by_name = true)",
+		name, strings.Join(replace, ", "), name)
+	if _, err := s.exec(ctx, q); err != nil {
+		return fmt.Errorf("register %s: %w", name, err)
+	}
+	return nil
+}
+
 // Landed returns the raw views and tables of the session (raw_<vendor>__<entity>) and the
 // previous run's state inputs (prev_<mart>), the inputs LoadModels chooses models by.
 func (s *Session) Landed(ctx context.Context) (map[string]bool, error) {

@@ -144,10 +144,11 @@ func LocalFiles(store *lake.FileStore, ms ...*lake.Manifest) []string {
 	return out
 }
 
-// Register creates the view over the files of one or more landings.
+// Register creates the view over the files of one or more landings, as the segment job does
+// (warehouse.Session.RegisterLanded).
 func Register(t testing.TB, s *warehouse.Session, store *lake.FileStore, view string, ms ...*lake.Manifest) {
 	t.Helper()
-	if err := s.RegisterParquet(context.Background(), view, LocalFiles(store, ms...)); err != nil {
+	if err := s.RegisterLanded(context.Background(), view, LocalFiles(store, ms...)); err != nil {
 		t.Fatal(err)
 	}
 }
