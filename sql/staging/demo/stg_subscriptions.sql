@@ -17,9 +17,13 @@ with latest as (
     from raw_demo__subscriptions
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 ),
+-- The latest version of each invoice whose period holds as_of in some version: only those can
+-- be billed_at_as_of, and each keeps all its versions, so the latest is the same; the
+-- deduplication then sorts a few invoices per subscription, not every invoice ever landed.
 invoices as (
     select *
     from raw_demo__invoices
+    where id in (select id from raw_demo__invoices where period_start::date <= as_of() and as_of() < period_end::date)
     qualify row_number() over (partition by id order by _extracted_at desc) = 1
 ),
 billed_at_as_of as (
