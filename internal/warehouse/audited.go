@@ -34,9 +34,8 @@ func (s *Session) BuildAudited(ctx context.Context, fsys fs.FS, models []Model, 
 	if err := s.prepare(ctx, fsys, models, vars); err != nil {
 		return nil, err
 	}
-	if _, err := s.exec(ctx, "CREATE TABLE IF NOT EXISTS "+StagingDropsTable+
-		" (table_name VARCHAR, reason VARCHAR, dropped BIGINT, candidates BIGINT)"); err != nil {
-		return nil, fmt.Errorf("create %s: %w", StagingDropsTable, err)
+	if err := s.createDropsTable(ctx); err != nil {
+		return nil, err
 	}
 	after, lastUse := auditSchedule(models, assertions)
 	out := &Audited{}

@@ -236,9 +236,8 @@ func (e *ModelError) Unwrap() error { return e.Err }
 
 // RunModels builds every model as a table, in the order given.
 func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, error) {
-	if _, err := s.exec(ctx, "CREATE TABLE IF NOT EXISTS "+StagingDropsTable+
-		" (table_name VARCHAR, reason VARCHAR, dropped BIGINT, candidates BIGINT)"); err != nil {
-		return nil, fmt.Errorf("create %s: %w", StagingDropsTable, err)
+	if err := s.createDropsTable(ctx); err != nil {
+		return nil, err
 	}
 	var runs []ModelRun
 	goNotes := map[string]string{} // Go transforms run, with their notes
@@ -253,6 +252,15 @@ func (s *Session) RunModels(ctx context.Context, models []Model) ([]ModelRun, er
 		}
 	}
 	return runs, nil
+}
+
+// createDropsTable creates StagingDropsTable, which staging models count their drops into.
+func (s *Session) createDropsTable(ctx context.Context) error {
+	if _, err := s.exec(ctx, "CREATE TABLE IF NOT EXISTS "+StagingDropsTable+
+		" (table_name VARCHAR, reason VARCHAR, dropped BIGINT, candidates BIGINT)"); err != nil {
+		return fmt.Errorf("create %s: %w", StagingDropsTable, err)
+	}
+	return nil
 }
 
 // buildModel builds one model as a table (a Go transform's or a SELECT's), leaves out a
