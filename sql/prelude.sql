@@ -23,6 +23,11 @@ create or replace macro source_currency(view) as
 -- threads reach the rows, so a double sum that is then rounded to cents can land a cent apart
 -- between two runs on the same data (or a backfill and a single run); summing exact(x) cannot.
 create or replace macro exact(x) as x::decimal(38, 6);
+-- An exact sum (of exact(x)) rounded to cents: round(s, 2), the same value, computed on a 64-bit
+-- decimal where s fits one (below 10^11 in size). DuckDB rounds its 128-bit decimals about
+-- four times slower (1.89 s against 0.46 s for 3.7M generated sums); larger sums take that way.
+create or replace macro cents(s) as
+    case when abs(s) < 100000000000 then round(s::decimal(18, 6), 2) else round(s, 2) end;
 -- A text field with an empty or all-blank value as NULL: vendors send a cleared field as ""
 -- (a HubSpot owner removed from a deal), which means "none", never a value of its own. Staging
 -- reads every vendor's text fields through it (docs/staging.md).

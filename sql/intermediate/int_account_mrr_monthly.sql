@@ -6,7 +6,7 @@
 --   previous 0, never paid before -> new; previous 0, paid before -> reactivation;
 --   up -> expansion; down but still paying -> contraction; down to 0 -> churn; else NULL.
 with invoice_mrr as (
-    select account_id, month, round(sum(exact(mrr)), 2)::double as mrr
+    select account_id, month, cents(sum(exact(mrr)))::double as mrr
     from int_invoice_months
     group by account_id, month
 ),

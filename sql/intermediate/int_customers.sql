@@ -20,7 +20,7 @@ per_account as (
         account_id,
         min(period_start) filter (where paid_period) as customer_since,
         max(period_end) filter (where amount > 0) as last_period_end,
-        round(coalesce(sum(exact(period_mrr)) filter (where period_start::date <= as_of() and as_of() < period_end::date), 0), 2)::double as mrr,
+        cents(coalesce(sum(exact(period_mrr)) filter (where period_start::date <= as_of() and as_of() < period_end::date), 0))::double as mrr,
         coalesce(sum(exact(amount)) filter (where status = 'paid'), 0)::double as realized_revenue,
         count(*) as invoices
     from billable

@@ -60,8 +60,8 @@ customer_quarter as (
     select
         q.quarter_start,
         b.account_id,
-        round(coalesce(sum(exact(b.mrr)) filter (where b.period_start <= q.start_day and q.start_day < b.period_end), 0), 2)::double as start_mrr,
-        round(coalesce(sum(exact(b.mrr)) filter (where b.period_start <= q.end_day and q.end_day < b.period_end), 0), 2)::double as end_mrr
+        cents(coalesce(sum(exact(b.mrr)) filter (where b.period_start <= q.start_day and q.start_day < b.period_end), 0))::double as start_mrr,
+        cents(coalesce(sum(exact(b.mrr)) filter (where b.period_start <= q.end_day and q.end_day < b.period_end), 0))::double as end_mrr
     from quarters q
     join billable b on b.period_start <= q.end_day and b.period_end > q.start_day
     group by all
