@@ -217,16 +217,14 @@ func segment(ctx context.Context, p *Params, rec *RunRecord) (*SegmentResult, er
 		func(t string) bool { return layer[t] == warehouse.Marts })
 	if build != nil {
 		res.Models, res.Assertions = build.Models, build.Assertions
+		// transform is the models' time, audit the assertions' run between them.
+		rec.Stages["audit"] = build.AuditTime.Seconds()
+		rec.Stages["transform"] = time.Since(t0).Seconds() - build.AuditTime.Seconds()
 	}
 	for _, m := range res.Models {
 		for _, d := range m.Drops {
 			log.Warn("rows left out in staging", "table", m.Name, "reason", d.Reason, "rows", d.Rows, "of", d.Candidates, "sample", strings.Join(d.Sample, ", "))
 		}
-	}
-	if build != nil {
-		// transform is the models' time, audit the assertions' run between them.
-		rec.Stages["audit"] = build.AuditTime.Seconds()
-		rec.Stages["transform"] = time.Since(t0).Seconds() - build.AuditTime.Seconds()
 	}
 	for _, a := range res.Assertions {
 		if a.Outcome == warehouse.Warned {

@@ -38,8 +38,29 @@ func (s *Session) BuildAudited(ctx context.Context, fsys fs.FS, models []Model, 
 		return nil, err
 	}
 	after, lastUse := auditSchedule(models, assertions)
+	dropAfter := map[int][]string{} // by step, in model order
+	for _, m := range models {
+		if !keep(m.Name) {
+			dropAfter[lastUse[m.Name]] = append(dropAfter[lastUse[m.Name]], m.Name)
+		}
+	}
 	out := &Audited{}
 	var failed []string
+	audit := func(step int) error {
+		t0 := time.Now()
+		defer func() { out.AuditTime += time.Since(t0) }()
+		for _, a := range after[step] {
+			r, err := s.runAssertion(ctx, a)
+			if err != nil {
+				return err
+			}
+			if r.Outcome == Failed {
+				failed = append(failed, r.failure())
+			}
+			out.Assertions = append(out.Assertions, r)
+		}
+		return nil
+	}
 	goNotes := map[string]string{}
 	for i, m := range models {
 		run, err := s.buildModel(ctx, m, models, goNotes)
@@ -50,31 +71,17 @@ func (s *Session) BuildAudited(ctx context.Context, fsys fs.FS, models []Model, 
 		if s.onModel != nil {
 			s.onModel(len(out.Models), len(models), run)
 		}
-		t0 := time.Now()
-		for _, a := range after[i] {
-			r, err := s.runAssertion(ctx, a)
-			if err != nil {
-				return out, err
-			}
-			if r.Outcome == Failed {
-				failed = append(failed, r.failure())
-			}
-			out.Assertions = append(out.Assertions, r)
+		if err := audit(i); err != nil {
+			return out, err
 		}
-		out.AuditTime += time.Since(t0)
-		for _, d := range models[:i+1] {
-			if lastUse[d.Name] != i || keep(d.Name) || slices.Contains(out.Dropped, d.Name) {
-				continue
+		for _, t := range dropAfter[i] {
+			if err := s.Exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+				return out, fmt.Errorf("drop %s, which nothing left to run reads: %w", t, err)
 			}
-			if err := s.Exec(ctx, "DROP TABLE IF EXISTS "+d.Name); err != nil {
-				return out, fmt.Errorf("drop %s, which nothing left to run reads: %w", d.Name, err)
-			}
-			out.Dropped = append(out.Dropped, d.Name)
+			out.Dropped = append(out.Dropped, t)
 		}
 	}
-	if len(models) == 0 && len(assertions) > 0 {
-		res, err := s.RunAssertions(ctx, assertions)
-		out.Assertions = res
+	if err := audit(-1); err != nil { // without models: every assertion
 		return out, err
 	}
 	return out, assertionsFailed(failed)
@@ -82,8 +89,9 @@ func (s *Session) BuildAudited(ctx context.Context, fsys fs.FS, models []Model, 
 
 // auditSchedule says, for models built in order, which assertions run after model i (every
 // model they read is built by then; one reading StagingDropsTable waits for the last staging
-// model, and one reading no model for the last model), and the step after which each model's
-// table is last read, by a model or an assertion (its own step when nothing reads it).
+// model, and one reading no model for the last model, or at step -1 when there is none), and
+// the step after which each model's table is last read, by a model or an assertion (its own
+// step when nothing reads it).
 func auditSchedule(models []Model, assertions []Assertion) (after map[int][]Assertion, lastUse map[string]int) {
 	idx := map[string]int{}
 	lastUse = map[string]int{}

@@ -133,3 +133,24 @@ func TestAuditSchedule(t *testing.T) {
 		t.Errorf("last use %v", lastUse)
 	}
 }
+
+// Without models every assertion still runs, and a failing one fails the build.
+func TestBuildAuditedWithoutModels(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fsys := fstest.MapFS{"prelude.sql": {Data: []byte("select 1")}}
+	got, err := s.BuildAudited(ctx, fsys, nil, nil, []Assertion{
+		{Name: "assert_none", SQL: "select 1 where false"},
+		{Name: "assert_one", SQL: "select 42 as answer"},
+	}, func(string) bool { return false })
+	if !errors.Is(err, ErrAssertionsFailed) || !strings.Contains(err.Error(), "assert_one: 1 rows, e.g. answer=42") {
+		t.Fatalf("error %v", err)
+	}
+	if len(got.Assertions) != 2 || got.Assertions[0].Outcome != Passed || got.Assertions[1].Outcome != Failed {
+		t.Fatalf("assertions %+v", got.Assertions)
+	}
+}
