@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/segpipe/segpipe/internal/demo"
+	"github.com/segpipe/segpipe/internal/demo/stripe"
 	"github.com/segpipe/segpipe/internal/lake"
 	"github.com/segpipe/segpipe/internal/warehouse"
 	"github.com/segpipe/segpipe/jobs"
@@ -149,16 +150,12 @@ func equalLatest(t *testing.T, a, b jobs.Params, night string) int {
 	return n
 }
 
-// The gate of issue 21: a sequence of nightly runs that load only what changed, with changes
-// that arrive late (an invoice voided and reissued for an old month, a reactivation, a deleted
-// deal, a backdated subscription change), publishes every table as a full refresh of the same
-// night does.
-func TestIncrementalNightsEqualFullRefresh(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	base := demo.Generate(demo.Options{Accounts: 400, Seed: 31})
-	last := base.AsOf() // 2026-10-31
-	var asOf [4]time.Time
+// lateNights are the gate's four nights over base: each night's as_of (the last three days
+// before base's and base's own), and the company as known the next midnight, with the late
+// changes of withLateChanges made on the afternoons of nights 1 to 3.
+func lateNights(t *testing.T, base *demo.Company) (asOf [4]time.Time, known [4]*demo.Company, lc lateChanges) {
+	t.Helper()
+	last := base.AsOf()
 	var at [4]time.Time // each night's change, in the afternoon of its as_of
 	for k := range 4 {
 		asOf[k] = last.AddDate(0, 0, k-3)
@@ -166,16 +163,29 @@ func TestIncrementalNightsEqualFullRefresh(t *testing.T) {
 	}
 	changed, _ := withLateChanges(t, base, at, false)
 	edited, lc := withLateChanges(t, base, at, true)
-	// Two lakes take the same nights: one loads each night's changes, the other each night's
-	// whole exports (--full-refresh). The run history (tier and segment history, previous
-	// clusters) is each lake's own, so both take every night.
-	incLake, fullLake := t.TempDir(), t.TempDir()
 	for k := range 4 {
 		c := changed
 		if k == 3 {
 			c = edited
 		}
-		c = c.KnownAt(asOf[k].AddDate(0, 0, 1))
+		known[k] = c.KnownAt(asOf[k].AddDate(0, 0, 1))
+	}
+	return asOf, known, lc
+}
+
+// The gate of issue 21: a sequence of nightly runs that load only what changed, with changes
+// that arrive late (an invoice voided and reissued for an old month, a reactivation, a deleted
+// deal, a backdated subscription change), publishes every table as a full refresh of the same
+// night does.
+func TestIncrementalNightsEqualFullRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	asOf, known, lc := lateNights(t, demo.Generate(demo.Options{Accounts: 400, Seed: 31})) // up to 2026-10-31
+	// Two lakes take the same nights: one loads each night's changes, the other each night's
+	// whole exports (--full-refresh). The run history (tier and segment history, previous
+	// clusters) is each lake's own, so both take every night.
+	incLake, fullLake := t.TempDir(), t.TempDir()
+	for k, c := range known {
 		night := asOf[k].Format(time.DateOnly)
 
 		inc := servedEnvIn(t, c, asOf[k], incLake)
@@ -228,4 +238,101 @@ func TestIncrementalNightsEqualFullRefresh(t *testing.T) {
 		}
 	}
 	t.Logf("late changes: %+v", lc)
+}
+
+// The same gate for Stripe billing (config/examples/stripe.yaml), whose invoices are read,
+// after the first full load, through the events list (internal/config/presets/stripe.yaml):
+// the late changes come in as invoice events (the void of an old paid invoice, the reissue,
+// the reactivated customer's first invoice), every published table equals a full refresh's
+// on every night, the nights count the older events they leave out, and a cursor older than
+// the 30 days Stripe keeps events loads the invoices in full again.
+func TestStripeEventNightsEqualFullRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	yaml, err := os.ReadFile(filepath.Join("..", "config", "examples", "stripe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := demo.Generate(demo.Options{Accounts: 400, Seed: 37})
+	asOf, known, lc := lateNights(t, base)
+	serve := func(c *demo.Company, day time.Time, lakeDir string) jobs.Params {
+		p, stop, err := serveDemo(c, "stripe.yaml", yaml, lakeDir, t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		p.AsOf = day
+		// The fake's clock: its events end where the company is known, the next midnight.
+		now := day.AddDate(0, 0, 1).Add(time.Hour)
+		p.Now = func() time.Time { return now }
+		return p
+	}
+	incLake, fullLake := t.TempDir(), t.TempDir()
+	var older int64
+	for k, c := range known {
+		night := asOf[k].Format(time.DateOnly)
+		inc := serve(c, asOf[k], incLake)
+		res, err := jobs.Nightly(ctx, inc)
+		if err != nil {
+			t.Fatalf("incremental night %s: %v", night, err)
+		}
+		for _, m := range res.Ingest.Datasets {
+			want := "full"
+			if k > 0 && m.Source != "billing" || k > 0 && m.Entity == "invoices" {
+				want = "incremental"
+			}
+			if m.Mode != want {
+				t.Errorf("night %s: %s/%s landed %s, want %s", night, m.Source, m.Entity, m.Mode, want)
+			}
+			if m.Entity == "invoices" && k > 0 {
+				t.Logf("night %s: %d invoices from %d events pages, %d older events left out, cursor %v", night, m.Rows, m.Pages, m.OlderEvents, m.CursorMax)
+				older += m.OlderEvents
+				if m.Rows == 0 || m.CursorMax == nil || !m.CursorMax.After(asOf[k]) {
+					t.Errorf("night %s: the invoice events landed %d invoices, cursor %v", night, m.Rows, m.CursorMax)
+				}
+			}
+		}
+		full := serve(c, asOf[k], fullLake)
+		full.FullRefresh = true
+		if _, err := jobs.Nightly(ctx, full); err != nil {
+			t.Fatalf("full refresh %s: %v", night, err)
+		}
+		if n := equalLatest(t, inc, full, night); n < 15 {
+			t.Errorf("night %s: compared %d tables; the segment job publishes more", night, n)
+		}
+	}
+	if older == 0 {
+		t.Error("no night left out an older event of an invoice; every paid invoice has two")
+	}
+	s, err := warehouse.Open(ctx, warehouse.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		id, status string
+	}{{stripe.InvoiceID(lc.voided), "void"}, {stripe.InvoiceID(lc.reissue), "paid"}, {stripe.InvoiceID("inv_react_1"), "paid"}} {
+		glob := filepath.Join(incLake, lake.RawPrefix("billing", "invoices", asOf[1].Format(time.DateOnly)), "*.parquet")
+		rows, err := s.Query(ctx, "select count(*) from read_parquet(?) where id = ? and status = ?", glob, c.id, c.status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := rows[0].Values[0].(int64); n != 1 {
+			t.Errorf("the events of night %s hold %d rows of %s %s, want 1", asOf[1].Format(time.DateOnly), n, c.status, c.id)
+		}
+	}
+
+	// Forty days on, the saved cursor is older than the events Stripe keeps: the invoices
+	// load in full, the other incremental entities still from their cursors.
+	day := asOf[3].AddDate(0, 0, 40)
+	p := serve(known[3].KnownAt(day.AddDate(0, 0, 1)), day, incLake)
+	res, err := jobs.Ingest(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Datasets {
+		if m.Entity == "invoices" && m.Mode != "full" || m.Source == "crm" && m.Mode != "incremental" {
+			t.Errorf("forty days on: %s/%s landed %s", m.Source, m.Entity, m.Mode)
+		}
+	}
 }

@@ -93,7 +93,7 @@ func ingest(ctx context.Context, p *Params, rec *RunRecord) (*IngestResult, erro
 		res.Datasets = append(res.Datasets, m)
 		rec.Datasets = append(rec.Datasets, DatasetSummary{
 			Source: m.Source, Entity: m.Entity, Rows: m.Rows, Quarantined: m.Quarantined, Bytes: m.Bytes, Pages: m.Pages,
-			Superseded: m.Superseded, RepeatsDropped: m.RepeatsDropped,
+			Superseded: m.Superseded, RepeatsDropped: m.RepeatsDropped, OlderEvents: m.OlderEvents,
 		})
 		rec.Stages["extract "+l.source+"/"+l.entity] = l.seconds
 	}
@@ -260,7 +260,7 @@ func landEntity(ctx context.Context, p *Params, l *landing, dir string, log *slo
 		return nil, err
 	}
 	log.Info("landed", "source", l.source, "entity", l.entity, "mode", m.Mode, "rows", m.Rows,
-		"quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped,
+		"quarantined", m.Quarantined, "filtered", m.Filtered, "superseded", m.Superseded, "repeats_dropped", m.RepeatsDropped, "older_events", m.OlderEvents,
 		"pages", m.Pages, "bytes", m.Bytes)
 	if m.CursorMax != nil && (prev == nil || m.CursorMax.After(prev.Cursor)) {
 		st := &lake.State{Source: l.source, Entity: l.entity, Cursor: m.CursorMax.UTC(), Dt: m.Dt, RunID: m.RunID, UpdatedAt: time.Now().UTC()}
@@ -298,5 +298,18 @@ func incrementalStart(ctx context.Context, p *Params, l *landing) (*time.Time, *
 		return nil, nil, err
 	}
 	since := prev.Cursor.Add(-inc.Lookback.D())
+	if ev := inc.Events; ev != nil {
+		now := time.Now
+		if p.Now != nil {
+			now = p.Now
+		}
+		// The vendor keeps events this long: older changes can only be found by listing the
+		// whole export again.
+		if oldest := now().Add(-ev.Retention.D()); since.Before(oldest) {
+			p.logger().Warn("the saved cursor is older than the vendor keeps events: loading in full",
+				"source", l.source, "entity", l.entity, "since", since, "events_kept_from", oldest.UTC(), "retention", ev.Retention.D().String())
+			return nil, prev, nil
+		}
+	}
 	return &since, prev, nil
 }

@@ -175,6 +175,9 @@ type DatasetSummary struct {
 	// (lake.Manifest): older versions landed beside the newer, and exact repeats not landed.
 	Superseded     int64 `json:"superseded,omitempty"`
 	RepeatsDropped int64 `json:"repeats_dropped,omitempty"`
+	// OlderEvents counts the events of an event feed left out for a newer event of the same
+	// object in the same landing (lake.Manifest).
+	OlderEvents int64 `json:"older_events,omitempty"`
 }
 
 // ModelSummary is one model in a run record.

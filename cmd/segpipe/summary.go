@@ -32,6 +32,10 @@ func printIngest(w io.Writer, datasets []*lake.Manifest) {
 			fmt.Fprintf(w, "  %s/%s: records that came twice in the export: %s older versions landed beside the newer (staging keeps the one known at as_of), %s exact repeats not landed\n",
 				m.Source, m.Entity, thousands(m.Superseded), thousands(m.RepeatsDropped))
 		}
+		if m.OlderEvents > 0 {
+			fmt.Fprintf(w, "  %s/%s: read from the vendor's events: %s older states of changed objects left out for their newest\n",
+				m.Source, m.Entity, thousands(m.OlderEvents))
+		}
 	}
 	fmt.Fprintln(w)
 }

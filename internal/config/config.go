@@ -333,6 +333,31 @@ type Incremental struct {
 	ParamOn string `yaml:"param_on"`
 	// Lookback re-reads this much before the saved cursor, to catch late updates.
 	Lookback Duration `yaml:"lookback"`
+	// Events, when set, makes an incremental landing read the vendor's list of change events
+	// instead of the entity's export, for an API whose export cannot filter by change time
+	// (Stripe: GET /v1/events). Each event carries the changed object whole; the object is what
+	// lands. Param, ParamFormat, ParamOn and Lookback apply to the event list, which pages as
+	// the export does (pagination). The saved cursor is the newest event's time; a full
+	// landing's is the largest CursorColumn value, which must then be the objects' creation
+	// time (no object listed was created after the list was read, and it is the vendor's
+	// clock, as the events' times are).
+	Events *EventFeed `yaml:"events"`
+}
+
+// EventFeed is a vendor's list of change events, read by the incremental landings of an
+// entity (Incremental.Events; docs/sources.md, "Event feeds").
+type EventFeed struct {
+	// Path is appended to the source's base_url (Stripe: /events).
+	Path string `yaml:"path"`
+	// Params are fixed query parameters of the event list, e.g. the event types.
+	Params map[string]string `yaml:"params"`
+	// ObjectPath is the dot path of the changed object in an event (Stripe: data.object).
+	ObjectPath string `yaml:"object_path"`
+	// TimeField is the dot path of the event's time in an event, Unix seconds (Stripe: created).
+	TimeField string `yaml:"time_field"`
+	// Retention is how far back the vendor keeps events (Stripe: 30 days, 720h). When the
+	// saved cursor less the lookback is older than that, the landing is a full one.
+	Retention Duration `yaml:"retention"`
 }
 
 // BulkQuery is a Salesforce Bulk API 2.0 query: segpipe creates the job, polls it until it

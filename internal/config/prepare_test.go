@@ -75,3 +75,43 @@ func TestPrepareEntity(t *testing.T) {
 		t.Error("a nil entity must be an error")
 	}
 }
+
+// An entity read incrementally through an event feed (Stripe's events list) is held to what
+// the feed needs: an event list path, dot paths into an event, a time filter in Unix seconds,
+// a retention longer than the lookback, a JSON export and a creation-time cursor column.
+func TestPrepareEventFeed(t *testing.T) {
+	base := func() *Entity {
+		return &Entity{
+			Path: "/invoices", Format: "json", RecordsPath: "data", PrimaryKey: "id",
+			Pagination: Pagination{Type: "cursor", LimitParam: "limit", CursorParam: "starting_after", CursorFromRecord: "id", HasMorePath: "has_more"},
+			Columns:    Columns{{Name: "id", Type: "string"}, {Name: "created", Type: "timestamp"}},
+			Incremental: &Incremental{CursorColumn: "created", Param: "created[gte]", ParamFormat: "unix", Lookback: Duration(time.Hour),
+				Events: &EventFeed{Path: "/events", Params: map[string]string{"types[0]": "invoice.paid"}, ObjectPath: "data.object", TimeField: "created", Retention: Duration(720 * time.Hour)}},
+		}
+	}
+	if _, err := PrepareEntity("invoices", base()); err != nil {
+		t.Fatalf("the Stripe-like feed: %v", err)
+	}
+	cases := []struct {
+		name   string
+		change func(*Entity)
+		want   string
+	}{
+		{"path", func(e *Entity) { e.Incremental.Events.Path = "events" }, `incremental.events.path: must start with /, got "events"`},
+		{"object path", func(e *Entity) { e.Incremental.Events.ObjectPath = "" }, `incremental.events.object_path: must be a dot path into an event`},
+		{"time field", func(e *Entity) { e.Incremental.Events.TimeField = "a..b" }, `incremental.events.time_field: must be a dot path into an event, got "a..b"`},
+		{"retention", func(e *Entity) { e.Incremental.Events.Retention = Duration(time.Hour) }, "incremental.events.retention: must be longer than the lookback (1h0m0s), got 1h0m0s"},
+		{"no param", func(e *Entity) { e.Incremental.Param = "" }, "incremental.param: an event list must be asked for the events since the cursor"},
+		{"param format", func(e *Entity) { e.Incremental.ParamFormat = "rfc3339" }, "incremental.param_format: must be unix"},
+		{"csv", func(e *Entity) { e.Format = "csv"; e.RecordsPath = "" }, "format: an event list is JSON"},
+		{"no cursor column", func(e *Entity) { e.Incremental.CursorColumn = "" }, "incremental.cursor_column: must name a timestamp column"},
+	}
+	for _, c := range cases {
+		e := base()
+		c.change(e)
+		_, err := PrepareEntity("invoices", e)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}

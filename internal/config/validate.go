@@ -533,6 +533,32 @@ func (p *parser) validateEntity(key, name string, e *Entity) {
 		if cursorType != "timestamp" {
 			p.add(ik+".cursor_column", "must name a timestamp column of this entity, got %q", inc.CursorColumn)
 		}
+		if ev := inc.Events; ev != nil {
+			ek := ik + ".events"
+			if !strings.HasPrefix(ev.Path, "/") {
+				p.add(ek+".path", "must start with /, got %q", ev.Path)
+			}
+			for k, v := range map[string]string{"object_path": ev.ObjectPath, "time_field": ev.TimeField} {
+				if !fieldPath.MatchString(v) {
+					p.add(ek+"."+k, "must be a dot path into an event, got %q", v)
+				}
+			}
+			if ev.Retention <= inc.Lookback {
+				p.add(ek+".retention", "must be longer than the lookback (%s), got %s", inc.Lookback.D(), ev.Retention.D())
+			}
+			if inc.Param == "" {
+				p.add(ik+".param", "an event list must be asked for the events since the cursor (e.g. created[gte])")
+			}
+			if inc.ParamFormat != "unix" {
+				p.add(ik+".param_format", "must be unix: an event's time_field is Unix seconds")
+			}
+			if e.Format != "json" {
+				p.add(key+".format", "an event list is JSON")
+			}
+			if e.BulkQuery != nil {
+				p.add(ek, "a bulk query cannot read an event list")
+			}
+		}
 		if !slices.Contains([]string{"unix", "rfc3339", "date"}, inc.ParamFormat) {
 			p.add(ik+".param_format", "must be unix, rfc3339 or date, got %q", inc.ParamFormat)
 		}

@@ -224,6 +224,8 @@ type landing struct {
 	cursorMax   int64 // the largest landed cursor value, µs
 	haveCursor  bool
 	filtered    int64
+	// An incremental landing of an entity with an event feed reads events (events.go).
+	events *eventReader
 
 	// Records whose primary key came before in this landing (repeats.go).
 	held           []heldRecord // records whose key came before, judged after the last page
@@ -312,6 +314,9 @@ func newLanding(source string, src *config.Source, entity string, ent *config.En
 		l.incremental = true
 		l.sinceMicros = since.UnixMicro()
 		l.filterLocal = !l.serverFilters()
+		if ent.Incremental.Events != nil {
+			l.events = newEventReader(ent)
+		}
 	}
 	return l, nil
 }
@@ -354,6 +359,9 @@ func (l *landing) rollback(ctx context.Context) {
 func (l *landing) pull(ctx context.Context, each func(context.Context, *page) error) error {
 	l.startedAt = time.Now().UTC()
 	start, err := entityURL(l.src, l.ent)
+	if l.events != nil {
+		start, err = eventsURL(l.src, l.ent.Incremental.Events)
+	}
 	if err != nil {
 		return err
 	}
@@ -370,6 +378,9 @@ func (l *landing) pull(ctx context.Context, each func(context.Context, *page) er
 			filter = "client"
 		}
 		startLog = append(startLog, "since", *l.opts.Since, "filter", filter)
+		if l.events != nil {
+			startLog = append(startLog, "events", l.ent.Incremental.Events.Path)
+		}
 	}
 	if l.ent.BulkQuery != nil {
 		l.log.Info("extract started", append(startLog, "bulk_query", true)...)
@@ -388,6 +399,11 @@ func (l *landing) pull(ctx context.Context, each func(context.Context, *page) er
 			l.pages++
 			l.bodyBytes += int64(len(pg.body))
 			l.records += int64(len(pg.records))
+			if l.events != nil {
+				if err := l.events.unwrap(pg, l.q); err != nil {
+					return err
+				}
+			}
 			if err := each(ctx, pg); err != nil {
 				return err
 			}
@@ -473,6 +489,16 @@ func (l *landing) commit(ctx context.Context) (*lake.Manifest, error) {
 	if l.haveCursor {
 		cm := time.UnixMicro(l.cursorMax).UTC()
 		m.CursorMax = &cm
+	}
+	if l.events != nil {
+		// The cursor is the newest event's time, not the objects' (their creation). Without
+		// events it stays where it was.
+		m.OlderEvents = l.events.older
+		m.CursorMax = nil
+		if l.events.haveTime {
+			cm := time.Unix(l.events.newest, 0).UTC()
+			m.CursorMax = &cm
+		}
 	}
 	for _, f := range l.parts.files {
 		m.Bytes += f.Bytes

@@ -63,6 +63,9 @@ type Manifest struct {
 	Superseded int64 `json:"superseded,omitempty"`
 	// RepeatsDropped counts records that came again with the same text, not landed twice.
 	RepeatsDropped int64 `json:"repeats_dropped,omitempty"`
+	// OlderEvents counts the events of an event feed (config Incremental.Events) left out
+	// because a newer event of the same object came in the same landing, which landed instead.
+	OlderEvents int64 `json:"older_events,omitempty"`
 	// QuarantineKey is the NDJSON file of rejected records, "" when none were rejected.
 	QuarantineKey string         `json:"quarantine_key,omitempty"`
 	Schema        []LandedColumn `json:"schema"`

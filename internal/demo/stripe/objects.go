@@ -598,8 +598,15 @@ func build(c *demo.Company) *store {
 		case "open":
 			inv.AmountRemaining = d.AmountCents
 		case "void":
-			// Issued twice by mistake: the copy was voided as soon as it was finalised.
+			// Issued twice by mistake: the copy was voided as soon as it was finalised; or
+			// voided later (demo.Invoice.VoidedAt), paid or open until then.
 			inv.StatusTransitions.VoidedAt = i64(created)
+			if d.VoidedAt != nil {
+				inv.StatusTransitions.VoidedAt = i64(d.VoidedAt.Unix())
+			}
+			if d.PaidAt != nil {
+				inv.StatusTransitions.PaidAt = i64(d.PaidAt.Unix())
+			}
 		}
 		st.invoices = append(st.invoices, inv)
 	}

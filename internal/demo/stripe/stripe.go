@@ -1,5 +1,6 @@
 // Package stripe is an in-process fake of the Stripe API's list endpoints for customers,
-// subscriptions and invoices (https://docs.stripe.com/api), serving a demo.Company. It speaks
+// subscriptions and invoices, and of the events of its invoices (https://docs.stripe.com/api;
+// events.go), serving a demo.Company. It speaks
 // Stripe's wire contract: bearer or basic auth with a secret key, cursor pagination with
 // limit, starting_after and ending_before over lists sorted newest first, created filters,
 // Stripe's error bodies, and the Stripe-Version header (APIVersion unless a request asks for
@@ -100,6 +101,7 @@ func New(c *demo.Company, token string, opts Options) *API {
 		PathCustomers:     customersCollection(st),
 		PathSubscriptions: subscriptionsCollection(st),
 		PathInvoices:      invoicesCollection(st),
+		PathEvents:        eventsCollection(st, c.End.Unix()),
 	}
 	return a
 }
@@ -260,7 +262,9 @@ type collection struct {
 	render  func(i int, v view) any
 	// params are the endpoint's own filters; filter turns them into a predicate.
 	params map[string]bool
-	filter func(q url.Values) (func(i int) bool, *apiError)
+	// paramPattern, when set, matches more of the endpoint's own parameters (types[0], ...).
+	paramPattern *regexp.Regexp
+	filter       func(q url.Values) (func(i int) bool, *apiError)
 }
 
 func newCollection(url, noun string, n int, id func(i int) string, created func(i int) int64) *collection {
@@ -383,6 +387,7 @@ func (c *collection) page(q url.Values, legacy bool) (any, *apiError) {
 		switch {
 		case k == "limit" || k == "starting_after" || k == "ending_before":
 		case createdParam.MatchString(k), expandParam.MatchString(k), c.params[k]:
+		case c.paramPattern != nil && c.paramPattern.MatchString(k):
 		default:
 			return nil, invalidRequest(k, "Received unknown parameter: %s", k)
 		}
