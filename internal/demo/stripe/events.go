@@ -146,6 +146,9 @@ func eventsCollection(st *store, end int64) *collection {
 			Data: eventData{Object: invoiceAt(st.invoices[r.invoice], r.state)}, Type: r.typ,
 		}
 		if prev, ok := previousStatus[r.state]; ok && r.typ != "invoice.payment_succeeded" {
+			if r.state == stateVoid && st.invoices[r.invoice].StatusTransitions.PaidAt != nil {
+				prev = "paid" // voided late, after its payment
+			}
 			ev.Data.PreviousAttributes = map[string]any{"status": prev}
 		}
 		return ev

@@ -79,6 +79,18 @@ func TestEventsList(t *testing.T) {
 	if v := newest[voided]; v == nil || v["status"] != "void" {
 		t.Errorf("the invoice voided late (%s): newest event %v", voided, v)
 	}
+	// Each change says what the status was before it: the late void, paid.
+	for _, e := range events {
+		data := e["data"].(map[string]any)
+		prev, _ := data["previous_attributes"].(map[string]any)
+		want := map[string]any{"invoice.finalized": "draft", "invoice.paid": "open", "invoice.created": nil, "invoice.payment_succeeded": nil}
+		if e["type"] == "invoice.voided" && data["object"].(map[string]any)["id"] == voided {
+			want["invoice.voided"] = "paid"
+		}
+		if w, ok := want[e["type"].(string)]; ok && (prev == nil && w != nil || prev != nil && prev["status"] != w) {
+			t.Fatalf("%s of %v: previous_attributes %v, want status %v", e["type"], data["object"].(map[string]any)["id"], prev, w)
+		}
+	}
 	// Invoices paid in the window appear first as drafts (invoice.created), then open.
 	states := map[string][]string{}
 	for i := len(events) - 1; i >= 0; i-- {
