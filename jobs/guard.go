@@ -35,9 +35,13 @@ func days(d time.Duration) string {
 }
 
 func (p *Params) checkAsOf() error {
-	now := time.Now
+	return CheckAsOf(p.Config, p.AsOf, p.now(), p.AllowFuture)
+}
+
+// now is the wall clock: Params.Now when a test sets it, else time.Now.
+func (p *Params) now() time.Time {
 	if p.Now != nil {
-		now = p.Now
+		return p.Now()
 	}
-	return CheckAsOf(p.Config, p.AsOf, now(), p.AllowFuture)
+	return time.Now()
 }

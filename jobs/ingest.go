@@ -299,13 +299,9 @@ func incrementalStart(ctx context.Context, p *Params, l *landing) (*time.Time, *
 	}
 	since := prev.Cursor.Add(-inc.Lookback.D())
 	if ev := inc.Events; ev != nil {
-		now := time.Now
-		if p.Now != nil {
-			now = p.Now
-		}
 		// The vendor keeps events this long: older changes can only be found by listing the
 		// whole export again.
-		if oldest := now().Add(-ev.Retention.D()); since.Before(oldest) {
+		if oldest := p.now().Add(-ev.Retention.D()); since.Before(oldest) {
 			p.logger().Warn("the saved cursor is older than the vendor keeps events: loading in full",
 				"source", l.source, "entity", l.entity, "since", since, "events_kept_from", oldest.UTC(), "retention", ev.Retention.D().String())
 			return nil, prev, nil
