@@ -23,7 +23,7 @@ import (
 // eventReader turns the pages of an event list into pages of the objects they carry.
 type eventReader struct {
 	objectPath, timeField, keyField string
-	seen                            map[string]struct{} // object ids landed (or quarantined) so far
+	seen                            map[string]struct{} // the keys (JSON text) of the objects landed so far
 	older                           int64
 	newest                          int64 // the newest event's time, Unix seconds
 	haveTime                        bool

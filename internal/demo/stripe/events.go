@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -98,15 +99,7 @@ func invoiceEvents(st *store, end int64) []eventRef {
 		}
 	}
 	// Creation order: by time, then as added (an invoice's own changes in their order).
-	slices.SortStableFunc(out, func(a, b eventRef) int {
-		switch {
-		case a.created < b.created:
-			return -1
-		case a.created > b.created:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b eventRef) int { return cmp.Compare(a.created, b.created) })
 	for k := range out {
 		out[k].seq = k
 	}
